@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# gomem: a Go-style memory allocator inside Linux.
+#
+#   make [KDIR=...]        build gomem.ko (and gomem_kunit.ko if KDIR has KUnit)
+#   make check             full test run in QEMU: debug + stock kernel
+#   make demo              boot the debug kernel and show gomem
+#   make vmrun CMD='...'   run a command in a guest with gomem loaded
+#   make dkms-check        dkms add/build against the stock Debian headers
+#   make debug-kernel      build (or find) the cached debug kernel
+#   make clean
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+QEMU := selftests/qemu
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+modules_install:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+check:
+	$(QEMU)/check.sh
+
+demo:
+	$(QEMU)/demo.sh
+
+# CMD comes from the command line; the environment carries it unquoted.
+export CMD
+vmrun:
+	$(QEMU)/vmrun.sh "$$CMD"
+
+dkms-check:
+	$(QEMU)/setup.sh
+	$(QEMU)/dkms-check.sh
+
+debug-kernel:
+	$(QEMU)/setup.sh
+	$(QEMU)/build-kernel.sh
+
+# Works without a kernel tree: kbuild's own clean needs one.
+clean:
+	rm -rf .build selftests/gomem/out
+	find . -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
+		-o -name '.*.cmd' -o -name '*.mod.o' -o -name 'modules.order' \
+		-o -name 'Module.symvers' | grep -v '^./.git/' | xargs rm -f
+
+.PHONY: all modules modules_install check demo vmrun dkms-check debug-kernel clean

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/gomem: the character device through which userspace reaches gomem.
+ * Each open gets a struct gomem_file of its own; ioctls are dispatched
+ * through a table indexed by command number, on a kernel copy of the
+ * argument, so that handlers never touch user memory themselves.
+ */
+
+#define pr_fmt(fmt) "gomem: " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/nospec.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/gomem.h>
+
+#include "gomem.h"
+
+/* === ioctl handlers ===================================================== */
+
+/**
+ * gomem_version_get() - validate and answer a GOMEM_IOC_VERSION request
+ * @v: kernel copy of the caller's argument; filled in on success
+ *
+ * Return: 0, or -EINVAL if a flag or a reserved field is set. On error
+ * @v is left as the caller passed it.
+ */
+long gomem_version_get(struct gomem_version *v)
+{
+	if (v->flags || v->reserved[0] || v->reserved[1])
+		return -EINVAL;
+
+	memset(v, 0, sizeof(*v));
+	v->abi_version = GOMEM_ABI_VERSION;
+	v->features = gomem_features();
+	return 0;
+}
+GOMEM_EXPORT_FOR_KUNIT(gomem_version_get);
+
+static long gomem_ioc_version(struct gomem_file *gf, void *arg)
+{
+	return gomem_version_get(arg);
+}
+
+/* === ioctl dispatch ===================================================== */
+
+/* The size check makes an oversized argument a build error, not a stack overflow. */
+#define GOMEM_IOCTL(c, f) \
+	[_IOC_NR(c)] = { \
+		.cmd = (c) + BUILD_BUG_ON_ZERO(_IOC_SIZE(c) > GOMEM_IOCTL_MAX_ARG), \
+		.func = (f), \
+		.name = #c, \
+	}
+
+static const struct gomem_ioctl_desc gomem_ioctls[] = {
+	GOMEM_IOCTL(GOMEM_IOC_VERSION, gomem_ioc_version),
+};
+
+/**
+ * gomem_ioctl_lookup() - find the handler of an ioctl command
+ * @cmd: command number as passed to ioctl(2)
+ *
+ * The whole number must match, so a known command with another size or
+ * direction (an old or foreign header) is refused like an unknown one.
+ *
+ * Return: the table entry, or NULL if @cmd is not a gomem command.
+ */
+const struct gomem_ioctl_desc *gomem_ioctl_lookup(unsigned int cmd)
+{
+	unsigned int nr = _IOC_NR(cmd);
+
+	if (_IOC_TYPE(cmd) != GOMEM_IOC_MAGIC || nr >= ARRAY_SIZE(gomem_ioctls))
+		return NULL;
+	nr = array_index_nospec(nr, ARRAY_SIZE(gomem_ioctls));
+	if (!gomem_ioctls[nr].func || gomem_ioctls[nr].cmd != cmd)
+		return NULL;
+	return &gomem_ioctls[nr];
+}
+GOMEM_EXPORT_FOR_KUNIT(gomem_ioctl_lookup);
+
+static long gomem_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
+{
+	const struct gomem_ioctl_desc *desc = gomem_ioctl_lookup(cmd);
+	void __user *uptr = (void __user *)uarg;
+	u64 karg[GOMEM_IOCTL_MAX_ARG / sizeof(u64)];
+	size_t size;
+	long ret;
+
+	if (!desc)
+		return -ENOTTY;
+
+	/* One copy in, so the handler sees a single consistent snapshot. */
+	size = _IOC_SIZE(cmd);
+	if (_IOC_DIR(cmd) & _IOC_WRITE) {
+		if (copy_from_user(karg, uptr, size))
+			return -EFAULT;
+	} else {
+		memset(karg, 0, size);
+	}
+
+	ret = desc->func(file->private_data, karg);
+	if (ret)
+		return ret;
+	if ((_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uptr, karg, size))
+		return -EFAULT;
+	return 0;
+}
+
+/* === open and release =================================================== */
+
+static int gomem_open(struct inode *inode, struct file *file)
+{
+	struct gomem_file *gf;
+
+	/* Userspace decides how many of these exist: charge them to it. */
+	gf = kzalloc(sizeof(*gf), GFP_KERNEL_ACCOUNT);
+	if (!gf)
+		return -ENOMEM;
+
+	gf->id = atomic64_inc_return(&gomem_stats.opens_total);
+	atomic_long_inc(&gomem_stats.open_files);
+	file->private_data = gf;
+	return nonseekable_open(inode, file);
+}
+
+static int gomem_release(struct inode *inode, struct file *file)
+{
+	struct gomem_file *gf = file->private_data;
+
+	atomic_long_dec(&gomem_stats.open_files);
+	kfree(gf);
+	return 0;
+}
+
+static const struct file_operations gomem_fops = {
+	.owner		= THIS_MODULE,
+	.open		= gomem_open,
+	.release	= gomem_release,
+	.unlocked_ioctl	= gomem_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= no_llseek,
+};
+
+/* Every user may open a heap of their own, hence 0666. */
+static struct miscdevice gomem_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "gomem",
+	.fops	= &gomem_fops,
+	.mode	= 0666,
+};
+
+/**
+ * gomem_chardev_init() - register /dev/gomem
+ *
+ * Return: 0 or the -errno of misc_register().
+ */
+int gomem_chardev_init(void)
+{
+	return misc_register(&gomem_misc);
+}
+
+/**
+ * gomem_chardev_exit() - unregister /dev/gomem
+ *
+ * The module cannot be unloaded while a file is open (fops.owner holds a
+ * reference), so no gomem_file outlives this.
+ */
+void gomem_chardev_exit(void)
+{
+	misc_deregister(&gomem_misc);
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomem's debugfs directory, /sys/kernel/debug/gomem/. debugfs is optional:
+ * if it cannot be created the module works without it and says so in its
+ * feature bits.
+ */
+
+#define pr_fmt(fmt) "gomem: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/seq_file.h>
+#include <linux/gomem.h>
+
+#include "gomem.h"
+
+static struct dentry *gomem_debugfs_dir;
+
+/* "info": the ABI and the module-wide counters, one "name value" per line. */
+static int info_show(struct seq_file *seq, void *v)
+{
+	seq_printf(seq, "abi_version %u\n", GOMEM_ABI_VERSION);
+	seq_printf(seq, "features 0x%llx\n", gomem_features());
+	seq_printf(seq, "open_files %ld\n",
+		   atomic_long_read(&gomem_stats.open_files));
+	seq_printf(seq, "opens_total %lld\n",
+		   atomic64_read(&gomem_stats.opens_total));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(info);
+
+/**
+ * gomem_debugfs_init() - create /sys/kernel/debug/gomem/ and its files
+ *
+ * Failure is not an error: debugfs is a diagnostic aid.
+ */
+void gomem_debugfs_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("gomem", NULL);
+
+	if (IS_ERR(dir)) {
+		pr_info("debugfs unavailable (%ld), statistics not published\n",
+			PTR_ERR(dir));
+		return;
+	}
+	gomem_debugfs_dir = dir;
+	/* Root only: statistics describe every user's heaps. */
+	debugfs_create_file("info", 0400, dir, NULL, &info_fops);
+}
+
+/**
+ * gomem_debugfs_exit() - remove gomem's debugfs directory
+ */
+void gomem_debugfs_exit(void)
+{
+	debugfs_remove(gomem_debugfs_dir);
+	gomem_debugfs_dir = NULL;
+}
+
+/**
+ * gomem_debugfs_available() - whether gomem's debugfs directory exists
+ *
+ * Return: true once gomem_debugfs_init() created the directory.
+ */
+bool gomem_debugfs_available(void)
+{
+	return gomem_debugfs_dir;
+}

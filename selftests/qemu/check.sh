@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# "make check": install what is missing, build the debug kernel (cached),
+# gomem and its tests for the debug and the stock kernel, run checkpatch
+# and dkms, boot both kernels and run every KUnit suite and kselftest,
+# then judge everything (report.py). The last line is "N passed, N failed".
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+start=$(date +%s)
+fail_build() {
+	echo "build failed: $*"
+	echo "0 passed, 1 failed"
+	exit 1
+}
+
+"$GOMEM_QEMU_DIR/setup.sh" || fail_build "setup.sh"
+ksrc=$("$GOMEM_QEMU_DIR/build-kernel.sh") || fail_build "debug kernel"
+"$GOMEM_QEMU_DIR/prepare.sh" debug || fail_build "gomem for the debug kernel"
+"$GOMEM_QEMU_DIR/prepare.sh" stock || fail_build "gomem for the stock kernel"
+
+"$GOMEM_QEMU_DIR/checkpatch.sh"
+checkpatch=$?
+"$GOMEM_QEMU_DIR/dkms-check.sh"
+dkms=$?
+
+runs="$GOMEM_OUT/runs/check"
+rm -rf "$runs"
+for kind in debug stock; do
+	msg "booting the $kind kernel and running the tests (log: $runs/$kind)"
+	t0=$(date +%s)
+	"$GOMEM_QEMU_DIR/vm.sh" --kernel "$kind" --out "$runs/$kind" gomem-run-tests \
+		>"$runs.$kind.out" 2>&1
+	msg "$kind guest finished in $(($(date +%s) - t0)) s"
+done
+
+"$GOMEM_QEMU_DIR/report.py" --ksrc "$ksrc" \
+	--check "checkpatch=$checkpatch" --check "dkms=$dkms" \
+	"debug=$runs/debug" "stock=$runs/stock" >"$runs.report" 2>&1
+rc=$?
+if [ $rc -ne 0 ]; then
+	for kind in debug stock; do
+		echo "--- $kind guest output (last 100 lines) ---"
+		tail -n 100 "$runs.$kind.out"
+	done
+fi
+msg "make check took $(($(date +%s) - start)) s"
+cat "$runs.report"
+exit $rc

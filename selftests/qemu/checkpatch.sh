@@ -1,0 +1,19 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run the kernel's checkpatch.pl over gomem's kernel sources and headers.
+# Fails on any error or warning.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ksrc=$(debug_kdir)
+[ -x "$ksrc/scripts/checkpatch.pl" ] || ksrc=$("$GOMEM_QEMU_DIR/build-kernel.sh")
+cd "$GOMEM_TOP"
+mapfile -t files < <(find gomem include selftests/gomem -name '*.[ch]' | sort)
+[ ${#files[@]} -gt 0 ] || die "no sources found for checkpatch"
+msg "checkpatch over ${#files[@]} files"
+out=$(perl "$ksrc/scripts/checkpatch.pl" --no-tree --terse --show-types -f "${files[@]}" 2>&1) || true
+if grep -qE '(ERROR|WARNING):' <<<"$out"; then
+	grep -E '(ERROR|WARNING):' <<<"$out"
+	exit 1
+fi
+echo "checkpatch: ${#files[@]} files clean"

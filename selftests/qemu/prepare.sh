@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build everything one guest kernel needs: gomem's modules against it, the
+# kselftests, and the guest's initramfs.
+#   prepare.sh debug|stock
+# Leaves $GOMEM_OUT/<kind>/{kernel,initramfs.cpio.gz,module/}.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kind=${1:?usage: prepare.sh debug|stock}
+case "$kind" in
+debug)
+	kdir=$("$GOMEM_QEMU_DIR/build-kernel.sh")
+	image="$kdir/arch/x86/boot/bzImage"
+	;;
+stock)
+	kver=$(stock_kver)
+	kdir="/usr/src/linux-headers-$kver"
+	image="/boot/vmlinuz-$kver"
+	;;
+*)
+	die "unknown kernel kind '$kind'"
+	;;
+esac
+ksrc=$(debug_kdir)
+out="$GOMEM_OUT/$kind"
+mkdir -p "$out"
+
+# Modules are built in a copy of the sources, one per kernel, because
+# kbuild writes its objects next to the sources.
+msg "building gomem against $kdir"
+rm -rf "$out/module"
+mkdir -p "$out/module"
+cp -a "$GOMEM_TOP/Kbuild" "$GOMEM_TOP/gomem" "$GOMEM_TOP/include" "$out/module/"
+make -s -C "$kdir" M="$out/module" W=1 KCFLAGS=-Werror modules
+
+msg "building the kselftests"
+make -s -C "$GOMEM_TOP/selftests/gomem" KSRC="$ksrc" OUT="$GOMEM_OUT/selftests"
+
+stage="$out/initramfs"
+rm -rf "$stage"
+mkdir -p "$stage"/{bin,sbin,etc/gomem,lib/gomem,usr/lib/gomem/bin,usr/lib/gomem/selftests}
+cp /bin/busybox "$stage/bin/busybox"
+cp "$GOMEM_QEMU_DIR/guest/init" "$stage/init"
+cp "$GOMEM_QEMU_DIR/guest/gomem-run-tests" "$GOMEM_QEMU_DIR/guest/gomem-demo" "$stage/usr/lib/gomem/bin/"
+cp "$out/module/"*.ko "$stage/lib/gomem/"
+find "$GOMEM_OUT/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/usr/lib/gomem/selftests/" \;
+(cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out/initramfs.cpio.gz"
+cp "$image" "$out/kernel"
+msg "$kind guest ready: $out"

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Judge gomem test runs from their guest logs and print the verdict.
+
+Each RUN directory was written by vm.sh running gomem-run-tests: output.log
+holds the test output between GOMEM-* markers, console.log the kernel log.
+KUnit results go through the kernel's own kunit.py parser. The last line
+printed is "N passed, N failed[, N skipped]": every KUnit case and every
+kselftest case; a failed whole-run check (console splat, leak, taint,
+missing results, checkpatch, dkms) adds one failure each.
+
+usage: report.py --ksrc TREE [--check NAME=STATUS ...] KIND=RUN ...
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+# Console lines that mean the kernel is unhappy, whatever the tests said.
+SPLATS = re.compile(
+    r'BUG:|WARNING:|Oops|KASAN|UBSAN|Call Trace|Kernel panic|'
+    r'general protection fault|possible circular locking|'
+    r'inconsistent lock state|suspected memory leak|'
+    r'possible recursive locking|sleeping function called from invalid context')
+
+# Out-of-tree (O) and unsigned (E) modules are the only taints expected,
+# plus "test" (N), which KUnit sets whenever a test module runs.
+ALLOWED_TAINT = (1 << 12) | (1 << 13)
+TAINT_TEST = 1 << 18
+TAINT_FLAGS = 'PFSRMBUDAWCIOELKXTN'
+
+
+class Tally:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.problems = []
+
+    def problem(self, kind, text):
+        self.failed += 1
+        self.problems.append(f'{kind}: {text}')
+
+
+def read(path):
+    try:
+        with open(path, errors='replace') as f:
+            return f.read().replace('\r', '')
+    except FileNotFoundError:
+        return ''
+
+
+def section(text, name):
+    m = re.search(rf'^GOMEM-{name}-BEGIN\n(.*?)^GOMEM-{name}-END\n', text,
+                  re.S | re.M)
+    return m.group(1) if m else None
+
+
+def count_kunit_json(group, tally):
+    for case in group.get('test_cases', []):
+        status = case['status']
+        if status == 'PASS':
+            tally.passed += 1
+        elif status == 'SKIP':
+            tally.skipped += 1
+        else:
+            tally.failed += 1
+    for sub in group.get('sub_groups', []):
+        count_kunit_json(sub, tally)
+
+
+def judge_kunit(kind, run, output, ksrc, tally):
+    ktap = section(output, 'KTAP')
+    if ktap is None:
+        if kind == 'debug':
+            tally.problem(kind, 'no KUnit results')
+        return
+    ktap_path = os.path.join(run, 'kunit.ktap')
+    json_path = os.path.join(run, 'kunit.json')
+    with open(ktap_path, 'w') as f:
+        f.write(ktap)
+    kunit_py = os.path.join(ksrc, 'tools/testing/kunit/kunit.py')
+    print(f'--- KUnit ({kind} kernel) ---', flush=True)
+    if os.path.exists(json_path):
+        os.unlink(json_path)
+    proc = subprocess.run([sys.executable, kunit_py, 'parse', f'--json={json_path}',
+                           ktap_path], stdout=subprocess.PIPE, text=True)
+    print(proc.stdout, end='', flush=True)
+    before = tally.passed + tally.failed + tally.skipped
+    failed_before = tally.failed
+    try:
+        with open(json_path) as f:
+            count_kunit_json(json.load(f), tally)
+    except (OSError, ValueError) as e:
+        tally.problem(kind, f'cannot read kunit.py results: {e}')
+        return
+    if tally.passed + tally.failed + tally.skipped == before:
+        tally.problem(kind, 'KUnit ran no test case')
+    elif tally.failed == failed_before and kunit_trouble(proc):
+        tally.problem(kind, 'kunit.py found a crash, an error or missing results')
+
+
+def kunit_trouble(proc):
+    """Whether kunit.py saw more than failed cases: crashes, parse errors."""
+    summary = [l for l in proc.stdout.splitlines() if 'Testing complete.' in l]
+    if proc.returncode != 0 or not summary:
+        return True
+    return re.search(r'(failed|crashed|errors): [1-9]', summary[-1]) is not None
+
+
+KSFT_LINE = re.compile(r'^(not ok|ok) \d+ (.*?)(?:\s+#\s*(SKIP|TODO|XFAIL)\b.*)?$')
+
+
+def judge_kselftests(kind, output, tally):
+    blocks = re.findall(r'^GOMEM-KSELFTEST-BEGIN (\S+)\n(.*?)'
+                        r'^GOMEM-KSELFTEST-END \1 (\d+)\n', output, re.S | re.M)
+    if not blocks:
+        tally.problem(kind, 'no kselftest ran')
+    for name, body, rc in blocks:
+        p = f = s = 0
+        for line in body.splitlines():
+            m = KSFT_LINE.match(line)
+            if not m:
+                continue
+            if m.group(3) == 'SKIP':
+                s += 1
+            elif m.group(1) == 'ok':
+                p += 1
+            else:
+                f += 1
+                print(f'  FAIL {kind}/{name}: {m.group(2)}')
+        print(f'kselftest {name} ({kind} kernel): {p} passed, {f} failed, '
+              f'{s} skipped, exit {rc}')
+        tally.passed += p
+        tally.failed += f
+        tally.skipped += s
+        if p + f + s == 0:
+            tally.problem(kind, f'{name} reported no test case (exit {rc})')
+        elif int(rc) != 0 and f == 0:
+            tally.problem(kind, f'{name} exited {rc} without a failed case')
+
+
+def judge_guest(kind, run, output, console, tally):
+    for line in output.splitlines():
+        if line.startswith('GOMEM-ERROR:'):
+            tally.problem(kind, line[len('GOMEM-ERROR: '):])
+    if not re.search(r'^GOMEM-DONE$', output, re.M):
+        tally.problem(kind, f'guest did not finish the run (see {run}/console.log)')
+    splats = [l for l in console.splitlines() if SPLATS.search(l)]
+    if splats:
+        tally.problem(kind, f'kernel console has {len(splats)} suspicious line(s), '
+                      f'first: {splats[0].strip()}')
+    leaks = section(output, 'KMEMLEAK')
+    if leaks is not None and leaks.strip():
+        tally.problem(kind, 'kmemleak reports:\n' + leaks)
+    m = re.search(r'^GOMEM-TAINT (\d+)$', output, re.M)
+    allowed = ALLOWED_TAINT | (TAINT_TEST if section(output, 'KTAP') else 0)
+    if not m:
+        tally.problem(kind, 'guest did not report its taint')
+    elif int(m.group(1)) & ~allowed:
+        taint = int(m.group(1))
+        flags = ''.join(c for i, c in enumerate(TAINT_FLAGS) if taint & (1 << i))
+        tally.problem(kind, f'kernel tainted {taint:#x} ({flags})')
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--ksrc', required=True)
+    ap.add_argument('--check', action='append', default=[])
+    ap.add_argument('runs', nargs='+')
+    args = ap.parse_args()
+
+    tally = Tally()
+    for spec in args.runs:
+        kind, run = spec.split('=', 1)
+        run = os.path.abspath(run)
+        output = read(os.path.join(run, 'output.log'))
+        console = read(os.path.join(run, 'console.log'))
+        m = re.search(r'^GOMEM-KERNEL (.*)$', output, re.M)
+        print(f'=== {kind} kernel {m.group(1) if m else "(did not report)"} ===')
+        judge_kunit(kind, run, output, args.ksrc, tally)
+        judge_kselftests(kind, output, tally)
+        judge_guest(kind, run, output, console, tally)
+    for check in args.check:
+        name, status = check.split('=', 1)
+        print(f'{name}: {"ok" if status == "0" else "FAILED"}')
+        if status != '0':
+            tally.problem(name, 'failed')
+
+    if tally.passed + tally.failed + tally.skipped == 0:
+        tally.problem('run', 'no test ran')
+    for p in tally.problems:
+        print(f'PROBLEM {p}')
+    line = f'{tally.passed} passed, {tally.failed} failed'
+    if tally.skipped:
+        line += f', {tally.skipped} skipped'
+    print(line)
+    return 1 if tally.failed or tally.passed == 0 else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
