@@ -25,7 +25,8 @@ checkpatch=$?
 dkms=$?
 
 runs="$GOMEM_OUT/runs/check"
-rm -rf "$runs"
+rm -rf "$runs" "$runs".*
+mkdir -p "$runs"
 for kind in debug stock; do
 	msg "booting the $kind kernel and running the tests (log: $runs/$kind)"
 	t0=$(date +%s)
@@ -46,4 +47,9 @@ if [ $rc -ne 0 ]; then
 fi
 msg "make check took $(($(date +%s) - start)) s"
 cat "$runs.report"
+# A reporter that died before its verdict still ends the run with one.
+if ! tail -n 1 "$runs.report" | grep -qE '^[0-9]+ passed, [0-9]+ failed'; then
+	echo "0 passed, 1 failed"
+	rc=1
+fi
 exit $rc
