@@ -18,6 +18,9 @@ fail_build() {
 ksrc=$("$GOMEM_QEMU_DIR/build-kernel.sh") || fail_build "debug kernel"
 "$GOMEM_QEMU_DIR/prepare.sh" debug || fail_build "gomem for the debug kernel"
 "$GOMEM_QEMU_DIR/prepare.sh" stock || fail_build "gomem for the stock kernel"
+msg "building the native core tests (ASan, UBSan)"
+make -s -C "$GOMEM_TOP/selftests/native" build OUT="$GOMEM_OUT/native" ||
+	fail_build "native core tests"
 
 "$GOMEM_QEMU_DIR/checkpatch.sh"
 checkpatch=$?
@@ -26,7 +29,18 @@ dkms=$?
 
 runs="$GOMEM_OUT/runs/check"
 rm -rf "$runs" "$runs".*
-mkdir -p "$runs"
+mkdir -p "$runs/native"
+
+# The core's KUnit suites, natively; same markers as a guest run.
+msg "running the native core tests"
+{
+	echo "GOMEM-KTAP-BEGIN"
+	make -s -C "$GOMEM_TOP/selftests/native" run OUT="$GOMEM_OUT/native" 2>&1
+	rc=$?
+	echo "GOMEM-KTAP-END"
+	echo "GOMEM-NATIVE-EXIT $rc"
+	echo "GOMEM-DONE"
+} >"$runs/native/output.log"
 for kind in debug stock; do
 	msg "booting the $kind kernel and running the tests (log: $runs/$kind)"
 	t0=$(date +%s)
@@ -37,7 +51,7 @@ done
 
 "$GOMEM_QEMU_DIR/report.py" --ksrc "$ksrc" \
 	--check "checkpatch=$checkpatch" --check "dkms=$dkms" \
-	"debug=$runs/debug" "stock=$runs/stock" >"$runs.report" 2>&1
+	"native=$runs/native" "debug=$runs/debug" "stock=$runs/stock" >"$runs.report" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then
 	for kind in debug stock; do

@@ -73,7 +73,7 @@ def count_kunit_json(group, tally):
 def judge_kunit(kind, run, output, ksrc, tally):
     ktap = section(output, 'KTAP')
     if ktap is None:
-        if kind == 'debug':
+        if kind in ('debug', 'native'):
             tally.problem(kind, 'no KUnit results')
         return
     ktap_path = os.path.join(run, 'kunit.ktap')
@@ -81,7 +81,7 @@ def judge_kunit(kind, run, output, ksrc, tally):
     with open(ktap_path, 'w') as f:
         f.write(ktap)
     kunit_py = os.path.join(ksrc, 'tools/testing/kunit/kunit.py')
-    print(f'--- KUnit ({kind} kernel) ---', flush=True)
+    print(f'--- KUnit ({kind}) ---', flush=True)
     if os.path.exists(json_path):
         os.unlink(json_path)
     proc = subprocess.run([sys.executable, kunit_py, 'parse', f'--json={json_path}',
@@ -141,6 +141,19 @@ def judge_kselftests(kind, output, tally):
             tally.problem(kind, f'{name} exited {rc} without a failed case')
 
 
+def judge_native(output, tally):
+    m = re.search(r'^GOMEM-NATIVE-EXIT (\d+)$', output, re.M)
+    if not m:
+        tally.problem('native', 'the native test program did not finish')
+    elif int(m.group(1)) != 0 and not re.search(r'^\s*not ok ', output, re.M):
+        tally.problem('native', f'the native test program exited {m.group(1)} '
+                      'without a failed case (sanitizer report?)')
+    for line in output.splitlines():
+        if re.search(r'ERROR: (Address|Leak)Sanitizer|runtime error:', line):
+            tally.problem('native', line.strip())
+            break
+
+
 def judge_guest(kind, run, output, console, tally):
     for line in output.splitlines():
         if line.startswith('GOMEM-ERROR:'):
@@ -178,6 +191,11 @@ def main():
         output = read(os.path.join(run, 'output.log'))
         console = read(os.path.join(run, 'console.log'))
         m = re.search(r'^GOMEM-KERNEL (.*)$', output, re.M)
+        if kind == 'native':
+            print('=== native core tests (ASan, UBSan) ===')
+            judge_kunit(kind, run, output, args.ksrc, tally)
+            judge_native(output, tally)
+            continue
         print(f'=== {kind} kernel {m.group(1) if m else "(did not report)"} ===')
         judge_kunit(kind, run, output, args.ksrc, tally)
         judge_kselftests(kind, output, tally)

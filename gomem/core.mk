@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# gomem's allocator core: plain C over platform.h, named after the Go
+# runtime files it reproduces. Kbuild links it into gomem.ko with
+# mem_kernel.o; selftests/native links it with mem_user.o into a test
+# program run under ASan and UBSan. Paths are relative to gomem/.
+#
+# One line per area, so that work on one area does not touch another's.
+
+GOMEM_CORE_SIZECLASSES :=
+GOMEM_CORE_PAGEALLOC :=
+GOMEM_CORE_SPAN := mbitmap.o
+
+GOMEM_CORE := $(GOMEM_CORE_SIZECLASSES) $(GOMEM_CORE_PAGEALLOC) $(GOMEM_CORE_SPAN)
+
+# KUnit suites of the core. They build into gomem_kunit.ko and, unchanged,
+# into the native test program (selftests/native/kunit/test.h).
+GOMEM_CORE_TESTS_SIZECLASSES :=
+GOMEM_CORE_TESTS_PAGEALLOC :=
+GOMEM_CORE_TESTS_SPAN := tests/mbitmap_kunit.o
+
+GOMEM_CORE_TESTS := $(GOMEM_CORE_TESTS_SIZECLASSES) $(GOMEM_CORE_TESTS_PAGEALLOC) \
+	$(GOMEM_CORE_TESTS_SPAN)

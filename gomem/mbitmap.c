@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Span allocation and mark bitmaps, as in Go's mbitmap.go: the slow path
+ * of finding a free slot (nextFreeIndex) and the alloc_cache refill.
+ */
+#include "mheap.h"
+
+/**
+ * gm_span_init_bits() - give a span empty alloc and mark bitmaps
+ * @s: the span; nelems and the bitmaps are set here
+ * @nelems: number of object slots
+ *
+ * Also resets freeindex, alloc_count and alloc_cache: every slot is free.
+ *
+ * Return: 0, or -ENOMEM.
+ */
+int gm_span_init_bits(struct gm_mspan *s, u32 nelems)
+{
+	u32 words = (nelems + 63) / 64;
+	u64 *bits = gm_zalloc(2 * words * sizeof(u64));
+
+	if (!bits)
+		return -ENOMEM;
+	s->alloc_bits = bits;
+	s->gcmark_bits = bits + words;
+	s->bitmap_words = words;
+	s->nelems = nelems;
+	s->freeindex = 0;
+	s->alloc_count = 0;
+	gm_span_refill_alloc_cache(s, 0);
+	return 0;
+}
+
+/**
+ * gm_span_free_bits() - release a span's bitmaps
+ * @s: the span
+ */
+void gm_span_free_bits(struct gm_mspan *s)
+{
+	gm_free(s->alloc_bits);
+	s->alloc_bits = NULL;
+	s->gcmark_bits = NULL;
+	s->bitmap_words = 0;
+}
+
+/**
+ * gm_span_refill_alloc_cache() - load alloc_cache from the alloc bits
+ * @s: the span
+ * @word: index of the 64-bit word of alloc_bits to load
+ *
+ * Stores the complement so that a free slot is a set bit for ctz.
+ */
+void gm_span_refill_alloc_cache(struct gm_mspan *s, u32 word)
+{
+	s->alloc_cache = ~s->alloc_bits[word];
+}
+
+/**
+ * gm_span_next_free_index() - find the next free slot at or after freeindex
+ * @s: the span, owned by the caller
+ *
+ * The slow path behind gm_span_next_free_fast(): it walks alloc_cache
+ * word by word, refilling it, and advances freeindex past the slot it
+ * returns. It does not set the slot's alloc bit: the bits describe the
+ * span as of the last sweep, and freeindex plus alloc_cache say which of
+ * the slots after it are taken since (as in Go).
+ *
+ * Return: the slot index, or s->nelems if the span is full.
+ */
+u32 gm_span_next_free_index(struct gm_mspan *s)
+{
+	u32 idx = s->freeindex;
+	u32 bit;
+
+	if (idx >= s->nelems)
+		return s->nelems;
+	while (!s->alloc_cache) {
+		/* Nothing free in this word: on to the next one. */
+		idx = (idx + 64) & ~63U;
+		if (idx >= s->nelems) {
+			s->freeindex = s->nelems;
+			return s->nelems;
+		}
+		gm_span_refill_alloc_cache(s, idx / 64);
+	}
+	bit = gm_ctz64(s->alloc_cache);
+	if (idx + bit >= s->nelems) {
+		s->freeindex = s->nelems;
+		return s->nelems;
+	}
+	s->alloc_cache >>= bit;
+	s->alloc_cache >>= 1;	/* two shifts: bit may be 63 */
+	s->freeindex = idx + bit + 1;
+	if (s->freeindex % 64 == 0 && s->freeindex != s->nelems)
+		gm_span_refill_alloc_cache(s, s->freeindex / 64);
+	s->alloc_count++;
+	return idx + bit;
+}
+
+/**
+ * gm_span_is_free() - whether a slot is free for allocation
+ * @s: the span
+ * @index: slot index, below s->nelems
+ *
+ * Return: true if the slot is at or after freeindex and its alloc bit
+ * is clear.
+ */
+bool gm_span_is_free(const struct gm_mspan *s, u32 index)
+{
+	if (index < s->freeindex)
+		return false;
+	return !gm_bit_test(s->alloc_bits, index);
+}
+
+/**
+ * gm_span_count_marked() - number of slots whose mark bit is set
+ * @s: the span
+ *
+ * Return: the count, what sweeping makes the new alloc_count.
+ */
+u32 gm_span_count_marked(const struct gm_mspan *s)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < s->bitmap_words; i++)
+		n += gm_popcount64(s->gcmark_bits[i]);
+	return n;
+}

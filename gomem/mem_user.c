@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomem's platform layer for userspace builds (platform_user.h): mutexes
+ * that know their owner, and per-thread "CPU" slots.
+ *
+ * A thread claims a free slot the first time it needs one and gives it
+ * back when it exits, so two threads never use one slot at once and a
+ * slot's mcache needs no lock, as a CPU's does in the kernel.
+ */
+#include <sched.h>
+
+#include "platform.h"
+
+void gm_mutex_init(struct gm_mutex *l)
+{
+	pthread_mutex_init(&l->m, NULL);
+	l->held = false;
+}
+
+void gm_mutex_lock(struct gm_mutex *l)
+{
+	pthread_mutex_lock(&l->m);
+	l->owner = pthread_self();
+	l->held = true;
+}
+
+void gm_mutex_unlock(struct gm_mutex *l)
+{
+	l->held = false;
+	pthread_mutex_unlock(&l->m);
+}
+
+/* lockdep_assert_held() for userspace: abort, so tests cannot miss it. */
+void gm_mutex_assert_held(struct gm_mutex *l)
+{
+	if (!l->held || !pthread_equal(l->owner, pthread_self())) {
+		fprintf(stderr, "gomem: lock %p not held by this thread\n", (void *)l);
+		abort();
+	}
+}
+
+/* === per-CPU data ======================================================= */
+
+struct percpu_hdr {
+	size_t stride;
+	void *raw;
+};
+
+void *gm_percpu_alloc(size_t size, size_t align)
+{
+	size_t stride, hdr;
+	void *raw;
+	char *p;
+
+	if (align < 64)
+		align = 64;	/* a slot per cache line: no false sharing */
+	stride = (size + align - 1) / align * align;
+	hdr = (sizeof(struct percpu_hdr) + align - 1) / align * align;
+	if (posix_memalign(&raw, align, hdr + stride * GM_USER_MAX_CPUS))
+		return NULL;
+	memset(raw, 0, hdr + stride * GM_USER_MAX_CPUS);
+	p = (char *)raw + hdr;
+	((struct percpu_hdr *)p)[-1] = (struct percpu_hdr){ stride, raw };
+	return p;
+}
+
+void gm_percpu_free(void *p)
+{
+	if (p)
+		free(((struct percpu_hdr *)p)[-1].raw);
+}
+
+void *gm_percpu_ptr_slot(void *p, unsigned int cpu)
+{
+	return (char *)p + ((struct percpu_hdr *)p)[-1].stride * cpu;
+}
+
+static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool slot_used[GM_USER_MAX_CPUS];
+static pthread_key_t slot_key;
+static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
+static __thread int this_slot = -1;
+
+static void slot_release(void *arg)
+{
+	int slot = (int)(intptr_t)arg - 1;
+
+	pthread_mutex_lock(&slots_lock);
+	slot_used[slot] = false;
+	pthread_mutex_unlock(&slots_lock);
+}
+
+static void slot_key_init(void)
+{
+	pthread_key_create(&slot_key, slot_release);
+}
+
+static int slot_claim(void)
+{
+	int i;
+
+	pthread_once(&slot_once, slot_key_init);
+	for (;;) {
+		pthread_mutex_lock(&slots_lock);
+		for (i = 0; i < GM_USER_MAX_CPUS; i++) {
+			if (!slot_used[i]) {
+				slot_used[i] = true;
+				pthread_mutex_unlock(&slots_lock);
+				/* Stored +1: the destructor does not run for NULL. */
+				pthread_setspecific(slot_key, (void *)(intptr_t)(i + 1));
+				return i;
+			}
+		}
+		pthread_mutex_unlock(&slots_lock);
+		sched_yield();	/* more live threads than slots: wait for one */
+	}
+}
+
+unsigned int gm_cpu_get(void)
+{
+	if (unlikely(this_slot < 0))
+		this_slot = slot_claim();
+	return this_slot;
+}
+
+void gm_cpu_put(void)
+{
+}

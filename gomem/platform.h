@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The platform layer under gomem's allocator core, like Go's mem_*.go and
+ * the OS-specific parts of its runtime: types, bit operations, locks,
+ * atomics, per-CPU data, metadata memory and logging. The core includes
+ * only this header; this is the one place that tells the kernel from a
+ * userspace test program.
+ *
+ * What every environment provides:
+ *  - types u8..u64, s32, s64, uintptr_t, size_t, bool; likely(),
+ *    unlikely(), READ_ONCE(), WRITE_ONCE(), ARRAY_SIZE(), min(), max(),
+ *    BUILD_BUG_ON(), static_assert(), __always_inline,
+ *    ____cacheline_aligned;
+ *  - gm_ctz64(), gm_popcount64(): x must be non-zero for ctz;
+ *  - gm_zalloc(), gm_free(): zeroed metadata memory (not heap pages);
+ *  - struct gm_mutex (may sleep) and struct gm_spinlock (may not), with
+ *    _init, _lock, _unlock, _assert_held;
+ *  - gm_atomic_*: u32 and u64 loads, stores and compare-and-swap;
+ *  - per-CPU: gm_percpu_alloc(), gm_percpu_free(), gm_percpu_ptr(),
+ *    gm_cpu_get()/gm_cpu_put() (pin the caller to its CPU, preemption
+ *    off in the kernel), gm_nr_cpu_ids();
+ *  - gm_pr_warn(), gm_pr_info(), GM_WARN_ON_ONCE().
+ */
+#ifndef _GOMEM_PLATFORM_H
+#define _GOMEM_PLATFORM_H
+
+#ifdef __KERNEL__
+#include "platform_kernel.h"
+#else
+#include "platform_user.h"
+#endif
+
+#endif /* _GOMEM_PLATFORM_H */

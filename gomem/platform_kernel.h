@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gomem's platform layer in the kernel. See platform.h for the contract.
+ */
+#ifndef _GOMEM_PLATFORM_KERNEL_H
+#define _GOMEM_PLATFORM_KERNEL_H
+
+#include <linux/atomic.h>
+#include <linux/bitops.h>
+#include <linux/bug.h>
+#include <linux/cache.h>
+#include <linux/compiler.h>
+#include <linux/kernel.h>
+#include <linux/lockdep.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/printk.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/types.h>
+
+static __always_inline unsigned int gm_ctz64(u64 x)
+{
+	return __ffs64(x);
+}
+
+static __always_inline unsigned int gm_popcount64(u64 x)
+{
+	return hweight64(x);
+}
+
+/* Metadata can be large (arena maps): kvzalloc falls back to vmalloc. */
+static inline void *gm_zalloc(size_t size)
+{
+	return kvzalloc(size, GFP_KERNEL);
+}
+
+static inline void gm_free(void *p)
+{
+	kvfree(p);
+}
+
+struct gm_mutex {
+	struct mutex m;
+};
+
+#define gm_mutex_init(l)	mutex_init(&(l)->m)
+#define gm_mutex_lock(l)	mutex_lock(&(l)->m)
+#define gm_mutex_unlock(l)	mutex_unlock(&(l)->m)
+#define gm_mutex_assert_held(l)	lockdep_assert_held(&(l)->m)
+#define gm_mutex_destroy(l)	mutex_destroy(&(l)->m)
+
+struct gm_spinlock {
+	spinlock_t s;
+};
+
+#define gm_spin_init(l)		spin_lock_init(&(l)->s)
+#define gm_spin_lock(l)		spin_lock(&(l)->s)
+#define gm_spin_unlock(l)	spin_unlock(&(l)->s)
+#define gm_spin_assert_held(l)	lockdep_assert_held(&(l)->s)
+
+/*
+ * A load-acquire sees everything written before the store-release of the
+ * value it reads (Go's atomic.Load and atomic.Store order the same way).
+ */
+#define gm_atomic_load_u32(p)		smp_load_acquire(p) /* pairs with store */
+#define gm_atomic_store_u32(p, v)	smp_store_release(p, v) /* pairs with load */
+#define gm_atomic_load_u64(p)		smp_load_acquire(p) /* pairs with store */
+#define gm_atomic_store_u64(p, v)	smp_store_release(p, v) /* pairs with load */
+
+/* Full barrier on success, as Go's atomic.Cas. */
+static inline bool gm_atomic_cas_u32(u32 *p, u32 old, u32 new)
+{
+	return try_cmpxchg(p, &old, new);
+}
+
+/* Statistics counters, updated without a lock. */
+struct gm_atomic64 {
+	atomic64_t v;
+};
+
+#define gm_atomic64_read(a)		((u64)atomic64_read(&(a)->v))
+#define gm_atomic64_add(a, delta)	atomic64_add(delta, &(a)->v)
+
+#define gm_percpu_alloc(size, align)	__alloc_percpu(size, align)
+#define gm_percpu_free(p)		free_percpu(p)
+#define gm_percpu_ptr(p, cpu)		per_cpu_ptr(p, cpu)
+
+/* The fast path's only protection: no preemption, no migration. */
+static __always_inline unsigned int gm_cpu_get(void)
+{
+	preempt_disable();
+	return smp_processor_id();
+}
+
+static __always_inline void gm_cpu_put(void)
+{
+	preempt_enable();
+}
+
+static inline unsigned int gm_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
+#define gm_might_sleep()	might_sleep()
+#define gm_pr_warn(fmt, ...)	pr_warn("gomem: " fmt, ##__VA_ARGS__)
+#define gm_pr_info(fmt, ...)	pr_info("gomem: " fmt, ##__VA_ARGS__)
+#define GM_WARN_ON_ONCE(c)	WARN_ON_ONCE(c)
+
+#endif /* _GOMEM_PLATFORM_KERNEL_H */

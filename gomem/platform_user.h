@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gomem's platform layer in a userspace program (native tests and
+ * benchmarks). See platform.h for the contract. "CPUs" are slots that
+ * threads claim on first use (mem_user.c), so the per-CPU mcache becomes a
+ * per-thread cache, as in TCMalloc.
+ */
+#ifndef _GOMEM_PLATFORM_USER_H
+#define _GOMEM_PLATFORM_USER_H
+
+#include <assert.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int32_t s32;
+typedef int64_t s64;
+
+#ifndef __always_inline
+#define __always_inline		__inline__ __attribute__((__always_inline__))
+#endif
+#define ____cacheline_aligned	__attribute__((__aligned__(64)))
+#define likely(x)		__builtin_expect(!!(x), 1)
+#define unlikely(x)		__builtin_expect(!!(x), 0)
+#define READ_ONCE(x)		(*(const volatile __typeof__(x) *)&(x))
+#define WRITE_ONCE(x, v)	(*(volatile __typeof__(x) *)&(x) = (v))
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define BUILD_BUG_ON(c)		_Static_assert(!(c), #c)
+#define min(a, b)		((a) < (b) ? (a) : (b))
+#define max(a, b)		((a) > (b) ? (a) : (b))
+
+static __always_inline unsigned int gm_ctz64(u64 x)
+{
+	return __builtin_ctzll(x);
+}
+
+static __always_inline unsigned int gm_popcount64(u64 x)
+{
+	return __builtin_popcountll(x);
+}
+
+static inline void *gm_zalloc(size_t size)
+{
+	return calloc(1, size);
+}
+
+static inline void gm_free(void *p)
+{
+	free(p);
+}
+
+struct gm_mutex {
+	pthread_mutex_t m;
+	pthread_t owner;
+	bool held;
+};
+
+void gm_mutex_init(struct gm_mutex *l);
+void gm_mutex_lock(struct gm_mutex *l);
+void gm_mutex_unlock(struct gm_mutex *l);
+void gm_mutex_assert_held(struct gm_mutex *l);
+#define gm_mutex_destroy(l)	pthread_mutex_destroy(&(l)->m)
+
+/* Userspace has no preemption control: a spinlock is a mutex here. */
+struct gm_spinlock {
+	struct gm_mutex m;
+};
+
+#define gm_spin_init(l)		gm_mutex_init(&(l)->m)
+#define gm_spin_lock(l)		gm_mutex_lock(&(l)->m)
+#define gm_spin_unlock(l)	gm_mutex_unlock(&(l)->m)
+#define gm_spin_assert_held(l)	gm_mutex_assert_held(&(l)->m)
+
+#define gm_atomic_load_u32(p)		__atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define gm_atomic_store_u32(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define gm_atomic_load_u64(p)		__atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define gm_atomic_store_u64(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
+
+static inline bool gm_atomic_cas_u32(u32 *p, u32 old, u32 new)
+{
+	return __atomic_compare_exchange_n(p, &old, new, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+struct gm_atomic64 {
+	u64 counter;
+};
+
+#define gm_atomic64_read(a)	 __atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
+#define gm_atomic64_add(a, d)	 __atomic_add_fetch(&(a)->counter, d, __ATOMIC_RELAXED)
+
+/* Slots claimed by threads; a thread keeps its slot until it exits. */
+#define GM_USER_MAX_CPUS	64
+
+void *gm_percpu_alloc(size_t size, size_t align);
+void gm_percpu_free(void *p);
+void *gm_percpu_ptr_slot(void *p, unsigned int cpu);
+#define gm_percpu_ptr(p, cpu)	((__typeof__(p))gm_percpu_ptr_slot(p, cpu))
+unsigned int gm_cpu_get(void);
+void gm_cpu_put(void);
+
+static inline unsigned int gm_nr_cpu_ids(void)
+{
+	return GM_USER_MAX_CPUS;
+}
+
+#define gm_might_sleep()	do { } while (0)
+#define gm_pr_warn(fmt, ...)	fprintf(stderr, "gomem: " fmt, ##__VA_ARGS__)
+#define gm_pr_info(fmt, ...)	fprintf(stderr, "gomem: " fmt, ##__VA_ARGS__)
+#define GM_WARN_ON_ONCE(c) ({						\
+	static bool __warned;						\
+	bool __c = !!(c);						\
+	if (__c && !__warned) {						\
+		__warned = true;					\
+		fprintf(stderr, "gomem: WARNING: %s at %s:%d\n",	\
+			#c, __FILE__, __LINE__);			\
+	}								\
+	__c;								\
+})
+
+#endif /* _GOMEM_PLATFORM_USER_H */
