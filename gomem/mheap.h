@@ -35,6 +35,8 @@ enum gm_span_state {
  *	and the allocations since)
  * @gcmark_bits: one bit per slot, set by the collector when reachable
  * @bitmap_words: 64-bit words in each of the two bitmaps
+ * @divmul: the class's division magic: (offset * divmul) >> 32 is the
+ *	slot of a byte offset in the span; 0 for a large span (one slot)
  *
  * The bitmaps are whole 64-bit words so that refilling alloc_cache never
  * reads past their end. Go allocates them from per-GC arenas; gomem keeps
@@ -55,6 +57,7 @@ struct gm_mspan {
 	u64 *alloc_bits;
 	u64 *gcmark_bits;
 	u32 bitmap_words;
+	u32 divmul;
 };
 
 int gm_span_init_bits(struct gm_mspan *s, u32 nelems);
@@ -107,6 +110,76 @@ static __always_inline u32 gm_span_next_free_fast(struct gm_mspan *s)
 	s->freeindex = result + 1;
 	s->alloc_count++;
 	return result;
+}
+
+/* === arenas ============================================================ */
+
+/**
+ * struct gm_heap_arena - metadata of one 64 MiB arena (Go's heapArena)
+ * @spans: the span of each page, for pages of in-use spans (and free
+ *	pages may hold stale entries: always check the span's bounds)
+ * @page_in_use: one bit per page, set on the first page of each in-use span
+ * @page_marks: one bit per page, set on the first page of each span
+ *	with a marked object (for the collector)
+ * @base: address of the arena's first byte
+ */
+struct gm_heap_arena {
+	struct gm_mspan *spans[GM_ARENA_PAGES];
+	u64 page_in_use[GM_ARENA_PAGES / 64];
+	u64 page_marks[GM_ARENA_PAGES / 64];
+	uintptr_t base;
+};
+
+/*
+ * The sparse arena index (Go's arenas[L1][L2]): 48-bit offsets give 2^22
+ * arenas; L1 has 2^10 entries, each L2 array 2^12 arena pointers (32 KiB)
+ * allocated when an arena in its range first appears.
+ */
+#define GM_ARENA_L1_BITS	10
+#define GM_ARENA_L2_BITS	(GM_ADDR_BITS - GM_ARENA_SHIFT - GM_ARENA_L1_BITS)
+
+/**
+ * struct gm_arena_index - every arena of one heap, by address
+ * @lock: the heap lock; writers hold it, readers need nothing
+ * @base: the top (64 - GM_ADDR_BITS) bits every address of the heap shares
+ * @have_base: @base is set (by the first arena)
+ * @narenas: arenas created
+ * @l1: the first level; entries and the arenas they lead to are
+ *	published with a store-release, so lockless readers see them whole
+ */
+struct gm_arena_index {
+	struct gm_mutex *lock;
+	uintptr_t base;
+	bool have_base;
+	size_t narenas;
+	struct gm_heap_arena **l1[1 << GM_ARENA_L1_BITS];
+};
+
+void gm_arena_index_init(struct gm_arena_index *ai, struct gm_mutex *lock);
+void gm_arena_index_destroy(struct gm_arena_index *ai);
+struct gm_heap_arena *gm_arena_of(const struct gm_arena_index *ai, uintptr_t addr);
+int gm_arena_ensure(struct gm_arena_index *ai, uintptr_t addr, size_t bytes);
+void gm_arena_set_span(struct gm_arena_index *ai, struct gm_mspan *s);
+void gm_arena_clear_span(struct gm_arena_index *ai, struct gm_mspan *s);
+struct gm_mspan *gm_span_of(const struct gm_arena_index *ai, uintptr_t addr);
+uintptr_t gm_find_object(const struct gm_arena_index *ai, uintptr_t addr,
+			 struct gm_mspan **spanp, u32 *indexp);
+void gm_span_init_layout(struct gm_mspan *s, uintptr_t start, size_t npages,
+			 u8 spanclass, u32 elemsize);
+
+/**
+ * gm_span_obj_index() - the slot of an address inside a span
+ * @s: the span
+ * @addr: an address in [s->start, s->start + npages * GM_PAGE_SIZE)
+ *
+ * A multiply and a shift, as in Go (exact for every byte of the span: see
+ * the division magic in sizeclasses.h).
+ *
+ * Return: the slot index; may be >= s->nelems in the span's tail.
+ */
+static __always_inline u32 gm_span_obj_index(const struct gm_mspan *s, uintptr_t addr)
+{
+	return (u32)(((u64)(addr - s->start) * s->divmul) >> 32);
 }
 
 #endif /* _GOMEM_MHEAP_H */

@@ -70,6 +70,8 @@ struct gm_spinlock {
 #define gm_atomic_store_u32(p, v)	smp_store_release(p, v) /* pairs with load */
 #define gm_atomic_load_u64(p)		smp_load_acquire(p) /* pairs with store */
 #define gm_atomic_store_u64(p, v)	smp_store_release(p, v) /* pairs with load */
+#define gm_atomic_load_ptr(p)		smp_load_acquire(p) /* pairs with store */
+#define gm_atomic_store_ptr(p, v)	smp_store_release(p, v) /* pairs with load */
 
 /* Full barrier on success, as Go's atomic.Cas. */
 static inline bool gm_atomic_cas_u32(u32 *p, u32 old, u32 new)

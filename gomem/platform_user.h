@@ -84,6 +84,8 @@ struct gm_spinlock {
 #define gm_atomic_store_u32(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
 #define gm_atomic_load_u64(p)		__atomic_load_n(p, __ATOMIC_ACQUIRE)
 #define gm_atomic_store_u64(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define gm_atomic_load_ptr(p)		__atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define gm_atomic_store_ptr(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
 
 static inline bool gm_atomic_cas_u32(u32 *p, u32 old, u32 new)
 {
