@@ -7,7 +7,7 @@
 #
 # One line per area, so that work on one area does not touch another's.
 
-GOMEM_CORE_SIZECLASSES :=
+GOMEM_CORE_SIZECLASSES := sizeclasses.o msize.o
 GOMEM_CORE_PAGEALLOC :=
 GOMEM_CORE_SPAN := mbitmap.o mheap.o
 
@@ -15,7 +15,7 @@ GOMEM_CORE := $(GOMEM_CORE_SIZECLASSES) $(GOMEM_CORE_PAGEALLOC) $(GOMEM_CORE_SPA
 
 # KUnit suites of the core. They build into gomem_kunit.ko and, unchanged,
 # into the native test program (selftests/native/kunit/test.h).
-GOMEM_CORE_TESTS_SIZECLASSES :=
+GOMEM_CORE_TESTS_SIZECLASSES := tests/sizeclasses_kunit.o
 GOMEM_CORE_TESTS_PAGEALLOC :=
 GOMEM_CORE_TESTS_SPAN := tests/mbitmap_kunit.o tests/mheap_kunit.o
 

@@ -13,6 +13,7 @@
 #include <linux/gomem.h>
 
 #include "gomem.h"
+#include "msize.h"
 
 static struct dentry *gomem_debugfs_dir;
 
@@ -28,6 +29,29 @@ static int info_show(struct seq_file *seq, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(info);
+
+/* Lets the core's table printers write into a seq_file. */
+struct seq_printer {
+	struct gm_printer p;
+	struct seq_file *seq;
+};
+
+static void seq_printer_line(struct gm_printer *p, const char *text)
+{
+	struct seq_printer *sp = container_of(p, struct seq_printer, p);
+
+	seq_printf(sp->seq, "%s\n", text);
+}
+
+/* "sizeclasses": Go's size class table, in the columns of sizeclasses.go. */
+static int sizeclasses_show(struct seq_file *seq, void *v)
+{
+	struct seq_printer sp = { .p.line = seq_printer_line, .seq = seq };
+
+	gm_sizeclasses_print(&sp.p);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sizeclasses);
 
 /**
  * gomem_debugfs_init() - create /sys/kernel/debug/gomem/ and its files
@@ -46,6 +70,7 @@ void gomem_debugfs_init(void)
 	gomem_debugfs_dir = dir;
 	/* Root only: statistics describe every user's heaps. */
 	debugfs_create_file("info", 0400, dir, NULL, &info_fops);
+	debugfs_create_file("sizeclasses", 0444, dir, NULL, &sizeclasses_fops);
 }
 
 /**

@@ -26,6 +26,9 @@ make -s -C "$GOMEM_TOP/selftests/native" build OUT="$GOMEM_OUT/native" ||
 checkpatch=$?
 "$GOMEM_QEMU_DIR/dkms-check.sh"
 dkms=$?
+# The size class tables are generated: the committed ones must match.
+python3 "$GOMEM_TOP/tools/mksizeclasses.py" --check
+sizeclasses=$?
 
 runs="$GOMEM_OUT/runs/check"
 rm -rf "$runs" "$runs".*
@@ -51,6 +54,7 @@ done
 
 "$GOMEM_QEMU_DIR/report.py" --ksrc "$ksrc" \
 	--check "checkpatch=$checkpatch" --check "dkms=$dkms" \
+	--check "sizeclasses-generated=$sizeclasses" \
 	"native=$runs/native" "debug=$runs/debug" "stock=$runs/stock" >"$runs.report" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then
