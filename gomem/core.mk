@@ -8,7 +8,7 @@
 # One line per area, so that work on one area does not touch another's.
 
 GOMEM_CORE_SIZECLASSES := sizeclasses.o msize.o
-GOMEM_CORE_PAGEALLOC :=
+GOMEM_CORE_PAGEALLOC := mpallocbits.o mpagealloc.o mpagecache.o
 GOMEM_CORE_SPAN := mbitmap.o mheap.o
 
 GOMEM_CORE := $(GOMEM_CORE_SIZECLASSES) $(GOMEM_CORE_PAGEALLOC) $(GOMEM_CORE_SPAN)
@@ -16,7 +16,7 @@ GOMEM_CORE := $(GOMEM_CORE_SIZECLASSES) $(GOMEM_CORE_PAGEALLOC) $(GOMEM_CORE_SPA
 # KUnit suites of the core. They build into gomem_kunit.ko and, unchanged,
 # into the native test program (selftests/native/kunit/test.h).
 GOMEM_CORE_TESTS_SIZECLASSES := tests/sizeclasses_kunit.o
-GOMEM_CORE_TESTS_PAGEALLOC :=
+GOMEM_CORE_TESTS_PAGEALLOC := tests/mpallocbits_kunit.o tests/mpagealloc_kunit.o
 GOMEM_CORE_TESTS_SPAN := tests/mbitmap_kunit.o tests/mheap_kunit.o
 
 GOMEM_CORE_TESTS := $(GOMEM_CORE_TESTS_SIZECLASSES) $(GOMEM_CORE_TESTS_PAGEALLOC) \
