@@ -9,15 +9,15 @@
 
 GOMEM_CORE_SIZECLASSES := sizeclasses.o msize.o
 GOMEM_CORE_PAGEALLOC := mpallocbits.o mpagealloc.o mpagecache.o
-GOMEM_CORE_SPAN := mbitmap.o mheap.o
+GOMEM_CORE_HEAP := mbitmap.o mheap.o mcentral.o mcache.o malloc.o mstats.o
 
-GOMEM_CORE := $(GOMEM_CORE_SIZECLASSES) $(GOMEM_CORE_PAGEALLOC) $(GOMEM_CORE_SPAN)
+GOMEM_CORE := $(GOMEM_CORE_SIZECLASSES) $(GOMEM_CORE_PAGEALLOC) $(GOMEM_CORE_HEAP)
 
 # KUnit suites of the core. They build into gomem_kunit.ko and, unchanged,
 # into the native test program (selftests/native/kunit/test.h).
 GOMEM_CORE_TESTS_SIZECLASSES := tests/sizeclasses_kunit.o
 GOMEM_CORE_TESTS_PAGEALLOC := tests/mpallocbits_kunit.o tests/mpagealloc_kunit.o
-GOMEM_CORE_TESTS_SPAN := tests/mbitmap_kunit.o tests/mheap_kunit.o
+GOMEM_CORE_TESTS_HEAP := tests/mbitmap_kunit.o tests/mheap_kunit.o tests/malloc_kunit.o
 
 GOMEM_CORE_TESTS := $(GOMEM_CORE_TESTS_SIZECLASSES) $(GOMEM_CORE_TESTS_PAGEALLOC) \
-	$(GOMEM_CORE_TESTS_SPAN)
+	$(GOMEM_CORE_TESTS_HEAP)

@@ -16,6 +16,7 @@
 #include "msize.h"
 
 static struct dentry *gomem_debugfs_dir;
+static struct dentry *gomem_debugfs_kheaps;
 
 /* "info": the ABI and the module-wide counters, one "name value" per line. */
 static int info_show(struct seq_file *seq, void *v)
@@ -70,7 +71,11 @@ void gomem_debugfs_init(void)
 	gomem_debugfs_dir = dir;
 	/* Root only: statistics describe every user's heaps. */
 	debugfs_create_file("info", 0400, dir, NULL, &info_fops);
+	/* A table of constants: nothing to hide. */
 	debugfs_create_file("sizeclasses", 0444, dir, NULL, &sizeclasses_fops);
+	gomem_debugfs_kheaps = debugfs_create_dir("kheaps", dir);
+	if (IS_ERR(gomem_debugfs_kheaps))
+		gomem_debugfs_kheaps = NULL;
 }
 
 /**
@@ -80,6 +85,7 @@ void gomem_debugfs_exit(void)
 {
 	debugfs_remove(gomem_debugfs_dir);
 	gomem_debugfs_dir = NULL;
+	gomem_debugfs_kheaps = NULL;
 }
 
 /**
@@ -90,4 +96,14 @@ void gomem_debugfs_exit(void)
 bool gomem_debugfs_available(void)
 {
 	return gomem_debugfs_dir;
+}
+
+/**
+ * gomem_debugfs_heaps_dir() - where kernel heaps publish their files
+ *
+ * Return: /sys/kernel/debug/gomem/kheaps/, or NULL without debugfs.
+ */
+struct dentry *gomem_debugfs_heaps_dir(void)
+{
+	return gomem_debugfs_kheaps;
 }

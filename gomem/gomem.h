@@ -63,6 +63,13 @@ long gomem_version_get(struct gomem_version *v);
 void gomem_debugfs_init(void);
 void gomem_debugfs_exit(void);
 bool gomem_debugfs_available(void);
+struct dentry *gomem_debugfs_heaps_dir(void);
+
+/* kheap.c */
+struct gomem_heap;
+int gomem_kheap_init(void);
+void gomem_kheap_exit(void);
+unsigned int gomem_heap_cached_spans(struct gomem_heap *heap, unsigned int cpu);
 
 u64 gomem_features(void);
 

@@ -6,7 +6,7 @@
 #include "mheap.h"
 
 /**
- * gm_span_init_bits() - give a span empty alloc and mark bitmaps
+ * gm_span_init_bits() - give a span empty alloc, mark and free bitmaps
  * @s: the span; nelems and the bitmaps are set here
  * @nelems: number of object slots
  *
@@ -17,16 +17,18 @@
 int gm_span_init_bits(struct gm_mspan *s, u32 nelems)
 {
 	u32 words = (nelems + 63) / 64;
-	u64 *bits = gm_zalloc(2 * words * sizeof(u64));
+	u64 *bits = gm_zalloc(3 * words * sizeof(u64));
 
 	if (!bits)
 		return -ENOMEM;
 	s->alloc_bits = bits;
 	s->gcmark_bits = bits + words;
+	s->free_bits = bits + 2 * words;
 	s->bitmap_words = words;
 	s->nelems = nelems;
 	s->freeindex = 0;
 	s->alloc_count = 0;
+	s->nfreed = 0;
 	gm_span_refill_alloc_cache(s, 0);
 	return 0;
 }
@@ -40,6 +42,7 @@ void gm_span_free_bits(struct gm_mspan *s)
 	gm_free(s->alloc_bits);
 	s->alloc_bits = NULL;
 	s->gcmark_bits = NULL;
+	s->free_bits = NULL;
 	s->bitmap_words = 0;
 }
 
@@ -110,6 +113,60 @@ bool gm_span_is_free(const struct gm_mspan *s, u32 index)
 	if (index < s->freeindex)
 		return false;
 	return !gm_bit_test(s->alloc_bits, index);
+}
+
+/**
+ * gm_span_slot_allocated() - whether a slot holds a live object
+ * @s: the span
+ * @index: slot index, below s->nelems
+ *
+ * A slot is taken if the allocator passed it (below freeindex) or the
+ * last sweep found it in use, and it was not freed since.
+ *
+ * Return: true if the slot is allocated.
+ */
+bool gm_span_slot_allocated(const struct gm_mspan *s, u32 index)
+{
+	if (gm_bit_test(s->free_bits, index))
+		return false;
+	return index < READ_ONCE(s->freeindex) || gm_bit_test(s->alloc_bits, index);
+}
+
+/**
+ * gm_span_sweep_free_bits() - make explicitly freed slots allocatable
+ * @s: the span, not being allocated from concurrently
+ *
+ * The explicit-free half of a sweep: the new alloc bits are the slots
+ * that are taken and were not freed; freeindex restarts at 0. Freed slots
+ * hold old data, so the span now needs zeroing.
+ *
+ * Return: the number of slots made free.
+ */
+u32 gm_span_sweep_free_bits(struct gm_mspan *s)
+{
+	u32 n = s->nfreed, w, below = s->freeindex;
+
+	if (!n)
+		return 0;
+	for (w = 0; w < s->bitmap_words; w++) {
+		u64 passed;
+
+		/* Slots below freeindex were handed out since the last sweep. */
+		if (below >= (w + 1) * 64)
+			passed = ~0ULL;
+		else if (below > w * 64)
+			passed = (1ULL << (below - w * 64)) - 1;
+		else
+			passed = 0;
+		s->alloc_bits[w] = (s->alloc_bits[w] | passed) & ~s->free_bits[w];
+		s->free_bits[w] = 0;
+	}
+	s->alloc_count -= n;
+	s->nfreed = 0;
+	s->freeindex = 0;
+	s->needzero = true;
+	gm_span_refill_alloc_cache(s, 0);
+	return n;
 }
 
 /**

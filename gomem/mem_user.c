@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gomem's platform layer for userspace builds (platform_user.h): mutexes
- * that know their owner, and per-thread "CPU" slots.
+ * that know their owner, per-thread "CPU" slots, and a page source of
+ * anonymous mappings.
  *
  * A thread claims a free slot the first time it needs one and gives it
  * back when it exits, so two threads never use one slot at once and a
  * slot's mcache needs no lock, as a CPU's does in the kernel.
  */
 #include <sched.h>
+#include <sys/mman.h>
 
-#include "platform.h"
+#include "malloc.h"
 
 void gm_mutex_init(struct gm_mutex *l)
 {
@@ -126,3 +128,37 @@ unsigned int gm_cpu_get(void)
 void gm_cpu_put(void)
 {
 }
+
+/* === the page source: anonymous mappings ================================ */
+
+/* mmap gives page alignment only: map twice the size, trim both ends. */
+static uintptr_t user_alloc_block(void *ctx, unsigned int order)
+{
+	size_t size = 1UL << order;
+	uintptr_t raw, addr;
+	char *p;
+
+	if (order >= 47)
+		return 0;
+	p = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		return 0;
+	raw = (uintptr_t)p;
+	addr = (raw + size - 1) & ~(size - 1);
+	if (addr > raw)
+		munmap(p, addr - raw);
+	if (addr + size < raw + 2 * size)
+		munmap((void *)(addr + size), raw + 2 * size - (addr + size));
+	return addr;
+}
+
+static void user_free_block(void *ctx, uintptr_t addr, unsigned int order)
+{
+	munmap((void *)addr, 1UL << order);
+}
+
+const struct gm_pagesrc_ops gm_os_pagesrc = {
+	.alloc_block = user_alloc_block,
+	.free_block = user_free_block,
+};

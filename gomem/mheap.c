@@ -3,7 +3,7 @@
  * gomem's heap, after Go's mheap.go: arena metadata, the sparse arena
  * index and the address-to-span and address-to-object lookups.
  */
-#include "mheap.h"
+#include "malloc.h"
 
 #define GM_ADDR_MASK	((1ULL << GM_ADDR_BITS) - 1)
 
@@ -258,4 +258,235 @@ uintptr_t gm_find_object(const struct gm_arena_index *ai, uintptr_t addr,
 	if (indexp)
 		*indexp = idx;
 	return s->start + (uintptr_t)idx * s->elemsize;
+}
+
+/* === spans from pages =================================================== */
+
+/* Go's allocNeedsZero: pages below an arena's zeroed_base may be dirty. */
+static bool alloc_needs_zero(struct gm_heap *h, uintptr_t base, size_t npages)
+{
+	uintptr_t end = base + npages * GM_PAGE_SIZE;
+	bool dirty = false;
+
+	while (base < end) {
+		struct gm_heap_arena *ha = gm_arena_of(&h->arenas, base);
+		uintptr_t off = base - ha->base;
+		uintptr_t stop = min(end - ha->base, (uintptr_t)GM_ARENA_BYTES);
+
+		if (off < ha->zeroed_base)
+			dirty = true;
+		if (stop > ha->zeroed_base)
+			ha->zeroed_base = stop;
+		base = ha->base + stop;
+	}
+	return dirty;
+}
+
+/* Smallest order (log2 of bytes) of a block holding @npages pages. */
+static unsigned int block_order(size_t npages)
+{
+	unsigned int order = GM_PAGE_SHIFT;
+
+	while ((1UL << order) < npages * GM_PAGE_SIZE)
+		order++;
+	return order;
+}
+
+/*
+ * Go's mheap.grow: take a block from the page source and give its pages
+ * to the page allocator. A whole chunk is asked for first; when the
+ * source cannot supply one (fragmented physical memory), smaller blocks
+ * down to what the request needs.
+ */
+static int heap_grow(struct gm_heap *h, size_t npages)
+{
+	unsigned int need = block_order(npages), order = max_t(unsigned int, need, GM_CHUNK_SHIFT);
+	struct gm_block *b = gm_zalloc(sizeof(*b));
+	uintptr_t addr = 0;
+
+	gm_mutex_assert_held(&h->lock);
+	if (!b)
+		return -ENOMEM;
+	for (; order >= need && !addr; order--)
+		addr = h->src->alloc_block(h->src_ctx, order);
+	if (!addr) {
+		gm_free(b);
+		return -ENOMEM;
+	}
+	order++;	/* undo the loop's last decrement */
+	if (gm_arena_ensure(&h->arenas, addr, 1UL << order) ||
+	    gm_pagealloc_grow(&h->pages, addr, (1UL << order) >> GM_PAGE_SHIFT, false)) {
+		h->src->free_block(h->src_ctx, addr, order);
+		gm_free(b);
+		return -ENOMEM;
+	}
+	b->addr = addr;
+	b->order = order;
+	b->next = h->blocks;
+	h->blocks = b;
+	h->sys_bytes += 1UL << order;
+	return 0;
+}
+
+/* Span structures are recycled, never freed before the heap (see gm_heap). */
+static struct gm_mspan *span_struct_alloc(struct gm_heap *h)
+{
+	struct gm_mspan *s = h->spans_free;
+
+	gm_mutex_assert_held(&h->lock);
+	if (s) {
+		h->spans_free = s->next;
+		s->next = NULL;
+		return s;
+	}
+	s = gm_zalloc(sizeof(*s));
+	if (s) {
+		s->allnext = h->spans_all;
+		h->spans_all = s;
+	}
+	return s;
+}
+
+static void span_struct_free(struct gm_heap *h, struct gm_mspan *s)
+{
+	gm_mutex_assert_held(&h->lock);
+	s->next = h->spans_free;
+	h->spans_free = s;
+}
+
+static uintptr_t pages_alloc(struct gm_heap *h, size_t npages, bool *needzero)
+{
+	size_t scav;
+	uintptr_t base = gm_pagealloc_alloc(&h->pages, npages, &scav);
+
+	if (!base) {
+		if (heap_grow(h, npages))
+			return 0;
+		base = gm_pagealloc_alloc(&h->pages, npages, &scav);
+		if (!base)
+			return 0;
+	}
+	*needzero = alloc_needs_zero(h, base, npages);
+	return base;
+}
+
+static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
+		      size_t npages, u8 spanclass)
+{
+	u8 sizeclass = spanclass >> 1;
+	int ret;
+
+	gm_span_init_layout(s, base, npages, spanclass, gm_class_size(sizeclass));
+	ret = gm_span_init_bits(s, s->nelems);
+	if (ret)
+		return ret;
+	s->sweepgen = h->sweepgen;
+	s->cached = false;
+	s->next = s->prev = NULL;
+	gm_arena_set_span(&h->arenas, s);
+	/* Lockless readers (gm_span_of) check the state last. */
+	WRITE_ONCE(s->state, GM_SPAN_IN_USE);
+	h->inuse_pages += npages;
+	h->class_spans[sizeclass]++;
+	return 0;
+}
+
+/**
+ * gm_heap_alloc_span() - a new span of pages (Go's mheap.alloc)
+ * @h: the heap
+ * @npages: pages, at least 1
+ * @spanclass: size class << 1 | noscan; size class 0 for a large object
+ *
+ * Takes the heap lock; may sleep (the page source may).
+ *
+ * Return: the span, in use, with empty bitmaps, or NULL if memory ran out.
+ */
+struct gm_mspan *gm_heap_alloc_span(struct gm_heap *h, size_t npages, u8 spanclass)
+{
+	struct gm_mspan *s;
+	bool needzero;
+	uintptr_t base;
+
+	gm_might_sleep();
+	gm_mutex_lock(&h->lock);
+	s = span_struct_alloc(h);
+	if (!s)
+		goto fail;
+	base = pages_alloc(h, npages, &needzero);
+	if (!base)
+		goto fail_struct;
+	if (span_setup(h, s, base, npages, spanclass)) {
+		gm_pagealloc_free(&h->pages, base, npages);
+		goto fail_struct;
+	}
+	s->needzero = needzero;
+	gm_mutex_unlock(&h->lock);
+	return s;
+
+fail_struct:
+	span_struct_free(h, s);
+fail:
+	gm_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+static struct gm_block *block_of(struct gm_heap *h, uintptr_t addr, struct gm_block ***prevp)
+{
+	struct gm_block **pp, *b;
+
+	for (pp = &h->blocks; (b = *pp); pp = &b->next) {
+		if (addr - b->addr < (1UL << b->order)) {
+			*prevp = pp;
+			return b;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Give a block back to the page source once all its pages are free, but
+ * keep at least a chunk's worth of free pages elsewhere, so that a heap
+ * hovering around a block boundary does not take and return it over and
+ * over.
+ */
+static void maybe_release_block(struct gm_heap *h, uintptr_t addr)
+{
+	struct gm_block **pp, *b = block_of(h, addr, &pp);
+	size_t npages;
+
+	if (!b)
+		return;
+	npages = (1UL << b->order) >> GM_PAGE_SHIFT;
+	if (!gm_pagealloc_range_free(&h->pages, b->addr, npages) ||
+	    gm_pagealloc_free_pages(&h->pages) - npages < GM_CHUNK_PAGES)
+		return;
+	if (gm_pagealloc_remove(&h->pages, b->addr, npages))
+		return;
+	*pp = b->next;
+	h->sys_bytes -= 1UL << b->order;
+	h->src->free_block(h->src_ctx, b->addr, b->order);
+	gm_free(b);
+}
+
+/**
+ * gm_heap_free_span() - return a span's pages to the heap (mheap.freeSpan)
+ * @h: the heap
+ * @s: an in-use span that no mcache or mcentral holds
+ *
+ * Takes the heap lock.
+ */
+void gm_heap_free_span(struct gm_heap *h, struct gm_mspan *s)
+{
+	u8 sizeclass = s->spanclass >> 1;
+
+	gm_mutex_lock(&h->lock);
+	WRITE_ONCE(s->state, GM_SPAN_DEAD);
+	gm_arena_clear_span(&h->arenas, s);
+	gm_pagealloc_free(&h->pages, s->start, s->npages);
+	h->inuse_pages -= s->npages;
+	h->class_spans[sizeclass]--;
+	gm_span_free_bits(s);
+	span_struct_free(h, s);
+	maybe_release_block(h, s->start);
+	gm_mutex_unlock(&h->lock);
 }

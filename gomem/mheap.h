@@ -8,6 +8,8 @@
 
 #include "runtime.h"
 
+struct gm_span_list;
+
 /* Span states (Go's mSpanState). */
 enum gm_span_state {
 	GM_SPAN_DEAD,
@@ -37,6 +39,19 @@ enum gm_span_state {
  * @bitmap_words: 64-bit words in each of the two bitmaps
  * @divmul: the class's division magic: (offset * divmul) >> 32 is the
  *	slot of a byte offset in the span; 0 for a large span (one slot)
+ * @free_bits: slots freed explicitly since the span's last sweep (a
+ *	gomem addition: Go frees only by sweeping)
+ * @nfreed: bits set in @free_bits
+ * @cached: an mcache allocates from this span
+ * @next: next span in an mcentral list
+ * @prev: previous span in an mcentral list
+ * @list: the mcentral list holding the span, NULL if none
+ * @allnext: next span structure of the heap, live or recycled
+ *
+ * @free_bits, @nfreed and @cached change under the span class's mcentral
+ * lock. The allocation fields (freeindex, alloc_cache, alloc_count) belong
+ * to the mcache that caches the span, or to the mcentral lock when none
+ * does.
  *
  * The bitmaps are whole 64-bit words so that refilling alloc_cache never
  * reads past their end. Go allocates them from per-GC arenas; gomem keeps
@@ -58,9 +73,18 @@ struct gm_mspan {
 	u64 *gcmark_bits;
 	u32 bitmap_words;
 	u32 divmul;
+	u64 *free_bits;
+	u32 nfreed;
+	bool cached;
+	struct gm_mspan *next;
+	struct gm_mspan *prev;
+	struct gm_span_list *list;
+	struct gm_mspan *allnext;
 };
 
 int gm_span_init_bits(struct gm_mspan *s, u32 nelems);
+bool gm_span_slot_allocated(const struct gm_mspan *s, u32 index);
+u32 gm_span_sweep_free_bits(struct gm_mspan *s);
 void gm_span_free_bits(struct gm_mspan *s);
 void gm_span_refill_alloc_cache(struct gm_mspan *s, u32 word);
 u32 gm_span_next_free_index(struct gm_mspan *s);
@@ -122,12 +146,16 @@ static __always_inline u32 gm_span_next_free_fast(struct gm_mspan *s)
  * @page_marks: one bit per page, set on the first page of each span
  *	with a marked object (for the collector)
  * @base: address of the arena's first byte
+ * @zeroed_base: bytes from @base below which pages may have been used:
+ *	pages at or above it are still as zeroed as the page source gave
+ *	them (Go's zeroedBase)
  */
 struct gm_heap_arena {
 	struct gm_mspan *spans[GM_ARENA_PAGES];
 	u64 page_in_use[GM_ARENA_PAGES / 64];
 	u64 page_marks[GM_ARENA_PAGES / 64];
 	uintptr_t base;
+	uintptr_t zeroed_base;
 };
 
 /*

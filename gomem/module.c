@@ -34,19 +34,30 @@ static int __init gomem_init(void)
 	int ret;
 
 	gomem_debugfs_init();
+	ret = gomem_kheap_init();
+	if (ret) {
+		pr_err("cannot create the kernel heap: %d\n", ret);
+		goto out_debugfs;
+	}
 	ret = gomem_chardev_init();
 	if (ret) {
 		pr_err("cannot register /dev/gomem: %d\n", ret);
-		gomem_debugfs_exit();
-		return ret;
+		goto out_kheap;
 	}
 	pr_info("loaded, ABI version %u\n", GOMEM_ABI_VERSION);
 	return 0;
+
+out_kheap:
+	gomem_kheap_exit();
+out_debugfs:
+	gomem_debugfs_exit();
+	return ret;
 }
 
 static void __exit gomem_exit(void)
 {
 	gomem_chardev_exit();
+	gomem_kheap_exit();
 	gomem_debugfs_exit();
 	pr_info("unloaded\n");
 }

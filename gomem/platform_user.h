@@ -37,6 +37,8 @@ typedef int64_t s64;
 #define BUILD_BUG_ON(c)		_Static_assert(!(c), #c)
 #define min(a, b)		((a) < (b) ? (a) : (b))
 #define max(a, b)		((a) > (b) ? (a) : (b))
+#define max_t(t, a, b)		max((t)(a), (t)(b))
+#define min_t(t, a, b)		min((t)(a), (t)(b))
 
 static __always_inline unsigned int gm_ctz64(u64 x)
 {

@@ -31,8 +31,10 @@ TEST(sizeclasses_table)
 	EXPECT_STREQ(HEADER, line);
 
 	while (fgets(line, sizeof(line), f)) {
-		ASSERT_EQ(7, sscanf(line, "%u %u %u %u %u %lf%% %u", &cls, &size,
-				    &span, &objs, &tail, &waste, &align)) TH_LOG("%s", line);
+		int fields = sscanf(line, "%u %u %u %u %u %lf%% %u", &cls, &size,
+				    &span, &objs, &tail, &waste, &align);
+
+		ASSERT_EQ(7, fields) TH_LOG("%s", line);
 		rows++;
 		ASSERT_EQ(rows, cls);
 		ASSERT_LT(cls, GM_NUM_SIZE_CLASSES);

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Allocation and free, after Go's malloc.go (mallocgc, nextFree, large
+ * objects), heap creation and teardown, and the heap's statistics.
+ */
+#include "malloc.h"
+
+/* === small objects ====================================================== */
+
+#define NO_SLOT	(~0U)
+
+/*
+ * nextFree's slow half (Go's mcache.refill): the cached span is
+ * exhausted. Called and returning with a CPU pinned, possibly another one:
+ * the CPU is let go while the mcentral and the heap, which may sleep,
+ * supply a span. If another task filled this CPU's slot meanwhile, the
+ * new span serves this one allocation and is handed back as *@extra.
+ */
+static u32 refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
+		  struct gm_mspan **sp, struct gm_mspan **extra)
+{
+	struct gm_mcache *c = *cp;
+	struct gm_mspan *s = c->alloc[spc];
+	u32 idx = gm_span_next_free_index(s);
+
+	if (idx == s->nelems && s != &h->emptyspan && gm_mcentral_sweep_frees(h, s))
+		idx = gm_span_next_free_index(s);
+	if (idx != s->nelems) {
+		*sp = s;
+		return idx;
+	}
+
+	c->alloc[spc] = &h->emptyspan;
+	gm_cpu_put();
+	if (s != &h->emptyspan)
+		gm_mcentral_uncache_span(h, s);
+	s = gm_mcentral_cache_span(h, spc);
+	*cp = c = gm_percpu_ptr(h->caches, gm_cpu_get());
+	if (!s)
+		return NO_SLOT;
+	idx = gm_span_next_free_index(s);
+	if (c->alloc[spc] == &h->emptyspan)
+		c->alloc[spc] = s;
+	else
+		*extra = s;
+	*sp = s;
+	return idx;
+}
+
+static void *alloc_small(struct gm_heap *h, size_t size, unsigned int flags)
+{
+	u8 sizeclass = gm_size_to_class(size);
+	u8 spc = sizeclass << 1 | !!(flags & GM_NOSCAN);
+	struct gm_mspan *s, *extra = NULL;
+	struct gm_mcache *c;
+	bool zero;
+	u32 idx;
+
+	c = gm_percpu_ptr(h->caches, gm_cpu_get());
+	s = c->alloc[spc];
+	idx = gm_span_next_free_fast(s);
+	if (likely(idx != s->nelems)) {
+		c->fast[sizeclass]++;
+	} else {
+		idx = refill(h, &c, spc, &s, &extra);
+		if (idx == NO_SLOT) {
+			gm_cpu_put();
+			return NULL;
+		}
+	}
+	c->allocs[sizeclass]++;
+	zero = (flags & GM_ZERO) && s->needzero;
+	gm_cpu_put();
+	if (extra)
+		gm_mcentral_uncache_span(h, extra);
+	if (zero)
+		memset((void *)(s->start + (uintptr_t)idx * s->elemsize), 0, s->elemsize);
+	return (void *)(s->start + (uintptr_t)idx * s->elemsize);
+}
+
+/* === large objects ====================================================== */
+
+static void *alloc_large(struct gm_heap *h, size_t size, unsigned int flags)
+{
+	size_t npages = (size + GM_PAGE_SIZE - 1) >> GM_PAGE_SHIFT;
+	struct gm_mspan *s;
+
+	if (npages > (SIZE_MAX >> GM_PAGE_SHIFT) / 2)
+		return NULL;	/* the page count would overflow in bytes */
+	s = gm_heap_alloc_span(h, npages, !!(flags & GM_NOSCAN));
+	if (!s)
+		return NULL;
+	/* The only slot is taken for as long as the span lives. */
+	s->freeindex = 1;
+	s->alloc_count = 1;
+	s->alloc_cache = 0;
+	gm_mutex_lock(&h->lock);
+	h->large_allocs++;
+	h->large_bytes += npages * GM_PAGE_SIZE;
+	gm_mutex_unlock(&h->lock);
+	if ((flags & GM_ZERO) && s->needzero)
+		memset((void *)s->start, 0, npages * GM_PAGE_SIZE);
+	return (void *)s->start;
+}
+
+static int free_large(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
+{
+	gm_mutex_lock(&h->lock);
+	/* Checked under the lock that frees spans: no double free gets by. */
+	if (gm_span_of(&h->arenas, p) != s || s->spanclass >> 1 || p != s->start) {
+		gm_mutex_unlock(&h->lock);
+		return -EINVAL;
+	}
+	WRITE_ONCE(s->state, GM_SPAN_DEAD);
+	h->large_frees++;
+	h->large_bytes -= s->npages * GM_PAGE_SIZE;
+	gm_mutex_unlock(&h->lock);
+	gm_heap_free_span(h, s);
+	return 0;
+}
+
+/* === the API ============================================================ */
+
+/**
+ * gm_heap_alloc() - allocate an object (Go's mallocgc, without the GC)
+ * @h: the heap
+ * @size: bytes, > 0
+ * @flags: GM_NOSCAN, GM_ZERO
+ *
+ * Objects up to 32 KiB come from the calling CPU's mcache, without a
+ * lock; larger ones get a span of their own. May sleep.
+ *
+ * Return: the object, or NULL if @size is 0 or memory ran out.
+ */
+void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags)
+{
+	if (unlikely(!size))
+		return NULL;
+	if (size <= GM_MAX_SMALL_SIZE)
+		return alloc_small(h, size, flags);
+	return alloc_large(h, size, flags);
+}
+
+/**
+ * gm_heap_free() - free an object explicitly (a gomem addition)
+ * @h: the heap
+ * @p: an object's base address, as gm_heap_alloc() returned it
+ *
+ * Interior pointers, pointers outside the heap and objects already freed
+ * are refused and change nothing. May sleep.
+ *
+ * Return: 0, or -EINVAL.
+ */
+int gm_heap_free(struct gm_heap *h, void *p)
+{
+	struct gm_mspan *s = gm_span_of(&h->arenas, (uintptr_t)p);
+
+	if (!s)
+		return -EINVAL;
+	if (!(READ_ONCE(s->spanclass) >> 1))
+		return free_large(h, s, (uintptr_t)p);
+	return gm_mcentral_free_object(h, s, (uintptr_t)p);
+}
+
+/**
+ * gm_heap_object_size() - the size of the object holding an address
+ * @h: the heap
+ * @p: any address inside a live object (interior pointers count)
+ *
+ * Return: the object's slot size (its class size, or its pages for a large
+ * object), or 0 if @p is not inside a live object of @h.
+ */
+size_t gm_heap_object_size(struct gm_heap *h, const void *p)
+{
+	struct gm_mspan *s;
+	u32 idx;
+
+	if (!gm_find_object(&h->arenas, (uintptr_t)p, &s, &idx))
+		return 0;
+	if (!gm_span_slot_allocated(s, idx))
+		return 0;
+	return s->elemsize;
+}
+
+/**
+ * gm_heap_create() - a new, empty heap
+ * @src: where its memory comes from
+ * @ctx: passed to @src's operations
+ *
+ * Return: the heap, or NULL if its metadata could not be allocated.
+ */
+struct gm_heap *gm_heap_create(const struct gm_pagesrc_ops *src, void *ctx)
+{
+	struct gm_heap *h = gm_zalloc(sizeof(*h));
+	unsigned int cpu;
+	size_t i;
+
+	if (!h)
+		return NULL;
+	gm_mutex_init(&h->lock);
+	h->src = src;
+	h->src_ctx = ctx;
+	gm_arena_index_init(&h->arenas, &h->lock);
+	if (gm_pagealloc_init(&h->pages, &h->lock))
+		goto fail;
+	h->caches = gm_percpu_alloc(sizeof(struct gm_mcache), 64);
+	if (!h->caches)
+		goto fail_pages;
+	for (cpu = 0; cpu < gm_nr_cpu_ids(); cpu++)
+		gm_mcache_init(h, gm_percpu_ptr(h->caches, cpu));
+	for (i = 0; i < ARRAY_SIZE(h->central); i++)
+		gm_mcentral_init(&h->central[i]);
+	return h;
+
+fail_pages:
+	gm_pagealloc_destroy(&h->pages);
+fail:
+	gm_free(h);
+	return NULL;
+}
+
+/**
+ * gm_heap_destroy() - free a heap and all its memory, live objects too
+ * @h: the heap; nothing may use it any more
+ */
+void gm_heap_destroy(struct gm_heap *h)
+{
+	struct gm_mspan *s, *next;
+	struct gm_block *b, *bnext;
+
+	for (s = h->spans_all; s; s = next) {
+		next = s->allnext;
+		gm_span_free_bits(s);
+		gm_free(s);
+	}
+	gm_pagealloc_destroy(&h->pages);
+	gm_arena_index_destroy(&h->arenas);
+	for (b = h->blocks; b; b = bnext) {
+		bnext = b->next;
+		h->src->free_block(h->src_ctx, b->addr, b->order);
+		gm_free(b);
+	}
+	gm_percpu_free(h->caches);
+	gm_mutex_destroy(&h->lock);
+	gm_free(h);
+}

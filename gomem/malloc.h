@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A gomem heap: Go's mheap with its mcentrals and per-CPU mcaches, and
+ * the allocation entry points of malloc.go. A heap takes its memory from
+ * a page source chosen when it is created.
+ */
+#ifndef _GOMEM_MALLOC_H
+#define _GOMEM_MALLOC_H
+
+#include "mheap.h"
+#include "mpagealloc.h"
+#include "msize.h"
+
+#define GM_NUM_SPAN_CLASSES	(GM_NUM_SIZE_CLASSES << 1)
+
+/* gm_heap_alloc() flags. */
+#define GM_NOSCAN	0x1	/* the object holds no pointers */
+#define GM_ZERO		0x2	/* return zeroed memory */
+
+/**
+ * struct gm_pagesrc_ops - where a heap's memory comes from
+ * @alloc_block: return a block of 2^@order bytes, aligned to its size and
+ *	zero-filled, or 0; @order is at least GM_PAGE_SHIFT. May sleep.
+ * @free_block: give a block back
+ *
+ * The kernel heap takes physically contiguous pages (alloc_pages); native
+ * tests take mmap'd memory; /dev/gomem heaps take pages of a mapping.
+ */
+struct gm_pagesrc_ops {
+	uintptr_t (*alloc_block)(void *ctx, unsigned int order);
+	void (*free_block)(void *ctx, uintptr_t addr, unsigned int order);
+};
+
+/* The environment's own page source, for in-kernel heaps and for tests. */
+extern const struct gm_pagesrc_ops gm_os_pagesrc;
+
+struct gm_block {
+	uintptr_t addr;
+	unsigned int order;
+	struct gm_block *next;
+};
+
+struct gm_span_list {
+	struct gm_mspan *first;
+	size_t len;
+};
+
+/**
+ * struct gm_mcentral - the spans of one span class (Go's mcentral)
+ * @lock: protects the lists, and every span's free bits and nfreed
+ * @partial: spans with free slots, [sweepgen/2 % 2] swept, the other not
+ * @full: spans without free slots, indexed the same way
+ * @nfrees: explicit frees of objects of this class
+ *
+ * Each on its own cache line: CPUs allocating different classes must not
+ * share one.
+ */
+struct gm_mcentral {
+	struct gm_spinlock lock;
+	struct gm_span_list partial[2];
+	struct gm_span_list full[2];
+	u64 nfrees;
+} ____cacheline_aligned;
+
+/**
+ * struct gm_mcache - one CPU's cache (Go's per-P mcache)
+ * @alloc: the span each span class allocates from; the heap's empty span
+ *	when none
+ * @allocs: objects allocated, per size class
+ * @fast: of those, how many the fast path (nextFreeFast) served
+ * @large_allocs: large objects allocated on this CPU
+ *
+ * Used with the CPU pinned (gm_cpu_get()), without a lock.
+ */
+struct gm_mcache {
+	struct gm_mspan *alloc[GM_NUM_SPAN_CLASSES];
+	u64 allocs[GM_NUM_SIZE_CLASSES];
+	u64 fast[GM_NUM_SIZE_CLASSES];
+};
+
+/**
+ * struct gm_heap - one heap
+ * @lock: the heap lock (Go's mheap_.lock): page allocator, arenas, blocks,
+ *	span structures, the counters below
+ * @pages: the page allocator
+ * @arenas: the arena index
+ * @sweepgen: Go's sweepgen; + 2 per GC cycle
+ * @src: the page source, with @src_ctx
+ * @blocks: every block taken from the page source
+ * @spans_all: every span structure, live or recycled (they are never
+ *	freed before the heap, so a stale pointer still reads a span)
+ * @spans_free: recycled span structures
+ * @caches: per-CPU mcaches
+ * @emptyspan: the full, empty span an mcache slot points to when empty
+ * @sys_bytes: bytes taken from the page source (HeapSys)
+ * @inuse_pages: pages in in-use spans
+ * @class_spans: in-use spans per size class (class 0: large)
+ * @large_allocs: large objects allocated
+ * @large_frees: large objects freed
+ * @large_bytes: bytes of live large objects (their spans)
+ * @central: the mcentrals, one per span class
+ */
+struct gm_heap {
+	struct gm_mutex lock;
+	struct gm_pagealloc pages;
+	struct gm_arena_index arenas;
+	u32 sweepgen;
+	const struct gm_pagesrc_ops *src;
+	void *src_ctx;
+	struct gm_block *blocks;
+	struct gm_mspan *spans_all;
+	struct gm_mspan *spans_free;
+	struct gm_mcache *caches;
+	struct gm_mspan emptyspan;
+	u64 sys_bytes;
+	u64 inuse_pages;
+	u64 class_spans[GM_NUM_SIZE_CLASSES];
+	u64 large_allocs;
+	u64 large_frees;
+	u64 large_bytes;
+	struct gm_mcentral central[GM_NUM_SPAN_CLASSES];
+};
+
+/**
+ * struct gm_class_stats - one size class, as debugfs shows it
+ * @spans: in-use spans
+ * @inuse: live objects
+ * @allocs: objects allocated
+ * @frees: objects freed
+ * @fast: allocations served by the fast path
+ * @slow: allocations that took the slow path
+ */
+struct gm_class_stats {
+	u64 spans, inuse, allocs, frees, fast, slow;
+};
+
+/**
+ * struct gm_memstats - Go's runtime.MemStats fields that apply
+ * @heap_alloc: bytes of live objects (slot sizes)
+ * @heap_sys: bytes obtained from the page source
+ * @heap_idle: bytes in no span
+ * @heap_inuse: bytes in in-use spans
+ * @heap_released: idle bytes given back (scavenged) but still mapped
+ * @heap_objects: live objects
+ * @mallocs: objects allocated
+ * @frees: objects freed
+ * @by_class: per size class; entry 0 counts large objects
+ */
+struct gm_memstats {
+	u64 heap_alloc, heap_sys, heap_idle, heap_inuse, heap_released;
+	u64 heap_objects, mallocs, frees;
+	struct gm_class_stats by_class[GM_NUM_SIZE_CLASSES];
+};
+
+/* mheap.c: spans and pages */
+struct gm_mspan *gm_heap_alloc_span(struct gm_heap *h, size_t npages, u8 spanclass);
+void gm_heap_free_span(struct gm_heap *h, struct gm_mspan *s);
+
+/* mcentral.c */
+void gm_mcentral_init(struct gm_mcentral *c);
+struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass);
+void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s);
+bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s);
+int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p);
+
+/* mcache.c */
+void gm_mcache_init(struct gm_heap *h, struct gm_mcache *c);
+void gm_mcache_release_all(struct gm_heap *h, unsigned int cpu);
+
+/* malloc.c */
+struct gm_heap *gm_heap_create(const struct gm_pagesrc_ops *src, void *ctx);
+void gm_heap_destroy(struct gm_heap *h);
+void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags);
+int gm_heap_free(struct gm_heap *h, void *p);
+size_t gm_heap_object_size(struct gm_heap *h, const void *p);
+void gm_heap_read_stats(struct gm_heap *h, struct gm_memstats *st);
+void gm_heap_print_memstats(struct gm_heap *h, struct gm_printer *p);
+void gm_heap_print_classes(struct gm_heap *h, struct gm_printer *p);
+void gm_heap_print_arenas(struct gm_heap *h, struct gm_printer *p);
+
+#endif /* _GOMEM_MALLOC_H */

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-CPU caches, as Go's mcache.go: one span per span class to allocate
+ * from without a lock. The allocation paths themselves are in malloc.c.
+ */
+#include "malloc.h"
+
+/**
+ * gm_mcache_init() - an mcache that holds no span
+ * @h: the heap
+ * @c: the cache
+ */
+void gm_mcache_init(struct gm_heap *h, struct gm_mcache *c)
+{
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < ARRAY_SIZE(c->alloc); i++)
+		c->alloc[i] = &h->emptyspan;
+}
+
+/**
+ * gm_mcache_release_all() - give every cached span back (Go's releaseAll)
+ * @h: the heap
+ * @cpu: whose cache; nothing may allocate from it meanwhile (the CPU is
+ *	offline, or the heap is quiescent)
+ *
+ * The statistics stay: they are counters, summed over all CPUs.
+ */
+void gm_mcache_release_all(struct gm_heap *h, unsigned int cpu)
+{
+	struct gm_mcache *c = gm_percpu_ptr(h->caches, cpu);
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(c->alloc); i++) {
+		struct gm_mspan *s = c->alloc[i];
+
+		if (s == &h->emptyspan)
+			continue;
+		c->alloc[i] = &h->emptyspan;
+		gm_mcentral_uncache_span(h, s);
+	}
+}

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mcentral, as in Go's mcentral.go: the spans of one span class that no
+ * mcache holds, in partial and full lists, each in a swept and an unswept
+ * half chosen by sweepgen. gomem adds explicit frees: they are recorded
+ * under the mcentral lock and take effect when the span is next swept.
+ */
+#include "malloc.h"
+
+/* === span lists ========================================================= */
+
+static void list_push(struct gm_span_list *l, struct gm_mspan *s)
+{
+	s->prev = NULL;
+	s->next = l->first;
+	if (l->first)
+		l->first->prev = s;
+	l->first = s;
+	s->list = l;
+	l->len++;
+}
+
+static void list_remove(struct gm_mspan *s)
+{
+	struct gm_span_list *l = s->list;
+
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		l->first = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+	s->list = NULL;
+	l->len--;
+}
+
+/* Which half of a list pair holds swept spans flips every cycle (Go). */
+static struct gm_span_list *partial_swept(struct gm_mcentral *c, u32 sg)
+{
+	return &c->partial[sg / 2 % 2];
+}
+
+static struct gm_span_list *full_swept(struct gm_mcentral *c, u32 sg)
+{
+	return &c->full[sg / 2 % 2];
+}
+
+static bool has_free_slot(const struct gm_mspan *s)
+{
+	return s->freeindex < s->nelems || s->nfreed;
+}
+
+static bool span_empty(const struct gm_mspan *s)
+{
+	return s->alloc_count == s->nfreed;
+}
+
+/**
+ * gm_mcentral_init() - an mcentral with empty lists
+ * @c: the mcentral
+ */
+void gm_mcentral_init(struct gm_mcentral *c)
+{
+	memset(c, 0, sizeof(*c));
+	gm_spin_init(&c->lock);
+}
+
+/* === between mcentral and mcache ======================================= */
+
+/*
+ * A span leaves the lists for an mcache: mark it cached (Go's sg + 3) and
+ * make its free slots allocatable.
+ */
+static void take_for_cache(struct gm_heap *h, struct gm_mspan *s)
+{
+	s->cached = true;
+	s->sweepgen = h->sweepgen + 3;
+	if (s->freeindex == s->nelems)
+		gm_span_sweep_free_bits(s);
+}
+
+/**
+ * gm_mcentral_cache_span() - a span with a free slot for an mcache
+ * @h: the heap
+ * @spanclass: the span class
+ *
+ * Swept partial spans first, then a new span from the heap (Go's
+ * cacheSpan; the unswept lists stay empty until the collector fills them).
+ * May sleep: call without the CPU pinned.
+ *
+ * Return: the span, marked cached, or NULL if memory ran out.
+ */
+struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass)
+{
+	struct gm_mcentral *c = &h->central[spanclass];
+	u8 sizeclass = spanclass >> 1;
+	struct gm_mspan *s;
+	struct gm_span_list *l;
+
+	gm_spin_lock(&c->lock);
+	l = partial_swept(c, h->sweepgen);
+	s = l->first;
+	if (s) {
+		list_remove(s);
+		take_for_cache(h, s);
+	}
+	gm_spin_unlock(&c->lock);
+	if (s)
+		return s;
+
+	s = gm_heap_alloc_span(h, gm_class_npages(sizeclass), spanclass);
+	if (!s)
+		return NULL;
+	gm_spin_lock(&c->lock);
+	take_for_cache(h, s);
+	gm_spin_unlock(&c->lock);
+	return s;
+}
+
+/**
+ * gm_mcentral_uncache_span() - take a span back from an mcache
+ * @h: the heap
+ * @s: a span the caller's mcache no longer points to
+ *
+ * A span whose objects are all freed goes back to the heap. Takes the heap
+ * lock in that case: call without the CPU pinned.
+ */
+void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s)
+{
+	struct gm_mcentral *c = &h->central[s->spanclass];
+	bool release = false;
+
+	gm_spin_lock(&c->lock);
+	s->cached = false;
+	s->sweepgen = h->sweepgen;
+	if (span_empty(s)) {
+		/* Dead under the lock: a racing free now sees a dead span. */
+		WRITE_ONCE(s->state, GM_SPAN_DEAD);
+		release = true;
+	} else if (has_free_slot(s)) {
+		list_push(partial_swept(c, h->sweepgen), s);
+	} else {
+		list_push(full_swept(c, h->sweepgen), s);
+	}
+	gm_spin_unlock(&c->lock);
+	if (release)
+		gm_heap_free_span(h, s);
+}
+
+/**
+ * gm_mcentral_sweep_frees() - let an mcache reuse the freed slots of its span
+ * @h: the heap
+ * @s: a span the caller's mcache holds, with freeindex at nelems
+ *
+ * Return: true if slots were freed and the span has room again.
+ */
+bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s)
+{
+	struct gm_mcentral *c = &h->central[s->spanclass];
+	u32 n;
+
+	if (!READ_ONCE(s->nfreed))
+		return false;
+	gm_spin_lock(&c->lock);
+	n = gm_span_sweep_free_bits(s);
+	gm_spin_unlock(&c->lock);
+	return n;
+}
+
+/* === explicit free ===================================================== */
+
+/*
+ * After a free in a span no mcache holds: an empty span leaves for the
+ * heap (marked dead under this lock, so racing frees refuse it); a full
+ * span with its first free slot becomes partial.
+ */
+static bool relist_after_free(struct gm_heap *h, struct gm_mcentral *c,
+			      struct gm_mspan *s)
+{
+	struct gm_span_list *l = s->list;
+
+	if (span_empty(s)) {
+		list_remove(s);
+		WRITE_ONCE(s->state, GM_SPAN_DEAD);
+		return true;
+	}
+	if (l == &c->full[0] || l == &c->full[1]) {
+		list_remove(s);
+		list_push(&c->partial[l - c->full], s);
+	}
+	return false;
+}
+
+/**
+ * gm_mcentral_free_object() - free one small object explicitly
+ * @h: the heap
+ * @s: the span gm_span_of() found for @p, without a lock
+ * @p: the address to free
+ *
+ * Everything is checked again under the class's lock, because the span
+ * may have been freed, or reused for other pages, since the lockless
+ * lookup. The freed slot becomes allocatable at the span's next sweep
+ * (when its mcache exhausts it, or when an mcache takes it again).
+ *
+ * Return: 0, or -EINVAL if @p is not the base of a live object of @s.
+ */
+int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
+{
+	u8 spanclass = READ_ONCE(s->spanclass);
+	struct gm_mcentral *c = &h->central[spanclass];
+	bool release = false;
+	int ret = -EINVAL;
+	u32 idx;
+
+	gm_spin_lock(&c->lock);
+	if (gm_span_of(&h->arenas, p) != s || s->spanclass != spanclass)
+		goto out;
+	idx = gm_span_obj_index(s, p);
+	if (idx >= s->nelems || s->start + (uintptr_t)idx * s->elemsize != p ||
+	    !gm_span_slot_allocated(s, idx))
+		goto out;
+	gm_bit_set(s->free_bits, idx);
+	s->nfreed++;
+	c->nfrees++;
+	if (!s->cached)
+		release = relist_after_free(h, c, s);
+	ret = 0;
+out:
+	gm_spin_unlock(&c->lock);
+	if (release)
+		gm_heap_free_span(h, s);
+	return ret;
+}

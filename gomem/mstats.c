@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Heap statistics, after Go's mstats.go: runtime.MemStats fields that
+ * apply, a per-size-class table (all 67 classes, not Go's 61), and the
+ * heap's arenas and blocks.
+ */
+#include "malloc.h"
+
+static void sum_caches(struct gm_heap *h, struct gm_memstats *st)
+{
+	unsigned int cpu;
+	size_t i;
+
+	for (cpu = 0; cpu < gm_nr_cpu_ids(); cpu++) {
+		struct gm_mcache *c = gm_percpu_ptr(h->caches, cpu);
+
+		for (i = 1; i < GM_NUM_SIZE_CLASSES; i++) {
+			st->by_class[i].allocs += READ_ONCE(c->allocs[i]);
+			st->by_class[i].fast += READ_ONCE(c->fast[i]);
+		}
+	}
+	for (i = 0; i < GM_NUM_SPAN_CLASSES; i++)
+		st->by_class[i >> 1].frees += READ_ONCE(h->central[i].nfrees);
+}
+
+/**
+ * gm_heap_read_stats() - a snapshot of a heap's statistics
+ * @h: the heap
+ * @st: filled in
+ *
+ * The per-CPU counters are read without stopping their CPUs, so counts
+ * of allocations in flight may lag by a few; the page counts are exact.
+ */
+void gm_heap_read_stats(struct gm_heap *h, struct gm_memstats *st)
+{
+	u64 large_bytes, inuse_pages;
+	size_t i;
+
+	memset(st, 0, sizeof(*st));
+	sum_caches(h, st);
+	gm_mutex_lock(&h->lock);
+	for (i = 0; i < GM_NUM_SIZE_CLASSES; i++)
+		st->by_class[i].spans = h->class_spans[i];
+	st->by_class[0].allocs = h->large_allocs;
+	st->by_class[0].frees = h->large_frees;
+	st->heap_sys = h->sys_bytes;
+	st->heap_released = (u64)gm_pagealloc_scav_pages(&h->pages) * GM_PAGE_SIZE;
+	large_bytes = h->large_bytes;
+	inuse_pages = h->inuse_pages;
+	gm_mutex_unlock(&h->lock);
+
+	for (i = 0; i < GM_NUM_SIZE_CLASSES; i++) {
+		struct gm_class_stats *cs = &st->by_class[i];
+
+		cs->inuse = cs->allocs > cs->frees ? cs->allocs - cs->frees : 0;
+		cs->slow = i ? cs->allocs - cs->fast : cs->allocs;
+		if (i)
+			st->heap_alloc += cs->inuse * gm_class_size(i);
+		st->mallocs += cs->allocs;
+		st->frees += cs->frees;
+	}
+	st->heap_alloc += large_bytes;
+	st->heap_objects = st->mallocs - st->frees;
+	st->heap_inuse = inuse_pages * GM_PAGE_SIZE;
+	st->heap_idle = st->heap_sys - st->heap_inuse;
+}
+
+static void print_kv(struct gm_printer *p, const char *name, u64 v)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "%-13s %llu", name, (unsigned long long)v);
+	p->line(p, line);
+}
+
+/**
+ * gm_heap_print_memstats() - print the MemStats view, one "Name value" a line
+ * @h: the heap
+ * @p: where the lines go
+ */
+void gm_heap_print_memstats(struct gm_heap *h, struct gm_printer *p)
+{
+	struct gm_memstats *st = gm_zalloc(sizeof(*st));
+
+	if (!st)
+		return;
+	gm_heap_read_stats(h, st);
+	print_kv(p, "HeapAlloc", st->heap_alloc);
+	print_kv(p, "HeapSys", st->heap_sys);
+	print_kv(p, "HeapIdle", st->heap_idle);
+	print_kv(p, "HeapInuse", st->heap_inuse);
+	print_kv(p, "HeapReleased", st->heap_released);
+	print_kv(p, "HeapObjects", st->heap_objects);
+	print_kv(p, "Mallocs", st->mallocs);
+	print_kv(p, "Frees", st->frees);
+	gm_free(st);
+}
+
+/**
+ * gm_heap_print_classes() - print the per-size-class table
+ * @h: the heap
+ * @p: where the lines go
+ *
+ * Every class 1..67, then class 0, the large objects.
+ */
+void gm_heap_print_classes(struct gm_heap *h, struct gm_printer *p)
+{
+	struct gm_memstats *st = gm_zalloc(sizeof(*st));
+	char line[128];
+	size_t i;
+
+	if (!st)
+		return;
+	gm_heap_read_stats(h, st);
+	p->line(p, "class  bytes/obj  spans  inuse  allocs  frees  fast  slow");
+	for (i = 1; i <= GM_NUM_SIZE_CLASSES; i++) {
+		size_t cls = i % GM_NUM_SIZE_CLASSES;
+		struct gm_class_stats *cs = &st->by_class[cls];
+		char size[16];
+
+		if (cls)
+			snprintf(size, sizeof(size), "%u", gm_class_size(cls));
+		else
+			strcpy(size, "large");
+		snprintf(line, sizeof(line), "%5zu  %9s  %5llu  %5llu  %6llu  %5llu  %4llu  %4llu",
+			 cls, size, (unsigned long long)cs->spans,
+			 (unsigned long long)cs->inuse, (unsigned long long)cs->allocs,
+			 (unsigned long long)cs->frees, (unsigned long long)cs->fast,
+			 (unsigned long long)cs->slow);
+		p->line(p, line);
+	}
+	gm_free(st);
+}
+
+/**
+ * gm_heap_print_arenas() - print the heap's arenas and its blocks
+ * @h: the heap
+ * @p: where the lines go
+ *
+ * Blocks are what the page source gave (chunks of up to 4 MiB in the
+ * kernel), with how many of their pages are free.
+ */
+void gm_heap_print_arenas(struct gm_heap *h, struct gm_printer *p)
+{
+	struct gm_block *b;
+	char line[128];
+
+	gm_mutex_lock(&h->lock);
+	snprintf(line, sizeof(line), "arenas %zu", h->arenas.narenas);
+	p->line(p, line);
+	for (b = h->blocks; b; b = b->next) {
+		size_t npages = (1UL << b->order) >> GM_PAGE_SHIFT;
+		struct gm_heap_arena *ha = gm_arena_of(&h->arenas, b->addr);
+		size_t i, nfree = 0;
+
+		for (i = 0; i < npages; i++)
+			nfree += gm_pagealloc_range_free(&h->pages, b->addr + i * GM_PAGE_SIZE, 1);
+		snprintf(line, sizeof(line), "block 0x%lx arena 0x%lx bytes %lu pages %zu free %zu",
+			 (unsigned long)b->addr, (unsigned long)ha->base, 1UL << b->order,
+			 npages, nfree);
+		p->line(p, line);
+	}
+	gm_mutex_unlock(&h->lock);
+}

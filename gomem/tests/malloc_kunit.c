@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for a whole heap (malloc.c, mcentral.c, mcache.c, mheap.c):
+ * objects of every class and of random sizes carry a pattern that must
+ * survive until they are freed, frees are exact, bad frees change nothing,
+ * and running out of memory is clean. The heap's memory comes from the
+ * environment's page source through a wrapper that counts blocks and can
+ * fail on demand.
+ */
+#include <kunit/test.h>
+
+#include "../malloc.h"
+
+struct test_src {
+	long outstanding;	/* blocks taken and not given back */
+	unsigned int taken;
+	unsigned int limit;	/* fail once this many were taken; 0: never */
+};
+
+static uintptr_t test_alloc_block(void *ctx, unsigned int order)
+{
+	struct test_src *t = ctx;
+	uintptr_t a;
+
+	if (t->limit && t->taken >= t->limit)
+		return 0;
+	a = gm_os_pagesrc.alloc_block(NULL, order);
+	if (a) {
+		t->taken++;
+		t->outstanding++;
+	}
+	return a;
+}
+
+static void test_free_block(void *ctx, uintptr_t addr, unsigned int order)
+{
+	struct test_src *t = ctx;
+
+	t->outstanding--;
+	gm_os_pagesrc.free_block(NULL, addr, order);
+}
+
+static const struct gm_pagesrc_ops test_src_ops = {
+	.alloc_block = test_alloc_block,
+	.free_block = test_free_block,
+};
+
+struct ctx {
+	struct test_src src;
+	struct gm_heap *h;
+	struct gm_memstats st;
+};
+
+static int heap_test_init(struct kunit *test)
+{
+	struct ctx *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+
+	if (!c)
+		return -ENOMEM;
+	c->h = gm_heap_create(&test_src_ops, &c->src);
+	if (!c->h)
+		return -ENOMEM;
+	test->priv = c;
+	return 0;
+}
+
+/* Every test ends by destroying its heap: no block may stay out. */
+static void heap_test_exit(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+
+	gm_heap_destroy(c->h);
+	KUNIT_EXPECT_EQ(test, c->src.outstanding, 0);
+}
+
+/* A pattern that differs per object and per word, so overlaps show. */
+static void fill(void *p, size_t size, u64 tag)
+{
+	u64 *w = p;
+	size_t i;
+
+	for (i = 0; i < size / 8; i++)
+		w[i] = tag * 0x9e3779b97f4a7c15ULL + i;
+	for (i = size / 8 * 8; i < size; i++)
+		((u8 *)p)[i] = (u8)(tag + i);
+}
+
+static bool intact(const void *p, size_t size, u64 tag)
+{
+	const u64 *w = p;
+	size_t i;
+
+	for (i = 0; i < size / 8; i++)
+		if (w[i] != tag * 0x9e3779b97f4a7c15ULL + i)
+			return false;
+	for (i = size / 8 * 8; i < size; i++)
+		if (((const u8 *)p)[i] != (u8)(tag + i))
+			return false;
+	return true;
+}
+
+static u64 xorshift(u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static void expect_empty(struct kunit *test, struct ctx *c)
+{
+	gm_heap_read_stats(c->h, &c->st);
+	KUNIT_EXPECT_EQ(test, c->st.heap_alloc, 0);
+	KUNIT_EXPECT_EQ(test, c->st.heap_objects, 0);
+	KUNIT_EXPECT_EQ(test, c->st.mallocs, c->st.frees);
+}
+
+static const u8 all_classes[] = {
+	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+	23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42,
+	43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62,
+	63, 64, 65, 66, 67,
+};
+
+static void class_desc(const u8 *cls, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "class %u (%u bytes)", *cls, gm_class_size(*cls));
+}
+KUNIT_ARRAY_PARAM(size_class, all_classes, class_desc);
+
+/*
+ * Two and a half spans' worth of one class: every object is distinct,
+ * sized and aligned as its class says, and keeps its pattern; then all
+ * are freed and the accounting returns to zero.
+ */
+static void every_class(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	u8 cls = *(const u8 *)test->param_value;
+	u32 size = gm_class_size(cls);
+	u32 n = gm_class_objects(cls) * 5 / 2 + 1;
+	void **objs = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	u32 i;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	for (i = 0; i < n; i++) {
+		/* Sizes just above the previous class land in this one. */
+		size_t req = i % 2 ? size : gm_class_size(cls - 1) + 1;
+
+		objs[i] = gm_heap_alloc(c->h, req, i % 3 ? GM_NOSCAN : 0);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		KUNIT_ASSERT_EQ(test, gm_heap_object_size(c->h, objs[i]), size);
+		KUNIT_ASSERT_EQ(test, (uintptr_t)objs[i] % (size & -size), 0);
+		fill(objs[i], size, i);
+	}
+	gm_heap_read_stats(c->h, &c->st);
+	KUNIT_EXPECT_EQ(test, c->st.by_class[cls].inuse, n);
+	KUNIT_EXPECT_EQ(test, c->st.heap_alloc, (u64)n * size);
+	for (i = 0; i < n; i++) {
+		KUNIT_ASSERT_TRUE_MSG(test, intact(objs[i], size, i), "object %u", i);
+		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
+	}
+	expect_empty(test, c);
+	KUNIT_EXPECT_EQ(test, c->st.by_class[cls].frees, n);
+}
+
+/* Random sizes, small and large, allocated and freed in random order. */
+static void random_sizes(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	enum { LIVE = 512, OPS = 6000 };
+	void **objs = kunit_kcalloc(test, LIVE, sizeof(void *), GFP_KERNEL);
+	size_t *sizes = kunit_kcalloc(test, LIVE, sizeof(size_t), GFP_KERNEL);
+	u64 *tags = kunit_kcalloc(test, LIVE, sizeof(u64), GFP_KERNEL);
+	u64 seed = 0x1234567887654321ULL;
+	u32 op, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	KUNIT_ASSERT_NOT_NULL(test, sizes);
+	KUNIT_ASSERT_NOT_NULL(test, tags);
+	for (op = 0; op < OPS; op++) {
+		i = xorshift(&seed) % LIVE;
+		if (objs[i]) {
+			KUNIT_ASSERT_TRUE_MSG(test, intact(objs[i], sizes[i], tags[i]),
+					      "slot %u size %zu", i, sizes[i]);
+			KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
+			objs[i] = NULL;
+			continue;
+		}
+		/* Mostly small; one in 32 up to 80 KiB, often a large object. */
+		sizes[i] = xorshift(&seed) % 32 ? 1 + xorshift(&seed) % 2048 :
+			   1 + xorshift(&seed) % (80 << 10);
+		objs[i] = gm_heap_alloc(c->h, sizes[i], op % 2 ? GM_NOSCAN : 0);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		KUNIT_ASSERT_GE(test, gm_heap_object_size(c->h, objs[i]), sizes[i]);
+		/* A new tag per object: a stale or overlapping copy cannot match. */
+		tags[i] = op;
+		fill(objs[i], sizes[i], tags[i]);
+	}
+	for (i = 0; i < LIVE; i++) {
+		if (!objs[i])
+			continue;
+		KUNIT_ASSERT_TRUE(test, intact(objs[i], sizes[i], tags[i]));
+		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
+	}
+	expect_empty(test, c);
+}
+
+/* A freed slot is reused when its span is exhausted, before a new span. */
+static void freed_slot_reused(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	u8 cls = gm_size_to_class(64);
+	u32 n = gm_class_objects(cls), i;
+	void **objs = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	void *again;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	for (i = 0; i < n; i++) {
+		objs[i] = gm_heap_alloc(c->h, 64, GM_NOSCAN);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		memset(objs[i], 0xa5, 64);
+	}
+	KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[n / 2]), 0);
+	/* The span is exhausted: the next allocation must reuse that slot. */
+	again = gm_heap_alloc(c->h, 64, GM_NOSCAN | GM_ZERO);
+	KUNIT_EXPECT_PTR_EQ(test, again, objs[n / 2]);
+	gm_heap_read_stats(c->h, &c->st);
+	KUNIT_EXPECT_EQ(test, c->st.by_class[cls].spans, 1);
+	/* GM_ZERO clears what the freed object held. */
+	for (i = 0; i < 64; i++)
+		KUNIT_ASSERT_EQ(test, ((u8 *)again)[i], 0);
+	objs[n / 2] = again;
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
+	expect_empty(test, c);
+}
+
+/* Interior, foreign, NULL and double frees are refused and change nothing. */
+static void bad_frees_refused(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	u8 *small = gm_heap_alloc(c->h, 100, 0);
+	u8 *large = gm_heap_alloc(c->h, 100000, 0);
+	u8 *gone = gm_heap_alloc(c->h, 100, 0);
+	struct gm_memstats *before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	u64 local;
+
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	KUNIT_ASSERT_NOT_NULL(test, large);
+	KUNIT_ASSERT_NOT_NULL(test, gone);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, gone), 0);
+	gm_heap_read_stats(c->h, before);
+
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, small + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, small + 99), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, large + 8192), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, large + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, gone), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, &local), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, c), -EINVAL);
+
+	gm_heap_read_stats(c->h, &c->st);
+	KUNIT_EXPECT_EQ(test, c->st.frees, before->frees);
+	KUNIT_EXPECT_EQ(test, c->st.heap_alloc, before->heap_alloc);
+	KUNIT_EXPECT_EQ(test, gm_heap_object_size(c->h, small + 50), gm_roundup_size(100));
+	KUNIT_EXPECT_EQ(test, gm_heap_object_size(c->h, gone), 0);
+
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, small), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, large), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, large), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, small), -EINVAL);
+	expect_empty(test, c);
+}
+
+static void zero_size_refused(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+
+	KUNIT_EXPECT_NULL(test, gm_heap_alloc(c->h, 0, 0));
+	gm_heap_read_stats(c->h, &c->st);
+	KUNIT_EXPECT_EQ(test, c->st.mallocs, 0);
+}
+
+/* Large objects: exact page spans, reused, and blocks go back. */
+static void large_objects(struct kunit *test)
+{
+	static const size_t sizes[] = { 32769, 65536, 100000, 1 << 20, 3 << 20 };
+	struct ctx *c = test->priv;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		size_t span = (sizes[i] + GM_PAGE_SIZE - 1) & ~(GM_PAGE_SIZE - 1);
+		u8 *p = gm_heap_alloc(c->h, sizes[i], GM_ZERO);
+
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_EQ(test, (uintptr_t)p % GM_PAGE_SIZE, 0);
+		KUNIT_EXPECT_EQ(test, gm_heap_object_size(c->h, p + sizes[i] - 1), span);
+		KUNIT_EXPECT_EQ(test, p[0] | p[sizes[i] / 2] | p[sizes[i] - 1], 0);
+		fill(p, sizes[i], i);
+		KUNIT_EXPECT_TRUE(test, intact(p, sizes[i], i));
+		gm_heap_read_stats(c->h, &c->st);
+		KUNIT_EXPECT_EQ(test, c->st.heap_alloc, span);
+		KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, p), 0);
+	}
+	expect_empty(test, c);
+	KUNIT_EXPECT_EQ(test, c->st.by_class[0].allocs, ARRAY_SIZE(sizes));
+	/* At most one spare block stays with an empty heap. */
+	KUNIT_EXPECT_LE(test, c->st.heap_sys, 2 * GM_CHUNK_BYTES);
+}
+
+/* When the page source runs dry, allocations fail cleanly, and recover. */
+static void out_of_memory(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	enum { MAX = 2000 };
+	void **objs = kunit_kcalloc(test, MAX, sizeof(void *), GFP_KERNEL);
+	u32 n = 0, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	c->src.limit = 1;	/* one block: 4 MiB */
+	while (n < MAX && (objs[n] = gm_heap_alloc(c->h, 8192, GM_NOSCAN)))
+		fill(objs[n], 8192, n), n++;
+	KUNIT_EXPECT_GT(test, n, 0);
+	KUNIT_EXPECT_LT(test, n, MAX);
+	KUNIT_EXPECT_NULL(test, gm_heap_alloc(c->h, 1 << 20, 0));
+	gm_heap_read_stats(c->h, &c->st);
+	KUNIT_EXPECT_EQ(test, c->st.heap_objects, n);
+	for (i = 0; i < n; i++) {
+		KUNIT_ASSERT_TRUE(test, intact(objs[i], 8192, i));
+		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
+	}
+	expect_empty(test, c);
+	/* Freed memory serves again without a new block. */
+	objs[0] = gm_heap_alloc(c->h, 8192, GM_NOSCAN);
+	KUNIT_EXPECT_NOT_NULL(test, objs[0]);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, objs[0]), 0);
+}
+
+/* Destroying a heap with live objects gives every block back (exit checks). */
+static void destroy_with_live_objects(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	u32 i;
+
+	for (i = 0; i < 300; i++)
+		KUNIT_ASSERT_NOT_NULL(test, gm_heap_alloc(c->h, 1 + i * 37, 0));
+	KUNIT_ASSERT_NOT_NULL(test, gm_heap_alloc(c->h, 200000, 0));
+	KUNIT_EXPECT_GT(test, c->src.outstanding, 0);
+}
+
+static struct kunit_case gomem_malloc_cases[] = {
+	KUNIT_CASE_PARAM(every_class, size_class_gen_params),
+	KUNIT_CASE(random_sizes),
+	KUNIT_CASE(freed_slot_reused),
+	KUNIT_CASE(bad_frees_refused),
+	KUNIT_CASE(zero_size_refused),
+	KUNIT_CASE(large_objects),
+	KUNIT_CASE(out_of_memory),
+	KUNIT_CASE(destroy_with_live_objects),
+	{}
+};
+
+static struct kunit_suite gomem_malloc_suite = {
+	.name = "gomem_malloc",
+	.init = heap_test_init,
+	.exit = heap_test_exit,
+	.test_cases = gomem_malloc_cases,
+};
+kunit_test_suite(gomem_malloc_suite);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gomem for kernel code: Go-style heaps (size classes, per-CPU caches,
+ * spans, arenas) that a module can create and allocate from.
+ */
+#ifndef _LINUX_GOMEM_H
+#define _LINUX_GOMEM_H
+
+#include <linux/types.h>
+#include <uapi/linux/gomem.h>
+
+struct gomem_heap;
+
+/* gomem_alloc() flags. */
+#define GOMEM_NOSCAN	0x1	/* the object holds no pointers */
+#define GOMEM_ZERO	0x2	/* return zeroed memory */
+
+struct gomem_heap *gomem_heap_create(const char *name);
+void gomem_heap_destroy(struct gomem_heap *heap);
+struct gomem_heap *gomem_kernel_heap(void);
+void *gomem_alloc(struct gomem_heap *heap, size_t size, unsigned int flags);
+int gomem_free(struct gomem_heap *heap, void *ptr);
+size_t gomem_size(struct gomem_heap *heap, const void *ptr);
+
+#endif /* _LINUX_GOMEM_H */
