@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel-only KUnit tests: a kthread per CPU allocating and freeing in
+ * one heap at once (objects cross CPUs before they are freed), and CPU
+ * hotplug taking a CPU with cached spans offline. The first uses this
+ * module's copy of the core; the second goes through gomem.ko's API,
+ * whose heaps its hotplug callback knows.
+ */
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/cpu.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/workqueue.h>
+#include <linux/gomem.h>
+
+#include "../gomem.h"
+#include "../malloc.h"
+
+/* === concurrency ======================================================== */
+
+#define SLOTS		256
+#define OPS_PER_CPU	4000
+
+struct shared {
+	struct gm_heap *h;
+	void *slot[SLOTS];		/* objects anyone may free; xchg'd */
+	atomic_t errors;
+	atomic_t running;
+	struct completion start;
+	struct completion done;
+};
+
+/* The object's first and last words hold its own address: overlap shows. */
+static void stamp(void *p, size_t size)
+{
+	((uintptr_t *)p)[0] = (uintptr_t)p;
+	((uintptr_t *)p)[size / sizeof(uintptr_t) - 1] = ~(uintptr_t)p;
+}
+
+static bool stamped(const void *p, size_t size)
+{
+	return ((const uintptr_t *)p)[0] == (uintptr_t)p &&
+	       ((const uintptr_t *)p)[size / sizeof(uintptr_t) - 1] == ~(uintptr_t)p;
+}
+
+static int churn(void *arg)
+{
+	struct shared *sh = arg;
+	u32 seed = 0x9e3779b9 * (raw_smp_processor_id() + 1);
+	int op;
+
+	wait_for_completion(&sh->start);
+	for (op = 0; op < OPS_PER_CPU; op++) {
+		size_t size = 16 + (seed % 4096) * 8;
+		unsigned int i = (seed >> 16) % SLOTS;
+		void *p = gm_heap_alloc(sh->h, size, GM_NOSCAN);
+
+		seed = seed * 1664525 + 1013904223;
+		if (!p) {
+			atomic_inc(&sh->errors);
+			break;
+		}
+		stamp(p, gm_heap_object_size(sh->h, p));
+		/* Swap it into a shared slot; free whatever was there. */
+		p = xchg(&sh->slot[i], p);
+		if (!p)
+			continue;
+		if (!stamped(p, gm_heap_object_size(sh->h, p)) || gm_heap_free(sh->h, p))
+			atomic_inc(&sh->errors);
+	}
+	if (atomic_dec_and_test(&sh->running))
+		complete(&sh->done);
+	return 0;
+}
+
+static void kthread_per_cpu(struct kunit *test)
+{
+	struct shared *sh = kunit_kzalloc(test, sizeof(*sh), GFP_KERNEL);
+	struct gm_memstats *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	unsigned int cpu, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, sh);
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	sh->h = gm_heap_create(&gm_os_pagesrc, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, sh->h);
+	init_completion(&sh->start);
+	init_completion(&sh->done);
+	cpus_read_lock();
+	atomic_set(&sh->running, num_online_cpus());
+	for_each_online_cpu(cpu) {
+		struct task_struct *t = kthread_create_on_cpu(churn, sh, cpu, "gomem_churn/%u");
+
+		if (IS_ERR(t)) {
+			atomic_dec(&sh->running);
+			atomic_inc(&sh->errors);
+			continue;
+		}
+		wake_up_process(t);
+	}
+	cpus_read_unlock();
+	complete_all(&sh->start);
+	wait_for_completion(&sh->done);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&sh->errors), 0);
+	for (i = 0; i < SLOTS; i++) {
+		if (!sh->slot[i])
+			continue;
+		KUNIT_EXPECT_TRUE(test, stamped(sh->slot[i],
+						gm_heap_object_size(sh->h, sh->slot[i])));
+		KUNIT_EXPECT_EQ(test, gm_heap_free(sh->h, sh->slot[i]), 0);
+	}
+	gm_heap_read_stats(sh->h, st);
+	KUNIT_EXPECT_EQ(test, st->mallocs, st->frees);
+	KUNIT_EXPECT_EQ(test, st->heap_alloc, 0);
+	KUNIT_EXPECT_GE(test, st->mallocs, (u64)OPS_PER_CPU);
+	gm_heap_destroy(sh->h);
+}
+
+/* === CPU hotplug ======================================================== */
+
+#define HOTPLUG_OBJS	64
+
+struct on_cpu {
+	struct gomem_heap *heap;
+	void *objs[HOTPLUG_OBJS];
+};
+
+static long fill_cache(void *arg)
+{
+	struct on_cpu *oc = arg;
+	int i;
+
+	for (i = 0; i < HOTPLUG_OBJS; i++) {
+		/* Several classes, so several span classes get cached. */
+		oc->objs[i] = gomem_alloc(oc->heap, 16 << (i % 10), 0);
+		if (!oc->objs[i])
+			return -ENOMEM;
+		stamp(oc->objs[i], 16 << (i % 10));
+	}
+	return 0;
+}
+
+static void offline_cpu_with_cached_spans(struct kunit *test)
+{
+	struct on_cpu *oc = kunit_kzalloc(test, sizeof(*oc), GFP_KERNEL);
+	unsigned int cpu = 1;
+	int i, ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, oc);
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || !cpu_online(cpu) || num_online_cpus() < 2)
+		kunit_skip(test, "needs CPU hotplug and CPU %u online", cpu);
+	oc->heap = gomem_heap_create("kunit-hotplug");
+	KUNIT_ASSERT_NOT_NULL(test, oc->heap);
+
+	KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, fill_cache, oc), 0);
+	KUNIT_EXPECT_GE(test, gomem_heap_cached_spans(oc->heap, cpu), 10);
+
+	ret = remove_cpu(cpu);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	/* The dead CPU's cache went back to the mcentrals... */
+	KUNIT_EXPECT_EQ(test, gomem_heap_cached_spans(oc->heap, cpu), 0);
+	/* ...and nothing in it was lost: every object is intact and freeable. */
+	for (i = 0; i < HOTPLUG_OBJS; i++) {
+		KUNIT_EXPECT_TRUE(test, stamped(oc->objs[i], 16 << (i % 10)));
+		KUNIT_EXPECT_EQ(test, gomem_size(oc->heap, oc->objs[i]), 16 << (i % 10));
+		KUNIT_EXPECT_EQ(test, gomem_free(oc->heap, oc->objs[i]), 0);
+	}
+	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
+	/* The CPU allocates again after it comes back. */
+	KUNIT_EXPECT_EQ(test, work_on_cpu(cpu, fill_cache, oc), 0);
+	for (i = 0; i < HOTPLUG_OBJS; i++)
+		KUNIT_EXPECT_EQ(test, gomem_free(oc->heap, oc->objs[i]), 0);
+	gomem_heap_destroy(oc->heap);
+}
+
+static void kernel_heap_api(struct kunit *test)
+{
+	struct gomem_heap *heap = gomem_kernel_heap();
+	void *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, heap);
+	p = gomem_alloc(heap, 200, GOMEM_ZERO);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, gomem_size(heap, p + 100), 208);
+	KUNIT_EXPECT_EQ(test, gomem_free(heap, p + 8), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gomem_free(heap, p), 0);
+	KUNIT_EXPECT_EQ(test, gomem_free(heap, p), -EINVAL);
+	KUNIT_EXPECT_NULL(test, gomem_alloc(heap, 0, 0));
+	/* Beyond what physically contiguous blocks give: NULL, not a crash. */
+	KUNIT_EXPECT_NULL(test, gomem_alloc(heap, 64 << 20, 0));
+}
+
+static struct kunit_case gomem_kheap_cases[] = {
+	KUNIT_CASE(kernel_heap_api),
+	KUNIT_CASE(kthread_per_cpu),
+	KUNIT_CASE(offline_cpu_with_cached_spans),
+	{}
+};
+
+static struct kunit_suite gomem_kheap_suite = {
+	.name = "gomem_kheap",
+	.test_cases = gomem_kheap_cases,
+};
+kunit_test_suite(gomem_kheap_suite);
