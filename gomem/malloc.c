@@ -21,15 +21,21 @@ static u32 refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 {
 	struct gm_mcache *c = *cp;
 	struct gm_mspan *s = c->alloc[spc];
+	uintptr_t tiny = spc == GM_TINY_SPANCLASS ? c->tiny : 0;
 	u32 idx = gm_span_next_free_index(s);
 
-	if (idx == s->nelems && s != &h->emptyspan && gm_mcentral_sweep_frees(h, s))
+	if (idx == s->nelems && s != &h->emptyspan && gm_mcentral_sweep_frees(h, s, tiny))
 		idx = gm_span_next_free_index(s);
 	if (idx != s->nelems) {
 		*sp = s;
 		return idx;
 	}
 
+	/* The current tiny block must stay in the span this cache holds. */
+	if (spc == GM_TINY_SPANCLASS) {
+		c->tiny = 0;
+		c->tiny_offset = 0;
+	}
 	c->alloc[spc] = &h->emptyspan;
 	gm_cpu_put();
 	if (s != &h->emptyspan)
@@ -76,6 +82,73 @@ static void *alloc_small(struct gm_heap *h, size_t size, unsigned int flags)
 	if (zero)
 		memset((void *)(s->start + (uintptr_t)idx * s->elemsize), 0, s->elemsize);
 	return (void *)(s->start + (uintptr_t)idx * s->elemsize);
+}
+
+/* === tiny objects ======================================================= */
+
+/* Go's alignment of a tiny object: by the largest power of 2 of its size. */
+static u32 tiny_align(u32 off, size_t size)
+{
+	if (!(size & 7))
+		return (off + 7) & ~7U;
+	if (!(size & 3))
+		return (off + 3) & ~3U;
+	if (!(size & 1))
+		return (off + 1) & ~1U;
+	return off;
+}
+
+static void tiny_mark(struct gm_mspan *s, uintptr_t block, u32 off)
+{
+	s->tiny_alloc[(block - s->start) / GM_TINY_SIZE] |= 1U << off;
+}
+
+/*
+ * Go's tiny allocator: noscan objects under 16 bytes share 16-byte blocks,
+ * packed in the CPU's current block while they fit. Tiny objects are
+ * always zeroed: a block is cleared when it is taken and its bytes are
+ * never handed out twice.
+ */
+static void *alloc_tiny(struct gm_heap *h, size_t size)
+{
+	struct gm_mcache *c = gm_percpu_ptr(h->caches, gm_cpu_get());
+	u32 off = tiny_align(c->tiny_offset, size), idx;
+	struct gm_mspan *s, *extra = NULL;
+	uintptr_t block;
+
+	if (c->tiny && off + size <= GM_TINY_SIZE) {
+		block = c->tiny;
+		tiny_mark(c->alloc[GM_TINY_SPANCLASS], block, off);
+		c->tiny_offset = off + size;
+		c->tiny_allocs++;
+		gm_cpu_put();
+		return (void *)(block + off);
+	}
+	s = c->alloc[GM_TINY_SPANCLASS];
+	idx = gm_span_next_free_fast(s);
+	if (likely(idx != s->nelems)) {
+		c->fast[GM_TINY_SIZECLASS]++;
+	} else {
+		idx = refill(h, &c, GM_TINY_SPANCLASS, &s, &extra);
+		if (idx == NO_SLOT) {
+			gm_cpu_put();
+			return NULL;
+		}
+	}
+	c->allocs[GM_TINY_SIZECLASS]++;
+	c->tiny_allocs++;
+	block = s->start + (uintptr_t)idx * s->elemsize;
+	memset((void *)block, 0, GM_TINY_SIZE);
+	tiny_mark(s, block, 0);
+	/* Keep the block with more room left (Go's rule); only one of the span this cache holds. */
+	if (s == c->alloc[GM_TINY_SPANCLASS] && (!c->tiny || size < c->tiny_offset)) {
+		c->tiny = block;
+		c->tiny_offset = size;
+	}
+	gm_cpu_put();
+	if (extra)
+		gm_mcentral_uncache_span(h, extra);
+	return (void *)block;
 }
 
 /* === large objects ====================================================== */
@@ -127,8 +200,9 @@ static int free_large(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
  * @size: bytes, > 0
  * @flags: GM_NOSCAN, GM_ZERO
  *
- * Objects up to 32 KiB come from the calling CPU's mcache, without a
- * lock; larger ones get a span of their own. May sleep.
+ * Noscan objects under 16 bytes are packed into 16-byte blocks (the tiny
+ * allocator); objects up to 32 KiB come from the calling CPU's mcache,
+ * without a lock; larger ones get a span of their own. May sleep.
  *
  * Return: the object, or NULL if @size is 0 or memory ran out.
  */
@@ -136,6 +210,8 @@ void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags)
 {
 	if (unlikely(!size))
 		return NULL;
+	if (size < GM_TINY_SIZE && (flags & GM_NOSCAN))
+		return alloc_tiny(h, size);
 	if (size <= GM_MAX_SMALL_SIZE)
 		return alloc_small(h, size, flags);
 	return alloc_large(h, size, flags);

@@ -12,6 +12,9 @@
 #include "msize.h"
 
 #define GM_NUM_SPAN_CLASSES	(GM_NUM_SIZE_CLASSES << 1)
+/* Tiny blocks are 16-byte noscan objects (Go's tinySpanClass). */
+#define GM_TINY_SIZECLASS	2
+#define GM_TINY_SPANCLASS	(GM_TINY_SIZECLASS << 1 | 1)
 
 /* gm_heap_alloc() flags. */
 #define GM_NOSCAN	0x1	/* the object holds no pointers */
@@ -51,6 +54,7 @@ struct gm_span_list {
  * @partial: spans with free slots, [sweepgen/2 % 2] swept, the other not
  * @full: spans without free slots, indexed the same way
  * @nfrees: explicit frees of objects of this class
+ * @tiny_frees: tiny objects freed (tiny span class only)
  *
  * Each on its own cache line: CPUs allocating different classes must not
  * share one.
@@ -60,6 +64,7 @@ struct gm_mcentral {
 	struct gm_span_list partial[2];
 	struct gm_span_list full[2];
 	u64 nfrees;
+	u64 tiny_frees;
 } ____cacheline_aligned;
 
 /**
@@ -68,7 +73,10 @@ struct gm_mcentral {
  *	when none
  * @allocs: objects allocated, per size class
  * @fast: of those, how many the fast path (nextFreeFast) served
- * @large_allocs: large objects allocated on this CPU
+ * @tiny: the current tiny block, 0 if none; always a slot of the span
+ *	in alloc[GM_TINY_SPANCLASS]
+ * @tiny_offset: bytes of @tiny handed out
+ * @tiny_allocs: tiny objects allocated
  *
  * Used with the CPU pinned (gm_cpu_get()), without a lock.
  */
@@ -76,6 +84,9 @@ struct gm_mcache {
 	struct gm_mspan *alloc[GM_NUM_SPAN_CLASSES];
 	u64 allocs[GM_NUM_SIZE_CLASSES];
 	u64 fast[GM_NUM_SIZE_CLASSES];
+	uintptr_t tiny;
+	u32 tiny_offset;
+	u64 tiny_allocs;
 };
 
 /**
@@ -141,14 +152,16 @@ struct gm_class_stats {
  * @heap_idle: bytes in no span
  * @heap_inuse: bytes in in-use spans
  * @heap_released: idle bytes given back (scavenged) but still mapped
- * @heap_objects: live objects
- * @mallocs: objects allocated
- * @frees: objects freed
+ * @heap_objects: live objects (a tiny block counts as one, as in Go)
+ * @mallocs: objects allocated, tiny ones included
+ * @frees: objects freed, tiny ones included
+ * @tiny_allocs: tiny objects allocated
+ * @tiny_frees: tiny objects freed
  * @by_class: per size class; entry 0 counts large objects
  */
 struct gm_memstats {
 	u64 heap_alloc, heap_sys, heap_idle, heap_inuse, heap_released;
-	u64 heap_objects, mallocs, frees;
+	u64 heap_objects, mallocs, frees, tiny_allocs, tiny_frees;
 	struct gm_class_stats by_class[GM_NUM_SIZE_CLASSES];
 };
 
@@ -160,12 +173,13 @@ void gm_heap_free_span(struct gm_heap *h, struct gm_mspan *s);
 void gm_mcentral_init(struct gm_mcentral *c);
 struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass);
 void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s);
-bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s);
+bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s, uintptr_t tiny);
 int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p);
 
 /* mcache.c */
 void gm_mcache_init(struct gm_heap *h, struct gm_mcache *c);
 void gm_mcache_release_all(struct gm_heap *h, unsigned int cpu);
+void gm_heap_flush_caches(struct gm_heap *h);
 
 /* malloc.c */
 struct gm_heap *gm_heap_create(const struct gm_pagesrc_ops *src, void *ctx);

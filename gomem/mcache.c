@@ -32,6 +32,9 @@ void gm_mcache_release_all(struct gm_heap *h, unsigned int cpu)
 	struct gm_mcache *c = gm_percpu_ptr(h->caches, cpu);
 	size_t i;
 
+	/* The tiny block must not outlive its span's place in this cache. */
+	c->tiny = 0;
+	c->tiny_offset = 0;
 	for (i = 0; i < ARRAY_SIZE(c->alloc); i++) {
 		struct gm_mspan *s = c->alloc[i];
 
@@ -40,4 +43,19 @@ void gm_mcache_release_all(struct gm_heap *h, unsigned int cpu)
 		c->alloc[i] = &h->emptyspan;
 		gm_mcentral_uncache_span(h, s);
 	}
+}
+
+/**
+ * gm_heap_flush_caches() - release every CPU's cache
+ * @h: the heap, which nothing may allocate from meanwhile
+ *
+ * Makes every explicit free take effect (spans are swept as they go back
+ * to their mcentrals) and the statistics count nothing as cached.
+ */
+void gm_heap_flush_caches(struct gm_heap *h)
+{
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < gm_nr_cpu_ids(); cpu++)
+		gm_mcache_release_all(h, cpu);
 }

@@ -56,6 +56,37 @@ static bool span_empty(const struct gm_mspan *s)
 	return s->alloc_count == s->nfreed;
 }
 
+/* === tiny blocks ======================================================= */
+
+/* A tiny block whose objects are all freed becomes a free slot. */
+static void reclaim_tiny_block(struct gm_mcentral *c, struct gm_mspan *s, u32 idx)
+{
+	s->tiny_pending -= gm_popcount64(s->tiny_freed[idx]);
+	s->tiny_alloc[idx] = 0;
+	s->tiny_freed[idx] = 0;
+	gm_bit_set(s->free_bits, idx);
+	s->nfreed++;
+	c->nfrees++;
+}
+
+/*
+ * Reclaim every fully freed tiny block of @s but @keep, the block an
+ * mcache still packs objects into.
+ */
+static void reclaim_tiny(struct gm_mcentral *c, struct gm_mspan *s, uintptr_t keep)
+{
+	u32 i;
+
+	gm_spin_assert_held(&c->lock);
+	if (!s->tiny_alloc || !s->tiny_pending)
+		return;
+	for (i = 0; i < s->nelems; i++) {
+		if (s->tiny_alloc[i] && s->tiny_alloc[i] == s->tiny_freed[i] &&
+		    s->start + (uintptr_t)i * s->elemsize != keep)
+			reclaim_tiny_block(c, s, i);
+	}
+}
+
 /**
  * gm_mcentral_init() - an mcentral with empty lists
  * @c: the mcentral
@@ -134,6 +165,8 @@ void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s)
 	gm_spin_lock(&c->lock);
 	s->cached = false;
 	s->sweepgen = h->sweepgen;
+	/* The mcache retired its tiny block before letting the span go. */
+	reclaim_tiny(c, s, 0);
 	if (span_empty(s)) {
 		/* Dead under the lock: a racing free now sees a dead span. */
 		WRITE_ONCE(s->state, GM_SPAN_DEAD);
@@ -152,17 +185,19 @@ void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s)
  * gm_mcentral_sweep_frees() - let an mcache reuse the freed slots of its span
  * @h: the heap
  * @s: a span the caller's mcache holds, with freeindex at nelems
+ * @tiny: the caller's current tiny block, which stays allocated
  *
  * Return: true if slots were freed and the span has room again.
  */
-bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s)
+bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s, uintptr_t tiny)
 {
 	struct gm_mcentral *c = &h->central[s->spanclass];
 	u32 n;
 
-	if (!READ_ONCE(s->nfreed))
+	if (!READ_ONCE(s->nfreed) && !READ_ONCE(s->tiny_pending))
 		return false;
 	gm_spin_lock(&c->lock);
+	reclaim_tiny(c, s, tiny);
 	n = gm_span_sweep_free_bits(s);
 	gm_spin_unlock(&c->lock);
 	return n;
@@ -192,6 +227,29 @@ static bool relist_after_free(struct gm_heap *h, struct gm_mcentral *c,
 	return false;
 }
 
+/*
+ * A tiny object: @off must be where one starts in block @idx and it must
+ * not be freed already. The block becomes a free slot once all its objects
+ * are freed, here if no mcache holds the span (so none packs into it),
+ * otherwise when its mcache sweeps or lets go of the span.
+ */
+static int free_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s,
+		     u32 idx, uintptr_t off, bool *release)
+{
+	u16 bit = 1U << off;
+
+	if (!(READ_ONCE(s->tiny_alloc[idx]) & bit) || (s->tiny_freed[idx] & bit))
+		return -EINVAL;
+	s->tiny_freed[idx] |= bit;
+	s->tiny_pending++;
+	c->tiny_frees++;
+	if (!s->cached && s->tiny_freed[idx] == s->tiny_alloc[idx]) {
+		reclaim_tiny_block(c, s, idx);
+		*release = relist_after_free(h, c, s);
+	}
+	return 0;
+}
+
 /**
  * gm_mcentral_free_object() - free one small object explicitly
  * @h: the heap
@@ -203,7 +261,8 @@ static bool relist_after_free(struct gm_heap *h, struct gm_mcentral *c,
  * lookup. The freed slot becomes allocatable at the span's next sweep
  * (when its mcache exhausts it, or when an mcache takes it again).
  *
- * Return: 0, or -EINVAL if @p is not the base of a live object of @s.
+ * Return: 0, or -EINVAL if @p is not the base of a live object of @s
+ * (for a tiny block: the start of one of its live tiny objects).
  */
 int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 {
@@ -217,8 +276,14 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	if (gm_span_of(&h->arenas, p) != s || s->spanclass != spanclass)
 		goto out;
 	idx = gm_span_obj_index(s, p);
-	if (idx >= s->nelems || s->start + (uintptr_t)idx * s->elemsize != p ||
-	    !gm_span_slot_allocated(s, idx))
+	if (idx >= s->nelems || !gm_span_slot_allocated(s, idx))
+		goto out;
+	if (s->tiny_alloc && READ_ONCE(s->tiny_alloc[idx])) {
+		ret = free_tiny(h, c, s, idx, p - s->start - (uintptr_t)idx * s->elemsize,
+				&release);
+		goto out;
+	}
+	if (s->start + (uintptr_t)idx * s->elemsize != p)
 		goto out;
 	gm_bit_set(s->free_bits, idx);
 	s->nfreed++;

@@ -380,6 +380,14 @@ static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
 	ret = gm_span_init_bits(s, s->nelems);
 	if (ret)
 		return ret;
+	if (spanclass == GM_TINY_SPANCLASS) {
+		s->tiny_alloc = gm_zalloc(2 * s->nelems * sizeof(u16));
+		if (!s->tiny_alloc) {
+			gm_span_free_bits(s);
+			return -ENOMEM;
+		}
+		s->tiny_freed = s->tiny_alloc + s->nelems;
+	}
 	s->sweepgen = h->sweepgen;
 	s->cached = false;
 	s->next = s->prev = NULL;

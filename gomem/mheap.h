@@ -47,6 +47,11 @@ enum gm_span_state {
  * @prev: previous span in an mcentral list
  * @list: the mcentral list holding the span, NULL if none
  * @allnext: next span structure of the heap, live or recycled
+ * @tiny_alloc: spans of the tiny span class only: per 16-byte slot, a bit
+ *	for each byte offset where a tiny object starts; 0 for a slot that is
+ *	not a tiny block. Written by the mcache whose current tiny block it is.
+ * @tiny_freed: the same bits for tiny objects freed, under the mcentral lock
+ * @tiny_pending: tiny objects freed whose block is not reclaimed yet
  *
  * @free_bits, @nfreed and @cached change under the span class's mcentral
  * lock. The allocation fields (freeindex, alloc_cache, alloc_count) belong
@@ -80,6 +85,9 @@ struct gm_mspan {
 	struct gm_mspan *prev;
 	struct gm_span_list *list;
 	struct gm_mspan *allnext;
+	u16 *tiny_alloc;
+	u16 *tiny_freed;
+	u32 tiny_pending;
 };
 
 int gm_span_init_bits(struct gm_mspan *s, u32 nelems);

@@ -18,9 +18,11 @@ static void sum_caches(struct gm_heap *h, struct gm_memstats *st)
 			st->by_class[i].allocs += READ_ONCE(c->allocs[i]);
 			st->by_class[i].fast += READ_ONCE(c->fast[i]);
 		}
+		st->tiny_allocs += READ_ONCE(c->tiny_allocs);
 	}
 	for (i = 0; i < GM_NUM_SPAN_CLASSES; i++)
 		st->by_class[i >> 1].frees += READ_ONCE(h->central[i].nfrees);
+	st->tiny_frees = READ_ONCE(h->central[GM_TINY_SPANCLASS].tiny_frees);
 }
 
 /**
@@ -56,11 +58,14 @@ void gm_heap_read_stats(struct gm_heap *h, struct gm_memstats *st)
 		cs->slow = i ? cs->allocs - cs->fast : cs->allocs;
 		if (i)
 			st->heap_alloc += cs->inuse * gm_class_size(i);
+		st->heap_objects += cs->inuse;
 		st->mallocs += cs->allocs;
 		st->frees += cs->frees;
 	}
+	/* As in Go: Mallocs and Frees count tiny objects, HeapObjects their blocks. */
+	st->mallocs += st->tiny_allocs;
+	st->frees += st->tiny_frees;
 	st->heap_alloc += large_bytes;
-	st->heap_objects = st->mallocs - st->frees;
 	st->heap_inuse = inuse_pages * GM_PAGE_SIZE;
 	st->heap_idle = st->heap_sys - st->heap_inuse;
 }

@@ -107,8 +107,10 @@ static u64 xorshift(u64 *s)
 	return *s;
 }
 
+/* Flushing the caches sweeps every span, so all frees have taken effect. */
 static void expect_empty(struct kunit *test, struct ctx *c)
 {
+	gm_heap_flush_caches(c->h);
 	gm_heap_read_stats(c->h, &c->st);
 	KUNIT_EXPECT_EQ(test, c->st.heap_alloc, 0);
 	KUNIT_EXPECT_EQ(test, c->st.heap_objects, 0);
@@ -146,8 +148,10 @@ static void every_class(struct kunit *test)
 	for (i = 0; i < n; i++) {
 		/* Sizes just above the previous class land in this one. */
 		size_t req = i % 2 ? size : gm_class_size(cls - 1) + 1;
+		/* Noscan requests under 16 bytes would be tiny objects. */
+		bool noscan = i % 3 && req >= GM_TINY_SIZE;
 
-		objs[i] = gm_heap_alloc(c->h, req, i % 3 ? GM_NOSCAN : 0);
+		objs[i] = gm_heap_alloc(c->h, req, noscan ? GM_NOSCAN : 0);
 		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
 		KUNIT_ASSERT_EQ(test, gm_heap_object_size(c->h, objs[i]), size);
 		KUNIT_ASSERT_EQ(test, (uintptr_t)objs[i] % (size & -size), 0);
@@ -351,6 +355,109 @@ static void destroy_with_live_objects(struct kunit *test)
 	KUNIT_EXPECT_GT(test, c->src.outstanding, 0);
 }
 
+/* Go's tiny allocator: packing, alignment, zeroing. */
+static void tiny_packing(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	u8 *a = gm_heap_alloc(c->h, 1, GM_NOSCAN);
+	u8 *b = gm_heap_alloc(c->h, 1, GM_NOSCAN);
+	u8 *d = gm_heap_alloc(c->h, 4, GM_NOSCAN);
+	u8 *e = gm_heap_alloc(c->h, 8, GM_NOSCAN);
+	u8 *f = gm_heap_alloc(c->h, 8, GM_NOSCAN);
+
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, d);
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	/* 1, 1, then 4 aligned to 4, then 8 aligned to 8: all in one block. */
+	KUNIT_EXPECT_PTR_EQ(test, b, a + 1);
+	KUNIT_EXPECT_PTR_EQ(test, d, a + 4);
+	KUNIT_EXPECT_PTR_EQ(test, e, a + 8);
+	KUNIT_EXPECT_EQ(test, (uintptr_t)a % GM_TINY_SIZE, 0);
+	/* No room left: a new block. */
+	KUNIT_EXPECT_TRUE(test, f < a || f >= a + GM_TINY_SIZE);
+	KUNIT_EXPECT_EQ(test, *a | *b | *d | *e | *f, 0);
+	gm_heap_read_stats(c->h, &c->st);
+	KUNIT_EXPECT_EQ(test, c->st.tiny_allocs, 5);
+	KUNIT_EXPECT_EQ(test, c->st.by_class[GM_TINY_SIZECLASS].allocs, 2);
+	/* Scan objects are never tiny. */
+	KUNIT_EXPECT_EQ(test, (uintptr_t)gm_heap_alloc(c->h, 1, 0) % 8, 0);
+}
+
+/* Frees of tiny objects are exact; blocks come back once all are freed. */
+static void tiny_free(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	enum { N = 3000 };
+	u8 **objs = kunit_kcalloc(test, N, sizeof(u8 *), GFP_KERNEL);
+	u32 i;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	for (i = 0; i < N; i++) {
+		objs[i] = gm_heap_alloc(c->h, 1 + i % 15, GM_NOSCAN);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		memset(objs[i], (u8)i, 1 + i % 15);
+	}
+	/* Free every other object, then check the rest are untouched. */
+	for (i = 0; i < N; i += 2)
+		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
+	for (i = 0; i < N; i += 2)
+		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[i]), -EINVAL);
+	for (i = 1; i < N; i += 2) {
+		u32 j;
+
+		for (j = 0; j < 1 + i % 15; j++)
+			KUNIT_ASSERT_EQ(test, objs[i][j], (u8)i);
+		/* One past an object's start is no object's start. */
+		if (i % 15 && objs[i] + 1 != objs[(i + 1) % N])
+			KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, objs[i] + 1), -EINVAL);
+	}
+	for (i = 1; i < N; i += 2)
+		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
+	expect_empty(test, c);
+	KUNIT_EXPECT_EQ(test, c->st.tiny_allocs, N);
+	KUNIT_EXPECT_EQ(test, c->st.tiny_frees, N);
+	KUNIT_EXPECT_EQ(test, c->st.by_class[GM_TINY_SIZECLASS].spans, 0);
+}
+
+/*
+ * The current tiny block keeps serving even when all its objects are freed
+ * and its span is swept: its slot must not go to anyone else meanwhile.
+ */
+static void tiny_current_block_kept(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	/* t1's slot and n - 1 more fill the span; the n-th exhausts it. */
+	u32 n = gm_class_objects(GM_TINY_SIZECLASS), i;
+	u8 **objs = kunit_kcalloc(test, n, sizeof(u8 *), GFP_KERNEL);
+	u8 *t1, *t2;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	t1 = gm_heap_alloc(c->h, 1, GM_NOSCAN);
+	KUNIT_ASSERT_NOT_NULL(test, t1);
+	KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, t1), 0);
+	/* 16-byte noscan objects share the tiny blocks' span: exhaust it. */
+	for (i = 0; i < n; i++) {
+		objs[i] = gm_heap_alloc(c->h, GM_TINY_SIZE, GM_NOSCAN);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		memset(objs[i], 0x5a, GM_TINY_SIZE);
+	}
+	/* Packs into the current block, if t1's is still current. */
+	t2 = gm_heap_alloc(c->h, 1, GM_NOSCAN);
+	KUNIT_ASSERT_NOT_NULL(test, t2);
+	*t2 = 0xff;
+	for (i = 0; i < n; i++) {
+		u32 j;
+
+		for (j = 0; j < GM_TINY_SIZE; j++)
+			KUNIT_ASSERT_EQ_MSG(test, objs[i][j], 0x5a, "object %u byte %u", i, j);
+		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
+	}
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, t2), 0);
+	expect_empty(test, c);
+}
+
 static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE_PARAM(every_class, size_class_gen_params),
 	KUNIT_CASE(random_sizes),
@@ -360,6 +467,9 @@ static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE(large_objects),
 	KUNIT_CASE(out_of_memory),
 	KUNIT_CASE(destroy_with_live_objects),
+	KUNIT_CASE(tiny_packing),
+	KUNIT_CASE(tiny_free),
+	KUNIT_CASE(tiny_current_block_kept),
 	{}
 };
 

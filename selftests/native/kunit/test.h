@@ -138,7 +138,7 @@ void kunit_fail_end(struct kunit *test, bool assert);
 } while (0)
 
 #define __KUNIT_BOOL(test, assert, cond, expect, ...) do {		\
-	if (!!(cond) != (expect)) {					\
+	if ((bool)(cond) != (bool)(expect)) {				\
 		__KUNIT_FAILED(test, assert, "Expected %s to be %s",	\
 			       #cond, (expect) ? "true" : "false");	\
 		kunit_fail_msg(test, "" __VA_ARGS__);			\
