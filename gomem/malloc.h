@@ -77,6 +77,8 @@ struct gm_mcentral {
  *	in alloc[GM_TINY_SPANCLASS]
  * @tiny_offset: bytes of @tiny handed out
  * @tiny_allocs: tiny objects allocated
+ * @pcache: pages for small spans (Go's per-P pageCache); changed with the
+ *	CPU pinned, and refilled or flushed under the heap lock as well
  *
  * Used with the CPU pinned (gm_cpu_get()), without a lock.
  */
@@ -87,6 +89,7 @@ struct gm_mcache {
 	uintptr_t tiny;
 	u32 tiny_offset;
 	u64 tiny_allocs;
+	struct gm_pagecache pcache;
 };
 
 /**
@@ -156,6 +159,8 @@ struct gm_class_stats {
  * @mallocs: objects allocated, tiny ones included
  * @frees: objects freed, tiny ones included
  * @tiny_allocs: tiny objects allocated
+ * @pcache: pages for small spans (Go's per-P pageCache); changed with the
+ *	CPU pinned, and refilled or flushed under the heap lock as well
  * @tiny_frees: tiny objects freed
  * @by_class: per size class; entry 0 counts large objects
  */

@@ -20,7 +20,7 @@ void gm_mcache_init(struct gm_heap *h, struct gm_mcache *c)
 }
 
 /**
- * gm_mcache_release_all() - give every cached span back (Go's releaseAll)
+ * gm_mcache_release_all() - give every cached span and page back (releaseAll)
  * @h: the heap
  * @cpu: whose cache; nothing may allocate from it meanwhile (the CPU is
  *	offline, or the heap is quiescent)
@@ -35,6 +35,9 @@ void gm_mcache_release_all(struct gm_heap *h, unsigned int cpu)
 	/* The tiny block must not outlive its span's place in this cache. */
 	c->tiny = 0;
 	c->tiny_offset = 0;
+	gm_mutex_lock(&h->lock);
+	gm_pagecache_flush(&c->pcache, &h->pages);
+	gm_mutex_unlock(&h->lock);
 	for (i = 0; i < ARRAY_SIZE(c->alloc); i++) {
 		struct gm_mspan *s = c->alloc[i];
 

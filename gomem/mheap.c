@@ -354,15 +354,45 @@ static void span_struct_free(struct gm_heap *h, struct gm_mspan *s)
 	h->spans_free = s;
 }
 
+/*
+ * Small spans come from the CPU's page cache, a 64-page window of one
+ * chunk, as in Go: no radix-tree search while the window lasts. (Go also
+ * avoids the heap lock there; gomem still takes it to set the span up.)
+ */
+static uintptr_t pages_from_cache(struct gm_heap *h, size_t npages)
+{
+	struct gm_mcache *c = gm_percpu_ptr(h->caches, gm_cpu_get());
+	size_t scav;
+	uintptr_t base = gm_pagecache_alloc(&c->pcache, npages, &scav);
+
+	if (!base && !gm_pagealloc_fill_cache(&h->pages, &c->pcache))
+		base = gm_pagecache_alloc(&c->pcache, npages, &scav);
+	gm_cpu_put();
+	return base;
+}
+
+/*
+ * Pages for a span: the page cache for small spans, else (or when the
+ * cache's window has no room) a first-fit search, else a new block.
+ */
 static uintptr_t pages_alloc(struct gm_heap *h, size_t npages, bool *needzero)
 {
+	bool small = npages < GM_PAGECACHE_PAGES / 4;
+	uintptr_t base = 0;
 	size_t scav;
-	uintptr_t base = gm_pagealloc_alloc(&h->pages, npages, &scav);
 
+	gm_mutex_assert_held(&h->lock);
+	if (small)
+		base = pages_from_cache(h, npages);
+	if (!base)
+		base = gm_pagealloc_alloc(&h->pages, npages, &scav);
 	if (!base) {
 		if (heap_grow(h, npages))
 			return 0;
-		base = gm_pagealloc_alloc(&h->pages, npages, &scav);
+		if (small)
+			base = pages_from_cache(h, npages);
+		if (!base)
+			base = gm_pagealloc_alloc(&h->pages, npages, &scav);
 		if (!base)
 			return 0;
 	}

@@ -458,6 +458,38 @@ static void tiny_current_block_kept(struct kunit *test)
 	expect_empty(test, c);
 }
 
+static unsigned int pcaches_in_use(struct gm_heap *h)
+{
+	unsigned int cpu, n = 0;
+
+	for (cpu = 0; cpu < gm_nr_cpu_ids(); cpu++) {
+		struct gm_mcache *mc = gm_percpu_ptr(h->caches, cpu);
+
+		n += !gm_pagecache_empty(&mc->pcache);
+	}
+	return n;
+}
+
+/* Small spans come from a CPU's page cache; flushing gives its pages back. */
+static void page_cache_serves_small_spans(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	void *p = gm_heap_alloc(c->h, 100, 0);
+	size_t free_pages, present;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_GE(test, pcaches_in_use(c->h), 1);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, p), 0);
+	gm_heap_flush_caches(c->h);
+	KUNIT_EXPECT_EQ(test, pcaches_in_use(c->h), 0);
+	gm_mutex_lock(&c->h->lock);
+	free_pages = gm_pagealloc_free_pages(&c->h->pages);
+	present = gm_pagealloc_present_pages(&c->h->pages);
+	gm_mutex_unlock(&c->h->lock);
+	KUNIT_EXPECT_EQ(test, free_pages, present);
+	KUNIT_EXPECT_GT(test, present, 0);
+}
+
 static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE_PARAM(every_class, size_class_gen_params),
 	KUNIT_CASE(random_sizes),
@@ -470,6 +502,7 @@ static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE(tiny_packing),
 	KUNIT_CASE(tiny_free),
 	KUNIT_CASE(tiny_current_block_kept),
+	KUNIT_CASE(page_cache_serves_small_spans),
 	{}
 };
 
