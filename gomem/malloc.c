@@ -53,6 +53,14 @@ static u32 refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 	return idx;
 }
 
+/* Report a new object to the leak detector; a no-op unless it is on. */
+static __always_inline void *track(struct gm_heap *h, void *p, size_t size)
+{
+	if (GM_TRACK_OBJECTS && h->track && p)
+		gm_track_alloc(p, size);
+	return p;
+}
+
 static void *alloc_small(struct gm_heap *h, size_t size, unsigned int flags)
 {
 	u8 sizeclass = gm_size_to_class(size);
@@ -185,6 +193,8 @@ static int free_large(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 		return -EINVAL;
 	}
 	WRITE_ONCE(s->state, GM_SPAN_DEAD);
+	if (GM_TRACK_OBJECTS && h->track)
+		gm_track_free((void *)p);
 	h->large_frees++;
 	h->large_bytes -= s->npages * GM_PAGE_SIZE;
 	gm_mutex_unlock(&h->lock);
@@ -211,10 +221,10 @@ void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags)
 	if (unlikely(!size))
 		return NULL;
 	if (size < GM_TINY_SIZE && (flags & GM_NOSCAN))
-		return alloc_tiny(h, size);
+		return track(h, alloc_tiny(h, size), size);
 	if (size <= GM_MAX_SMALL_SIZE)
-		return alloc_small(h, size, flags);
-	return alloc_large(h, size, flags);
+		return track(h, alloc_small(h, size, flags), size);
+	return track(h, alloc_large(h, size, flags), size);
 }
 
 /**
@@ -276,6 +286,7 @@ struct gm_heap *gm_heap_create(const struct gm_pagesrc_ops *src, void *ctx)
 	gm_mutex_init(&h->lock);
 	h->src = src;
 	h->src_ctx = ctx;
+	h->track = src->kernel_memory;
 	gm_arena_index_init(&h->arenas, &h->lock);
 	if (gm_pagealloc_init(&h->pages, &h->lock))
 		goto fail;
@@ -295,6 +306,28 @@ fail:
 	return NULL;
 }
 
+/* The leak detector must forget objects that vanish with their heap. */
+static void untrack_live_objects(struct gm_heap *h, struct gm_mspan *s)
+{
+	u32 i, off;
+
+	if (!GM_TRACK_OBJECTS || !h->track || s->state != GM_SPAN_IN_USE)
+		return;
+	for (i = 0; i < s->nelems; i++) {
+		uintptr_t base = s->start + (uintptr_t)i * s->elemsize;
+
+		if (!gm_span_slot_allocated(s, i))
+			continue;
+		if (!s->tiny_alloc || !s->tiny_alloc[i]) {
+			gm_track_free((void *)base);
+			continue;
+		}
+		for (off = 0; off < GM_TINY_SIZE; off++)
+			if ((s->tiny_alloc[i] & ~s->tiny_freed[i]) & (1U << off))
+				gm_track_free((void *)(base + off));
+	}
+}
+
 /**
  * gm_heap_destroy() - free a heap and all its memory, live objects too
  * @h: the heap; nothing may use it any more
@@ -305,6 +338,7 @@ void gm_heap_destroy(struct gm_heap *h)
 	struct gm_block *b, *bnext;
 
 	for (s = h->spans_all; s; s = next) {
+		untrack_live_objects(h, s);
 		next = s->allnext;
 		gm_span_free_bits(s);
 		gm_free(s);

@@ -25,6 +25,7 @@
  * @alloc_block: return a block of 2^@order bytes, aligned to its size and
  *	zero-filled, or 0; @order is at least GM_PAGE_SHIFT. May sleep.
  * @free_block: give a block back
+ * @kernel_memory: blocks are kernel memory: report objects to kmemleak
  *
  * The kernel heap takes physically contiguous pages (alloc_pages); native
  * tests take mmap'd memory; /dev/gomem heaps take pages of a mapping.
@@ -32,6 +33,7 @@
 struct gm_pagesrc_ops {
 	uintptr_t (*alloc_block)(void *ctx, unsigned int order);
 	void (*free_block)(void *ctx, uintptr_t addr, unsigned int order);
+	bool kernel_memory;
 };
 
 /* The environment's own page source, for in-kernel heaps and for tests. */
@@ -100,6 +102,7 @@ struct gm_mcache {
  * @arenas: the arena index
  * @sweepgen: Go's sweepgen; + 2 per GC cycle
  * @src: the page source, with @src_ctx
+ * @track: report objects to the leak detector (GM_TRACK_OBJECTS)
  * @blocks: every block taken from the page source
  * @spans_all: every span structure, live or recycled (they are never
  *	freed before the heap, so a stale pointer still reads a span)
@@ -121,6 +124,7 @@ struct gm_heap {
 	u32 sweepgen;
 	const struct gm_pagesrc_ops *src;
 	void *src_ctx;
+	bool track;
 	struct gm_block *blocks;
 	struct gm_mspan *spans_all;
 	struct gm_mspan *spans_free;

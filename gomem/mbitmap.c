@@ -21,6 +21,9 @@ int gm_span_init_bits(struct gm_mspan *s, u32 nelems)
 
 	if (!bits)
 		return -ENOMEM;
+	/* Bits, not pointers; referenced only from the (ignored) span. */
+	if (GM_TRACK_OBJECTS)
+		gm_track_ignore(bits);
 	s->alloc_bits = bits;
 	s->gcmark_bits = bits + words;
 	s->free_bits = bits + 2 * words;

@@ -240,6 +240,8 @@ static int free_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *
 
 	if (!(READ_ONCE(s->tiny_alloc[idx]) & bit) || (s->tiny_freed[idx] & bit))
 		return -EINVAL;
+	if (GM_TRACK_OBJECTS && h->track)
+		gm_track_free((void *)(s->start + (uintptr_t)idx * s->elemsize + off));
 	s->tiny_freed[idx] |= bit;
 	s->tiny_pending++;
 	c->tiny_frees++;
@@ -285,6 +287,9 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	}
 	if (s->start + (uintptr_t)idx * s->elemsize != p)
 		goto out;
+	/* Before the slot can be swept and reused by another CPU. */
+	if (GM_TRACK_OBJECTS && h->track)
+		gm_track_free((void *)p);
 	gm_bit_set(s->free_bits, idx);
 	s->nfreed++;
 	c->nfrees++;

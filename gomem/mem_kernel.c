@@ -35,4 +35,5 @@ static void kernel_free_block(void *ctx, uintptr_t addr, unsigned int order)
 const struct gm_pagesrc_ops gm_os_pagesrc = {
 	.alloc_block = kernel_alloc_block,
 	.free_block = kernel_free_block,
+	.kernel_memory = true,
 };

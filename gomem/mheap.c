@@ -307,6 +307,8 @@ static int heap_grow(struct gm_heap *h, size_t npages)
 	gm_mutex_assert_held(&h->lock);
 	if (!b)
 		return -ENOMEM;
+	if (GM_TRACK_OBJECTS)
+		gm_track_ignore(b);
 	for (; order >= need && !addr; order--)
 		addr = h->src->alloc_block(h->src_ctx, order);
 	if (!addr) {
@@ -341,6 +343,8 @@ static struct gm_mspan *span_struct_alloc(struct gm_heap *h)
 	}
 	s = gm_zalloc(sizeof(*s));
 	if (s) {
+		if (GM_TRACK_OBJECTS)
+			gm_track_ignore(s);
 		s->allnext = h->spans_all;
 		h->spans_all = s;
 	}
@@ -416,6 +420,8 @@ static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
 			gm_span_free_bits(s);
 			return -ENOMEM;
 		}
+		if (GM_TRACK_OBJECTS)
+			gm_track_ignore(s->tiny_alloc);
 		s->tiny_freed = s->tiny_alloc + s->nelems;
 	}
 	s->sweepgen = h->sweepgen;

@@ -11,6 +11,7 @@
 #include <linux/cache.h>
 #include <linux/compiler.h>
 #include <linux/kernel.h>
+#include <linux/kmemleak.h>
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -106,6 +107,31 @@ static __always_inline void gm_cpu_put(void)
 static inline unsigned int gm_nr_cpu_ids(void)
 {
 	return nr_cpu_ids;
+}
+
+/*
+ * Objects of heaps that hold kernel memory are reported to kmemleak, as
+ * SLUB's are; the calls vanish without CONFIG_DEBUG_KMEMLEAK.
+ */
+#define GM_TRACK_OBJECTS	IS_ENABLED(CONFIG_DEBUG_KMEMLEAK)
+
+static inline void gm_track_alloc(const void *p, size_t size)
+{
+	kmemleak_alloc(p, size, 1, GFP_KERNEL);
+}
+
+static inline void gm_track_free(const void *p)
+{
+	kmemleak_free(p);
+}
+
+/*
+ * gomem's own metadata that holds object addresses (a span's start, a
+ * block's address) must not count as references to them.
+ */
+static inline void gm_track_ignore(const void *meta)
+{
+	kmemleak_ignore(meta);
 }
 
 #define gm_might_sleep()	might_sleep()

@@ -117,6 +117,21 @@ static inline unsigned int gm_nr_cpu_ids(void)
 	return GM_USER_MAX_CPUS;
 }
 
+/* No leak tracker to tell about objects: ASan sees the mappings only. */
+#define GM_TRACK_OBJECTS	0
+
+static inline void gm_track_alloc(const void *p, size_t size)
+{
+}
+
+static inline void gm_track_free(const void *p)
+{
+}
+
+static inline void gm_track_ignore(const void *meta)
+{
+}
+
 #define gm_might_sleep()	do { } while (0)
 #define gm_pr_warn(fmt, ...)	fprintf(stderr, "gomem: " fmt, ##__VA_ARGS__)
 #define gm_pr_info(fmt, ...)	fprintf(stderr, "gomem: " fmt, ##__VA_ARGS__)

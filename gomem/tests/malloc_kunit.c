@@ -40,9 +40,11 @@ static void test_free_block(void *ctx, uintptr_t addr, unsigned int order)
 	gm_os_pagesrc.free_block(NULL, addr, order);
 }
 
+/* In the kernel the blocks are kernel memory: kmemleak tracks the objects. */
 static const struct gm_pagesrc_ops test_src_ops = {
 	.alloc_block = test_alloc_block,
 	.free_block = test_free_block,
+	.kernel_memory = true,
 };
 
 struct ctx {
