@@ -40,6 +40,10 @@ debug-kernel:
 	$(QEMU)/setup.sh
 	$(QEMU)/build-kernel.sh
 
+# gomem_bench.ko in the stock kernel, then the native benchmark.
+bench:
+	$(QEMU)/bench.sh
+
 # Works without a kernel tree: kbuild's own clean needs one.
 clean:
 	rm -rf .build selftests/gomem/out selftests/native/out
@@ -47,4 +51,4 @@ clean:
 		-o -name '.*.cmd' -o -name '*.mod.o' -o -name 'modules.order' \
 		-o -name 'Module.symvers' | grep -v '^./.git/' | xargs rm -f
 
-.PHONY: all modules modules_install check demo vmrun dkms-check debug-kernel clean
+.PHONY: all modules modules_install check demo vmrun dkms-check debug-kernel clean bench
