@@ -61,28 +61,43 @@ static __always_inline void *track(struct gm_heap *h, void *p, size_t size)
 	return p;
 }
 
+/*
+ * Go's mcache.nextFree: a slot of span class @spc, by the fast path when
+ * it can. Called and returning with a CPU pinned; *@cp may become another
+ * CPU's cache and *@extra a span to hand back (see refill()).
+ */
+static __always_inline u32 next_free(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
+				     struct gm_mspan **sp, struct gm_mspan **extra)
+{
+	struct gm_mspan *s = (*cp)->alloc[spc];
+	u32 idx = gm_span_next_free_fast(s);
+
+	if (likely(idx != s->nelems)) {
+		(*cp)->fast[spc >> 1]++;
+	} else {
+		idx = refill(h, cp, spc, &s, extra);
+		if (idx == NO_SLOT)
+			return NO_SLOT;
+	}
+	(*cp)->allocs[spc >> 1]++;
+	*sp = s;
+	return idx;
+}
+
 static void *alloc_small(struct gm_heap *h, size_t size, unsigned int flags)
 {
-	u8 sizeclass = gm_size_to_class(size);
-	u8 spc = sizeclass << 1 | !!(flags & GM_NOSCAN);
+	u8 spc = gm_size_to_class(size) << 1 | !!(flags & GM_NOSCAN);
 	struct gm_mspan *s, *extra = NULL;
 	struct gm_mcache *c;
 	bool zero;
 	u32 idx;
 
 	c = gm_percpu_ptr(h->caches, gm_cpu_get());
-	s = c->alloc[spc];
-	idx = gm_span_next_free_fast(s);
-	if (likely(idx != s->nelems)) {
-		c->fast[sizeclass]++;
-	} else {
-		idx = refill(h, &c, spc, &s, &extra);
-		if (idx == NO_SLOT) {
-			gm_cpu_put();
-			return NULL;
-		}
+	idx = next_free(h, &c, spc, &s, &extra);
+	if (idx == NO_SLOT) {
+		gm_cpu_put();
+		return NULL;
 	}
-	c->allocs[sizeclass]++;
 	zero = (flags & GM_ZERO) && s->needzero;
 	gm_cpu_put();
 	if (extra)
@@ -132,18 +147,11 @@ static void *alloc_tiny(struct gm_heap *h, size_t size)
 		gm_cpu_put();
 		return (void *)(block + off);
 	}
-	s = c->alloc[GM_TINY_SPANCLASS];
-	idx = gm_span_next_free_fast(s);
-	if (likely(idx != s->nelems)) {
-		c->fast[GM_TINY_SIZECLASS]++;
-	} else {
-		idx = refill(h, &c, GM_TINY_SPANCLASS, &s, &extra);
-		if (idx == NO_SLOT) {
-			gm_cpu_put();
-			return NULL;
-		}
+	idx = next_free(h, &c, GM_TINY_SPANCLASS, &s, &extra);
+	if (idx == NO_SLOT) {
+		gm_cpu_put();
+		return NULL;
 	}
-	c->allocs[GM_TINY_SIZECLASS]++;
 	c->tiny_allocs++;
 	block = s->start + (uintptr_t)idx * s->elemsize;
 	memset((void *)block, 0, GM_TINY_SIZE);
