@@ -22,10 +22,13 @@
 
 /**
  * struct gm_pagesrc_ops - where a heap's memory comes from
- * @alloc_block: return a block of 2^@order bytes, aligned to its size and
- *	zero-filled, or 0; @order is at least GM_PAGE_SHIFT. May sleep.
+ * @alloc_block: return a block of 2^@order bytes, aligned to its size, or
+ *	0; @order is at least GM_PAGE_SHIFT. May sleep.
  * @free_block: give a block back
  * @kernel_memory: blocks are kernel memory: report objects to kmemleak
+ * @zeroed: new blocks read as zeros (fresh mappings do; the buddy
+ *	allocator's pages need not, and zeroing 4 MiB up front would make
+ *	every allocation pay for what only GM_ZERO requests need)
  *
  * The kernel heap takes physically contiguous pages (alloc_pages); native
  * tests take mmap'd memory; /dev/gomem heaps take pages of a mapping.
@@ -34,6 +37,7 @@ struct gm_pagesrc_ops {
 	uintptr_t (*alloc_block)(void *ctx, unsigned int order);
 	void (*free_block)(void *ctx, uintptr_t addr, unsigned int order);
 	bool kernel_memory;
+	bool zeroed;
 };
 
 /* The environment's own page source, for in-kernel heaps and for tests. */

@@ -15,7 +15,7 @@
 static uintptr_t kernel_alloc_block(void *ctx, unsigned int order)
 {
 	unsigned int page_order = order - PAGE_SHIFT;
-	gfp_t gfp = GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN;
+	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
 	struct page *page;
 
 	if (order < PAGE_SHIFT || page_order >= MAX_ORDER)
@@ -36,4 +36,5 @@ const struct gm_pagesrc_ops gm_os_pagesrc = {
 	.alloc_block = kernel_alloc_block,
 	.free_block = kernel_free_block,
 	.kernel_memory = true,
+	.zeroed = false,
 };

@@ -161,4 +161,5 @@ static void user_free_block(void *ctx, uintptr_t addr, unsigned int order)
 const struct gm_pagesrc_ops gm_os_pagesrc = {
 	.alloc_block = user_alloc_block,
 	.free_block = user_free_block,
+	.zeroed = true,
 };

@@ -262,11 +262,14 @@ uintptr_t gm_find_object(const struct gm_arena_index *ai, uintptr_t addr,
 
 /* === spans from pages =================================================== */
 
-/* Go's allocNeedsZero: pages below an arena's zeroed_base may be dirty. */
+/*
+ * Go's allocNeedsZero: pages below an arena's zeroed_base may be dirty;
+ * with a page source that does not zero its blocks, every page may be.
+ */
 static bool alloc_needs_zero(struct gm_heap *h, uintptr_t base, size_t npages)
 {
 	uintptr_t end = base + npages * GM_PAGE_SIZE;
-	bool dirty = false;
+	bool dirty = !h->src->zeroed;
 
 	while (base < end) {
 		struct gm_heap_arena *ha = gm_arena_of(&h->arenas, base);

@@ -45,6 +45,7 @@ static const struct gm_pagesrc_ops test_src_ops = {
 	.alloc_block = test_alloc_block,
 	.free_block = test_free_block,
 	.kernel_memory = true,
+	.zeroed = false,	/* the conservative case: GM_ZERO must zero */
 };
 
 struct ctx {
