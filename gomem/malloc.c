@@ -171,11 +171,13 @@ static void *alloc_tiny(struct gm_heap *h, size_t size)
 
 static void *alloc_large(struct gm_heap *h, size_t size, unsigned int flags)
 {
-	size_t npages = (size + GM_PAGE_SIZE - 1) >> GM_PAGE_SHIFT;
+	/* Rounded up without overflow: size may be close to SIZE_MAX. */
+	size_t npages = (size >> GM_PAGE_SHIFT) + !!(size & (GM_PAGE_SIZE - 1));
 	struct gm_mspan *s;
 
+	/* Beyond half the address space no page source can deliver. */
 	if (npages > (SIZE_MAX >> GM_PAGE_SHIFT) / 2)
-		return NULL;	/* the page count would overflow in bytes */
+		return NULL;
 	s = gm_heap_alloc_span(h, npages, !!(flags & GM_NOSCAN));
 	if (!s)
 		return NULL;
@@ -226,6 +228,8 @@ static int free_large(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
  */
 void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags)
 {
+	/* Only the slow path sleeps: say so on every call, for the checkers. */
+	gm_might_sleep();
 	if (unlikely(!size))
 		return NULL;
 	if (size < GM_TINY_SIZE && (flags & GM_NOSCAN))
@@ -247,8 +251,10 @@ void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags)
  */
 int gm_heap_free(struct gm_heap *h, void *p)
 {
-	struct gm_mspan *s = gm_span_of(&h->arenas, (uintptr_t)p);
+	struct gm_mspan *s;
 
+	gm_might_sleep();
+	s = gm_span_of(&h->arenas, (uintptr_t)p);
 	if (!s)
 		return -EINVAL;
 	if (!(READ_ONCE(s->spanclass) >> 1))

@@ -282,13 +282,24 @@ static void bad_frees_refused(struct kunit *test)
 	expect_empty(test, c);
 }
 
-static void zero_size_refused(struct kunit *test)
+/* Sizes nothing can hold fail cleanly, however they round. */
+static void impossible_sizes_refused(struct kunit *test)
 {
+	static const size_t sizes[] = {
+		0, SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - GM_PAGE_SIZE + 2,
+		SIZE_MAX / 2 + 1, 1UL << 62, 1UL << 44,
+	};
 	struct ctx *c = test->priv;
+	size_t i;
 
-	KUNIT_EXPECT_NULL(test, gm_heap_alloc(c->h, 0, 0));
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		KUNIT_EXPECT_NULL_MSG(test, gm_heap_alloc(c->h, sizes[i], 0),
+				      "size %zu", sizes[i]);
 	gm_heap_read_stats(c->h, &c->st);
 	KUNIT_EXPECT_EQ(test, c->st.mallocs, 0);
+	KUNIT_EXPECT_EQ(test, c->st.heap_inuse, 0);
+	/* Nor did the heap grow for them. */
+	KUNIT_EXPECT_EQ(test, c->st.heap_sys, 0);
 }
 
 /* Large objects: exact page spans, reused, and blocks go back. */
@@ -498,7 +509,7 @@ static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE(random_sizes),
 	KUNIT_CASE(freed_slot_reused),
 	KUNIT_CASE(bad_frees_refused),
-	KUNIT_CASE(zero_size_refused),
+	KUNIT_CASE(impossible_sizes_refused),
 	KUNIT_CASE(large_objects),
 	KUNIT_CASE(out_of_memory),
 	KUNIT_CASE(destroy_with_live_objects),
