@@ -259,8 +259,8 @@ static int free_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *
  * @p: the address to free
  *
  * Everything is checked again under the class's lock, because the span
- * may have been freed, or reused for other pages, since the lockless
- * lookup. The freed slot becomes allocatable at the span's next sweep
+ * may have been freed, or its structure reused for other pages, since the
+ * lockless lookup. The freed slot becomes allocatable at the span's next sweep
  * (when its mcache exhausts it, or when an mcache takes it again).
  *
  * Return: 0, or -EINVAL if @p is not the base of a live object of @s
@@ -275,7 +275,13 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	u32 idx;
 
 	gm_spin_lock(&c->lock);
-	if (gm_span_of(&h->arenas, p) != s || s->spanclass != spanclass)
+	/*
+	 * Spans of this class die under this lock, so a span that is still in
+	 * use, of this class, and holds @p is the one gm_span_of() would find
+	 * now: two in-use spans never share a page.
+	 */
+	if (READ_ONCE(s->state) != GM_SPAN_IN_USE || s->spanclass != spanclass ||
+	    p - s->start >= s->npages * GM_PAGE_SIZE)
 		goto out;
 	idx = gm_span_obj_index(s, p);
 	if (idx >= s->nelems || !gm_span_slot_allocated(s, idx))
