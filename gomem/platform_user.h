@@ -25,9 +25,7 @@ typedef uint64_t u64;
 typedef int32_t s32;
 typedef int64_t s64;
 
-#ifndef __always_inline
-#define __always_inline		__inline__ __attribute__((__always_inline__))
-#endif
+/* __always_inline comes from glibc's <sys/cdefs.h>. */
 #define ____cacheline_aligned	__attribute__((__aligned__(64)))
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)

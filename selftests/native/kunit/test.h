@@ -55,7 +55,7 @@ struct kunit_suite {
 #define KUNIT_ARRAY_PARAM(name, array, get_desc)				\
 	static const void *name##_gen_params(const void *prev, char *desc)	\
 	{									\
-		__typeof__((array)[0]) *__next = prev ?				\
+		__typeof__(&(array)[0]) __next = prev ?				\
 			((__typeof__(__next))prev) + 1 : (array);		\
 		void (*__get_desc)(__typeof__(__next), char *) = get_desc;	\
 		if (__next - (array) < (long)(sizeof(array) / sizeof((array)[0]))) { \
