@@ -31,15 +31,14 @@ static int info_show(struct seq_file *seq, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(info);
 
-/* Lets the core's table printers write into a seq_file. */
-struct seq_printer {
-	struct gm_printer p;
-	struct seq_file *seq;
-};
-
-static void seq_printer_line(struct gm_printer *p, const char *text)
+/**
+ * gomem_seq_line() - a gm_printer line callback writing to a seq_file
+ * @p: the printer, inside a struct gomem_seq_printer
+ * @text: one line, without its newline
+ */
+void gomem_seq_line(struct gm_printer *p, const char *text)
 {
-	struct seq_printer *sp = container_of(p, struct seq_printer, p);
+	struct gomem_seq_printer *sp = container_of(p, struct gomem_seq_printer, p);
 
 	seq_printf(sp->seq, "%s\n", text);
 }
@@ -47,7 +46,7 @@ static void seq_printer_line(struct gm_printer *p, const char *text)
 /* "sizeclasses": Go's size class table, in the columns of sizeclasses.go. */
 static int sizeclasses_show(struct seq_file *seq, void *v)
 {
-	struct seq_printer sp = { .p.line = seq_printer_line, .seq = seq };
+	GOMEM_SEQ_PRINTER(sp, seq);
 
 	gm_sizeclasses_print(&sp.p);
 	return 0;

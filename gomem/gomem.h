@@ -10,6 +10,8 @@
 #include <linux/module.h>
 #include <linux/types.h>
 
+#include "runtime.h"
+
 /*
  * Functions that only gomem's KUnit module needs are exported into a
  * namespace of their own, and only when KUnit can be loaded at all.
@@ -60,6 +62,21 @@ const struct gomem_ioctl_desc *gomem_ioctl_lookup(unsigned int cmd);
 long gomem_version_get(struct gomem_version *v);
 
 /* debugfs.c */
+
+/**
+ * struct gomem_seq_printer - lets the core's table printers write a seq_file
+ * @p: what the core writes to
+ * @seq: where the lines go
+ */
+struct gomem_seq_printer {
+	struct gm_printer p;
+	struct seq_file *seq;
+};
+
+void gomem_seq_line(struct gm_printer *p, const char *text);
+#define GOMEM_SEQ_PRINTER(name, s) \
+	struct gomem_seq_printer name = { .p.line = gomem_seq_line, .seq = (s) }
+
 void gomem_debugfs_init(void);
 void gomem_debugfs_exit(void);
 bool gomem_debugfs_available(void);

@@ -39,20 +39,10 @@ static struct gomem_heap *gomem_kheap;
 
 /* === debugfs ============================================================ */
 
-struct seq_printer {
-	struct gm_printer p;
-	struct seq_file *seq;
-};
-
-static void seq_line(struct gm_printer *p, const char *text)
-{
-	seq_printf(container_of(p, struct seq_printer, p)->seq, "%s\n", text);
-}
-
 #define GOMEM_HEAP_SHOW(name)						\
 static int name##_show(struct seq_file *seq, void *v)			\
 {									\
-	struct seq_printer sp = { .p.line = seq_line, .seq = seq };	\
+	GOMEM_SEQ_PRINTER(sp, seq);					\
 	struct gomem_heap *heap = seq->private;				\
 									\
 	gm_heap_print_##name(heap->gm, &sp.p);				\
