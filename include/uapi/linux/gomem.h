@@ -10,7 +10,15 @@
  *    when the command succeeds;
  *  - flags the kernel does not know and non-zero reserved fields are
  *    refused with -EINVAL, so that they can be given a meaning later;
- *  - unknown commands fail with -ENOTTY.
+ *  - unknown commands fail with -ENOTTY;
+ *  - a command that fails changes nothing.
+ *
+ * GOMEM_FEATURE_HEAP: each open file is a heap of its own whose memory is
+ * mapped into the address space of the process that opened it, in 64 MiB
+ * arenas from 0xc000000000 up (as Go places its heap). Heap commands made
+ * from another address space (a forked child, a process the file was
+ * passed to) fail with -EPERM; the heap's mappings are not inherited by
+ * fork and cannot be moved or grown with mremap.
  */
 #ifndef _UAPI_LINUX_GOMEM_H
 #define _UAPI_LINUX_GOMEM_H
@@ -32,7 +40,8 @@
  * /sys/kernel/debug/gomem/ (debugfs may be absent or disabled).
  */
 #define GOMEM_FEATURE_DEBUGFS	(1ULL << 0)
-#define GOMEM_FEATURES_ALL	(GOMEM_FEATURE_DEBUGFS)
+#define GOMEM_FEATURE_HEAP	(1ULL << 1)
+#define GOMEM_FEATURES_ALL	(GOMEM_FEATURE_DEBUGFS | GOMEM_FEATURE_HEAP)
 
 /**
  * struct gomem_version - argument of GOMEM_IOC_VERSION
@@ -49,5 +58,228 @@ struct gomem_version {
 };
 
 #define GOMEM_IOC_VERSION	_IOWR(GOMEM_IOC_MAGIC, 0x00, struct gomem_version)
+
+/* Allocation flags (Go's span classes: noscan objects hold no pointers). */
+#define GOMEM_ALLOC_NOSCAN	(1U << 0)
+#define GOMEM_ALLOC_ZERO	(1U << 1)
+#define GOMEM_ALLOC_FLAGS	(GOMEM_ALLOC_NOSCAN | GOMEM_ALLOC_ZERO)
+
+/* Largest object: bigger requests fail with -EINVAL, not -ENOMEM. */
+#define GOMEM_ALLOC_MAX		(1ULL << 36)
+
+/**
+ * struct gomem_alloc - argument of GOMEM_IOC_ALLOC
+ * @size: in: bytes, 1..GOMEM_ALLOC_MAX
+ * @flags: in: GOMEM_ALLOC_* bits
+ * @reserved: in: must be 0
+ * @addr: out: the object's address in the caller's address space
+ * @usable: out: the object's slot size (>= @size), as GOMEM_IOC_SIZE says
+ *
+ * Fails with -ENOMEM when the heap's cap, the memory cgroup or the
+ * machine cannot supply the memory.
+ */
+struct gomem_alloc {
+	__u64 size;
+	__u32 flags;
+	__u32 reserved;
+	__u64 addr;
+	__u64 usable;
+};
+
+/* Most objects one GOMEM_IOC_ALLOC_BULK call allocates. */
+#define GOMEM_BULK_MAX		4096
+
+/**
+ * struct gomem_alloc_bulk - argument of GOMEM_IOC_ALLOC_BULK
+ * @size: in: bytes per object, as for GOMEM_IOC_ALLOC
+ * @flags: in: GOMEM_ALLOC_* bits
+ * @count: in: number of objects, 1..GOMEM_BULK_MAX
+ * @addrs: in: user pointer to an array of @count __u64; filled with the
+ *	objects' addresses on success
+ * @reserved: in: must be 0
+ *
+ * All or nothing: on error no object stays allocated and the array is
+ * left as it was.
+ */
+struct gomem_alloc_bulk {
+	__u64 size;
+	__u32 flags;
+	__u32 count;
+	__u64 addrs;
+	__u64 reserved;
+};
+
+/**
+ * struct gomem_free - argument of GOMEM_IOC_FREE and GOMEM_IOC_SIZE
+ * @addr: in: the base address of a live object of this heap
+ * @flags: in: must be 0
+ * @reserved: in: must be 0
+ * @size: out (GOMEM_IOC_SIZE only): the object's slot size
+ *
+ * An address that is not the base of a live object of this heap (inside
+ * an object, already freed, another heap's) fails with -EINVAL.
+ */
+struct gomem_free {
+	__u64 addr;
+	__u32 flags;
+	__u32 reserved;
+	__u64 size;
+};
+
+/**
+ * struct gomem_memstats - a heap's statistics, after Go's runtime.MemStats
+ * @size: sizeof(struct gomem_memstats) of the running module
+ * @heap_id: the heap's number, its directory under debugfs gomem/heaps/
+ * @heap_alloc: bytes of live objects (slot sizes)
+ * @heap_sys: bytes the heap has mapped for objects (Go's HeapSys)
+ * @heap_idle: bytes in no span
+ * @heap_inuse: bytes in in-use spans
+ * @heap_released: idle bytes given back to the kernel (not resident)
+ * @heap_objects: live objects (a tiny block counts once, as in Go)
+ * @mallocs: objects allocated, tiny ones included
+ * @frees: objects freed, tiny ones included
+ * @tiny_allocs: tiny objects allocated
+ * @tiny_frees: tiny objects freed
+ * @reserved_bytes: address space reserved for arenas (in VSZ)
+ * @resident_bytes: bytes of the heap's memory backed by pages now
+ * @cap_bytes: the heap's cap, 0 if none (GOMEM_IOC_SET_CAP)
+ * @lost_bytes: bytes the program unmapped by hand; never used again
+ * @scavenged_bytes: bytes given back by scavenging, since the open
+ *
+ * New fields are added at the end; the kernel copies as much as the
+ * caller has room for (see struct gomem_stats).
+ */
+struct gomem_memstats {
+	__u32 size;
+	__u32 heap_id;
+	__u64 heap_alloc;
+	__u64 heap_sys;
+	__u64 heap_idle;
+	__u64 heap_inuse;
+	__u64 heap_released;
+	__u64 heap_objects;
+	__u64 mallocs;
+	__u64 frees;
+	__u64 tiny_allocs;
+	__u64 tiny_frees;
+	__u64 reserved_bytes;
+	__u64 resident_bytes;
+	__u64 cap_bytes;
+	__u64 lost_bytes;
+	__u64 scavenged_bytes;
+};
+
+/* The size of the first version of struct gomem_memstats. */
+#define GOMEM_MEMSTATS_SIZE_VER0	128
+
+/**
+ * struct gomem_stats - argument of GOMEM_IOC_STATS
+ * @buf: in: user pointer to a struct gomem_memstats
+ * @size: in: bytes at @buf, at least GOMEM_MEMSTATS_SIZE_VER0;
+ *	out: sizeof(struct gomem_memstats) of the running module
+ * @flags: in: must be 0
+ *
+ * min(@size, the module's size) bytes are written.
+ */
+struct gomem_stats {
+	__u64 buf;
+	__u32 size;
+	__u32 flags;
+};
+
+/* Entries of the per-size-class table: class 0 (large objects), 1..67. */
+#define GOMEM_NUM_SIZE_CLASSES	68
+
+/**
+ * struct gomem_class_stat - one size class of one heap
+ * @class: the size class; 0 for large objects
+ * @size: bytes per object (0 for class 0)
+ * @span_pages: 8 KiB pages per span (0 for class 0)
+ * @objects_per_span: objects per span (0 for class 0)
+ * @spans: spans in use
+ * @inuse: live objects
+ * @allocs: objects allocated
+ * @frees: objects freed
+ * @fast: allocations served from the mcache's allocCache
+ * @slow: allocations that refilled or took the heap path
+ */
+struct gomem_class_stat {
+	__u32 class;
+	__u32 size;
+	__u32 span_pages;
+	__u32 objects_per_span;
+	__u64 spans;
+	__u64 inuse;
+	__u64 allocs;
+	__u64 frees;
+	__u64 fast;
+	__u64 slow;
+};
+
+/**
+ * struct gomem_class_stats - argument of GOMEM_IOC_CLASS_STATS
+ * @buf: in: user pointer to an array of struct gomem_class_stat
+ * @count: in: entries at @buf, at least 1; out: entries written, at most
+ *	GOMEM_NUM_SIZE_CLASSES, class 0 first
+ * @entry_size: in: must be sizeof(struct gomem_class_stat)
+ * @flags: in: must be 0
+ * @reserved: in: must be 0
+ */
+struct gomem_class_stats {
+	__u64 buf;
+	__u32 count;
+	__u32 entry_size;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/**
+ * struct gomem_scavenge - argument of GOMEM_IOC_SCAVENGE
+ * @max_bytes: in: give back at most this much; 0 means all (Go's
+ *	debug.FreeOSMemory, without the GC)
+ * @flags: in: must be 0
+ * @reserved: in: must be 0
+ * @released: out: bytes given back to the kernel by this call
+ *
+ * Free pages are unmapped from the process and their memory freed; the
+ * address space stays reserved, and touching it again faults in zeroed
+ * pages.
+ */
+struct gomem_scavenge {
+	__u64 max_bytes;
+	__u32 flags;
+	__u32 reserved;
+	__u64 released;
+};
+
+/* GOMEM_IOC_SET_CAP flags */
+#define GOMEM_CAP_QUERY		(1U << 0)	/* only read the cap */
+
+/**
+ * struct gomem_cap - argument of GOMEM_IOC_SET_CAP
+ * @cap_bytes: in: the largest HeapSys the heap may reach, 0 for no cap;
+ *	ignored with GOMEM_CAP_QUERY
+ * @flags: in: GOMEM_CAP_* bits
+ * @reserved: in: must be 0
+ * @old_cap: out: the cap before the call
+ *
+ * A cap below the current HeapSys is allowed: the heap then only stops
+ * growing. Allocations that would take it over the cap fail with -ENOMEM.
+ */
+struct gomem_cap {
+	__u64 cap_bytes;
+	__u32 flags;
+	__u32 reserved;
+	__u64 old_cap;
+};
+
+#define GOMEM_IOC_ALLOC		_IOWR(GOMEM_IOC_MAGIC, 0x01, struct gomem_alloc)
+#define GOMEM_IOC_ALLOC_BULK	_IOW(GOMEM_IOC_MAGIC, 0x02, struct gomem_alloc_bulk)
+#define GOMEM_IOC_FREE		_IOW(GOMEM_IOC_MAGIC, 0x03, struct gomem_free)
+#define GOMEM_IOC_SIZE		_IOWR(GOMEM_IOC_MAGIC, 0x04, struct gomem_free)
+#define GOMEM_IOC_STATS		_IOWR(GOMEM_IOC_MAGIC, 0x05, struct gomem_stats)
+#define GOMEM_IOC_CLASS_STATS	_IOWR(GOMEM_IOC_MAGIC, 0x06, struct gomem_class_stats)
+#define GOMEM_IOC_SCAVENGE	_IOWR(GOMEM_IOC_MAGIC, 0x07, struct gomem_scavenge)
+#define GOMEM_IOC_SET_CAP	_IOWR(GOMEM_IOC_MAGIC, 0x08, struct gomem_cap)
 
 #endif /* _UAPI_LINUX_GOMEM_H */
