@@ -103,7 +103,7 @@ static void *alloc_small(struct gm_heap *h, size_t size, unsigned int flags)
 	if (extra)
 		gm_mcentral_uncache_span(h, extra);
 	if (zero)
-		memset((void *)(s->start + (uintptr_t)idx * s->elemsize), 0, s->elemsize);
+		gm_heap_zero(h, s->start + (uintptr_t)idx * s->elemsize, s->elemsize);
 	return (void *)(s->start + (uintptr_t)idx * s->elemsize);
 }
 
@@ -154,7 +154,7 @@ static void *alloc_tiny(struct gm_heap *h, size_t size)
 	}
 	c->tiny_allocs++;
 	block = s->start + (uintptr_t)idx * s->elemsize;
-	memset((void *)block, 0, GM_TINY_SIZE);
+	gm_heap_zero(h, block, GM_TINY_SIZE);
 	tiny_mark(s, block, 0);
 	/* Keep the block with more room left (Go's rule); only one of the span this cache holds. */
 	if (s == c->alloc[GM_TINY_SPANCLASS] && (!c->tiny || size < c->tiny_offset)) {
@@ -190,7 +190,7 @@ static void *alloc_large(struct gm_heap *h, size_t size, unsigned int flags)
 	h->large_bytes += npages * GM_PAGE_SIZE;
 	gm_mutex_unlock(&h->lock);
 	if ((flags & GM_ZERO) && s->needzero)
-		memset((void *)s->start, 0, npages * GM_PAGE_SIZE);
+		gm_heap_zero(h, s->start, npages * GM_PAGE_SIZE);
 	return (void *)s->start;
 }
 
@@ -280,6 +280,23 @@ size_t gm_heap_object_size(struct gm_heap *h, const void *p)
 	if (!gm_span_slot_allocated(s, idx))
 		return 0;
 	return s->elemsize;
+}
+
+/**
+ * gm_heap_zero() - zero part of a heap's memory
+ * @h: the heap
+ * @addr: first byte
+ * @len: bytes
+ *
+ * Through the page source when it says how (its memory may be another
+ * address space's), else directly. Does not sleep.
+ */
+void gm_heap_zero(struct gm_heap *h, uintptr_t addr, size_t len)
+{
+	if (h->src->zero)
+		h->src->zero(h->src_ctx, addr, len);
+	else
+		memset((void *)addr, 0, len);
 }
 
 /**

@@ -25,10 +25,20 @@
  * @alloc_block: return a block of 2^@order bytes, aligned to its size, or
  *	0; @order is at least GM_PAGE_SHIFT. May sleep.
  * @free_block: give a block back
+ * @zero: if set, zero [addr, addr + len) of the heap's memory; the heap
+ *	calls it instead of memset(), for memory it cannot write directly
+ *	(another address space's). May be called with the CPU pinned: must
+ *	not sleep.
+ * @unused: if set, give the memory of free pages back to the system
+ *	(Go's sysUnused); they read as zeros when next touched. Called under
+ *	the heap lock; may sleep.
+ * @used: if set, told when scavenged pages are in use again (sysUsed)
  * @kernel_memory: blocks are kernel memory: report objects to kmemleak
  * @zeroed: new blocks read as zeros (fresh mappings do; the buddy
  *	allocator's pages need not, and zeroing 4 MiB up front would make
  *	every allocation pay for what only GM_ZERO requests need)
+ * @lazy: new blocks are not backed until touched, so they count as
+ *	released (HeapReleased), as Go counts fresh arenas
  *
  * The kernel heap takes physically contiguous pages (alloc_pages); native
  * tests take mmap'd memory; /dev/gomem heaps take pages of a mapping.
@@ -36,8 +46,12 @@
 struct gm_pagesrc_ops {
 	uintptr_t (*alloc_block)(void *ctx, unsigned int order);
 	void (*free_block)(void *ctx, uintptr_t addr, unsigned int order);
+	void (*zero)(void *ctx, uintptr_t addr, size_t len);
+	void (*unused)(void *ctx, uintptr_t addr, size_t len);
+	void (*used)(void *ctx, uintptr_t addr, size_t len);
 	bool kernel_memory;
 	bool zeroed;
+	bool lazy;
 };
 
 /* The environment's own page source, for in-kernel heaps and for tests. */
@@ -119,6 +133,8 @@ struct gm_mcache {
  * @large_allocs: large objects allocated
  * @large_frees: large objects freed
  * @large_bytes: bytes of live large objects (their spans)
+ * @scavenged_bytes: bytes given back by gm_heap_scavenge(), ever
+ * @lost_pages: free pages taken out of use by gm_heap_forget_range()
  * @central: the mcentrals, one per span class
  */
 struct gm_heap {
@@ -140,6 +156,8 @@ struct gm_heap {
 	u64 large_allocs;
 	u64 large_frees;
 	u64 large_bytes;
+	u64 scavenged_bytes;
+	u64 lost_pages;
 	struct gm_mcentral central[GM_NUM_SPAN_CLASSES];
 };
 
@@ -204,5 +222,10 @@ void gm_heap_read_stats(struct gm_heap *h, struct gm_memstats *st);
 void gm_heap_print_memstats(struct gm_heap *h, struct gm_printer *p);
 void gm_heap_print_classes(struct gm_heap *h, struct gm_printer *p);
 void gm_heap_print_arenas(struct gm_heap *h, struct gm_printer *p);
+void gm_heap_zero(struct gm_heap *h, uintptr_t addr, size_t len);
+
+/* mgcscavenge.c */
+u64 gm_heap_scavenge(struct gm_heap *h, u64 max_bytes);
+size_t gm_heap_forget_range(struct gm_heap *h, uintptr_t addr, size_t len);
 
 #endif /* _GOMEM_MALLOC_H */

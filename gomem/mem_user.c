@@ -158,8 +158,16 @@ static void user_free_block(void *ctx, uintptr_t addr, unsigned int order)
 	munmap((void *)addr, 1UL << order);
 }
 
+/* Go's sysUnused on Linux. */
+static void user_unused(void *ctx, uintptr_t addr, size_t len)
+{
+	madvise((void *)addr, len, MADV_DONTNEED);
+}
+
 const struct gm_pagesrc_ops gm_os_pagesrc = {
 	.alloc_block = user_alloc_block,
 	.free_block = user_free_block,
+	.unused = user_unused,
 	.zeroed = true,
+	.lazy = true,
 };

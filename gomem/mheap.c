@@ -320,7 +320,8 @@ static int heap_grow(struct gm_heap *h, size_t npages)
 	}
 	order++;	/* undo the loop's last decrement */
 	if (gm_arena_ensure(&h->arenas, addr, 1UL << order) ||
-	    gm_pagealloc_grow(&h->pages, addr, (1UL << order) >> GM_PAGE_SHIFT, false)) {
+	    gm_pagealloc_grow(&h->pages, addr, (1UL << order) >> GM_PAGE_SHIFT,
+			      h->src->lazy)) {
 		h->src->free_block(h->src_ctx, addr, order);
 		gm_free(b);
 		return -ENOMEM;
@@ -366,14 +367,13 @@ static void span_struct_free(struct gm_heap *h, struct gm_mspan *s)
  * chunk, as in Go: no radix-tree search while the window lasts. (Go also
  * avoids the heap lock there; gomem still takes it to set the span up.)
  */
-static uintptr_t pages_from_cache(struct gm_heap *h, size_t npages)
+static uintptr_t pages_from_cache(struct gm_heap *h, size_t npages, size_t *scav)
 {
 	struct gm_mcache *c = gm_percpu_ptr(h->caches, gm_cpu_get());
-	size_t scav;
-	uintptr_t base = gm_pagecache_alloc(&c->pcache, npages, &scav);
+	uintptr_t base = gm_pagecache_alloc(&c->pcache, npages, scav);
 
 	if (!base && !gm_pagealloc_fill_cache(&h->pages, &c->pcache))
-		base = gm_pagecache_alloc(&c->pcache, npages, &scav);
+		base = gm_pagecache_alloc(&c->pcache, npages, scav);
 	gm_cpu_put();
 	return base;
 }
@@ -386,23 +386,26 @@ static uintptr_t pages_alloc(struct gm_heap *h, size_t npages, bool *needzero)
 {
 	bool small = npages < GM_PAGECACHE_PAGES / 4;
 	uintptr_t base = 0;
-	size_t scav;
+	size_t scav = 0;
 
 	gm_mutex_assert_held(&h->lock);
 	if (small)
-		base = pages_from_cache(h, npages);
+		base = pages_from_cache(h, npages, &scav);
 	if (!base)
 		base = gm_pagealloc_alloc(&h->pages, npages, &scav);
 	if (!base) {
 		if (heap_grow(h, npages))
 			return 0;
 		if (small)
-			base = pages_from_cache(h, npages);
+			base = pages_from_cache(h, npages, &scav);
 		if (!base)
 			base = gm_pagealloc_alloc(&h->pages, npages, &scav);
 		if (!base)
 			return 0;
 	}
+	/* Go's sysUsed: released pages are about to be used again. */
+	if (scav && h->src->used)
+		h->src->used(h->src_ctx, base, npages * GM_PAGE_SIZE);
 	*needzero = alloc_needs_zero(h, base, npages);
 	return base;
 }

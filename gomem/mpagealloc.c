@@ -951,3 +951,110 @@ bool gm_pagealloc_check(struct gm_pagealloc *pa)
 				    pa->present_pages);
 	return true;
 }
+
+/* === scavenging ========================================================= */
+
+/* Free pages that are not scavenged yet, of one 64-page word. */
+static u64 scav_candidates(const struct gm_palloc_data *d, unsigned int w)
+{
+	return ~d->alloc.w[w] & ~d->scav.w[w];
+}
+
+/*
+ * Scavenge the runs of candidate pages of one chunk, up to *@left pages,
+ * calling @fn for each run.
+ */
+static size_t scavenge_chunk(struct gm_pagealloc *pa, u64 ci,
+			     struct gm_palloc_data *d, size_t *left,
+			     gm_scavenge_fn fn, void *ctx)
+{
+	unsigned int i = 0, n;
+	size_t done = 0;
+
+	while (i < GM_CHUNK_PAGES && *left) {
+		if (!(scav_candidates(d, i / 64) >> (i % 64) & 1)) {
+			i++;
+			continue;
+		}
+		for (n = 1; i + n < GM_CHUNK_PAGES && n < *left &&
+		     (scav_candidates(d, (i + n) / 64) >> ((i + n) % 64) & 1); n++)
+			;
+		gm_palloc_set_range(&d->scav, i, n);
+		pa->scav_pages += n;
+		fn(ctx, gm_pagealloc_page_addr(pa, ci * GM_CHUNK_PAGES + i), n);
+		done += n;
+		*left -= n;
+		i += n;
+	}
+	return done;
+}
+
+/**
+ * gm_pagealloc_scavenge() - mark free pages scavenged (Go's pageAlloc.scavenge)
+ * @pa: the page allocator
+ * @max_pages: at most this many
+ * @fn: called for each run of pages, to give its memory back; may sleep
+ *	(the lock of @pa is a mutex)
+ * @ctx: passed to @fn
+ *
+ * Pages held by a page cache count as in use and are left alone.
+ *
+ * Return: the number of pages scavenged.
+ */
+size_t gm_pagealloc_scavenge(struct gm_pagealloc *pa, size_t max_pages,
+			     gm_scavenge_fn fn, void *ctx)
+{
+	size_t done = 0, left = max_pages;
+	u64 ci;
+
+	gm_mutex_assert_held(pa->lock);
+	if (pa->free_pages == pa->scav_pages)
+		return 0;
+	for (ci = pa->start; ci < pa->end && left; ci++) {
+		struct gm_palloc_data *d = chunk_of(pa, ci);
+
+		if (d)
+			done += scavenge_chunk(pa, ci, d, &left, fn, ctx);
+	}
+	return done;
+}
+
+/**
+ * gm_pagealloc_take_free() - take the free pages of a range out of use
+ * @pa: the page allocator
+ * @base: address of the first page
+ * @npages: number of pages
+ *
+ * The free pages of the range are marked in use for good: the heap's
+ * memory there is gone (the program unmapped it) and must never be
+ * handed out again. Pages in use stay as they are.
+ *
+ * Return: the number of pages taken.
+ */
+size_t gm_pagealloc_take_free(struct gm_pagealloc *pa, uintptr_t base,
+			      size_t npages)
+{
+	size_t taken = 0, k;
+	u64 pg;
+
+	gm_mutex_assert_held(pa->lock);
+	if (known_range(pa, base, npages, &pg))
+		return 0;
+	for (k = 0; k < npages; k++) {
+		struct gm_palloc_data *d = chunk_of(pa, (pg + k) / GM_CHUNK_PAGES);
+		unsigned int i = (pg + k) & PAGE_IN_CHUNK;
+
+		if (!d || (d->alloc.w[i / 64] >> (i % 64) & 1))
+			continue;
+		if (d->scav.w[i / 64] >> (i % 64) & 1) {
+			gm_palloc_clear_range(&d->scav, i, 1);
+			pa->scav_pages--;
+		}
+		gm_palloc_set_range(&d->alloc, i, 1);
+		pa->free_pages--;
+		taken++;
+	}
+	if (taken)
+		gm_pagealloc_update(pa, pg, npages);
+	return taken;
+}

@@ -133,6 +133,12 @@ bool gm_pagealloc_range_free(struct gm_pagealloc *pa, uintptr_t base,
 			     size_t npages);
 bool gm_pagealloc_range_used(struct gm_pagealloc *pa, uintptr_t base,
 			     size_t npages);
+/* Gives back the memory of @npages pages at @addr (Go's sysUnused). */
+typedef void (*gm_scavenge_fn)(void *ctx, uintptr_t addr, size_t npages);
+size_t gm_pagealloc_scavenge(struct gm_pagealloc *pa, size_t max_pages,
+			     gm_scavenge_fn fn, void *ctx);
+size_t gm_pagealloc_take_free(struct gm_pagealloc *pa, uintptr_t base,
+			      size_t npages);
 size_t gm_pagealloc_free_pages(struct gm_pagealloc *pa);
 size_t gm_pagealloc_scav_pages(struct gm_pagealloc *pa);
 size_t gm_pagealloc_present_pages(struct gm_pagealloc *pa);
