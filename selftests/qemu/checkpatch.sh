@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Run the kernel's checkpatch.pl over gomem's kernel sources and headers.
-# Fails on any error or warning.
+# Run the kernel's checkpatch.pl over gomem's kernel sources and headers,
+# and over libgomem and gomemctl. Fails on any error or warning.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -12,7 +12,7 @@ cd "$GOMEM_TOP"
 # native KUnit shim define kernel idioms for libc (__always_inline,
 # READ_ONCE through volatile, printf attributes), which checkpatch flags
 # by design; they are compiled with -Wall -Wextra -Werror instead.
-mapfile -t files < <(find gomem include selftests/gomem -name '*.[ch]' \
+mapfile -t files < <(find gomem include selftests/gomem tools/libgomem tools/gomemctl -name '*.[ch]' \
 	! -name '*_user.[ch]' | sort)
 [ ${#files[@]} -gt 0 ] || die "no sources found for checkpatch"
 msg "checkpatch over ${#files[@]} files"

@@ -37,12 +37,17 @@ make -s -C "$kdir" M="$out/module" W=1 KCFLAGS=-Werror modules
 msg "building the kselftests"
 make -s -C "$GOMEM_TOP/selftests/gomem" KSRC="$ksrc" OUT="$GOMEM_OUT/selftests"
 
+# Userspace does not depend on the kernel: one build serves both guests.
+msg "building libgomem and gomemctl"
+make -s -C "$GOMEM_TOP/tools/gomemctl" OUT="$GOMEM_OUT/tools"
+
 stage="$out/initramfs"
 rm -rf "$stage"
 mkdir -p "$stage"/{bin,sbin,etc/gomem,lib/gomem,usr/lib/gomem/bin,usr/lib/gomem/selftests}
 cp /bin/busybox "$stage/bin/busybox"
 cp "$GOMEM_QEMU_DIR/guest/init" "$stage/init"
 cp "$GOMEM_QEMU_DIR/guest/gomem-run-tests" "$GOMEM_QEMU_DIR/guest/gomem-demo" "$stage/usr/lib/gomem/bin/"
+cp "$GOMEM_OUT/tools/gomemctl" "$stage/usr/lib/gomem/bin/"
 cp "$out/module/"*.ko "$stage/lib/gomem/"
 find "$GOMEM_OUT/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/usr/lib/gomem/selftests/" \;
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out/initramfs.cpio.gz"
