@@ -43,6 +43,46 @@ static long gomem_ioc_version(struct gomem_file *gf, void *arg)
 	return gomem_version_get(arg);
 }
 
+static long gomem_ioc_alloc(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_alloc(gf, arg);
+}
+
+static long gomem_ioc_alloc_bulk(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_alloc_bulk(gf, arg);
+}
+
+static long gomem_ioc_free(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_free(gf, arg, true);
+}
+
+static long gomem_ioc_size(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_free(gf, arg, false);
+}
+
+static long gomem_ioc_stats(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_stats(gf, arg);
+}
+
+static long gomem_ioc_class_stats(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_class_stats(gf, arg);
+}
+
+static long gomem_ioc_scavenge(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_scavenge(gf, arg);
+}
+
+static long gomem_ioc_set_cap(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_set_cap(gf, arg);
+}
+
 /* === ioctl dispatch ===================================================== */
 
 /* The size check makes an oversized argument a build error, not a stack overflow. */
@@ -55,6 +95,14 @@ static long gomem_ioc_version(struct gomem_file *gf, void *arg)
 
 static const struct gomem_ioctl_desc gomem_ioctls[] = {
 	GOMEM_IOCTL(GOMEM_IOC_VERSION, gomem_ioc_version),
+	GOMEM_IOCTL(GOMEM_IOC_ALLOC, gomem_ioc_alloc),
+	GOMEM_IOCTL(GOMEM_IOC_ALLOC_BULK, gomem_ioc_alloc_bulk),
+	GOMEM_IOCTL(GOMEM_IOC_FREE, gomem_ioc_free),
+	GOMEM_IOCTL(GOMEM_IOC_SIZE, gomem_ioc_size),
+	GOMEM_IOCTL(GOMEM_IOC_STATS, gomem_ioc_stats),
+	GOMEM_IOCTL(GOMEM_IOC_CLASS_STATS, gomem_ioc_class_stats),
+	GOMEM_IOCTL(GOMEM_IOC_SCAVENGE, gomem_ioc_scavenge),
+	GOMEM_IOCTL(GOMEM_IOC_SET_CAP, gomem_ioc_set_cap),
 };
 
 /**
@@ -109,6 +157,10 @@ static long gomem_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 
 /* === open and release =================================================== */
 
+/*
+ * A file open for writing is a heap: its arenas are shared writable
+ * mappings of the file. A read-only open only answers GOMEM_IOC_VERSION.
+ */
 static int gomem_open(struct inode *inode, struct file *file)
 {
 	struct gomem_file *gf;
@@ -117,6 +169,15 @@ static int gomem_open(struct inode *inode, struct file *file)
 	gf = kzalloc(sizeof(*gf), GFP_KERNEL_ACCOUNT);
 	if (!gf)
 		return -ENOMEM;
+	if ((file->f_mode & FMODE_WRITE) && current->mm) {
+		gf->heap = gomem_dev_heap_create(file);
+		if (IS_ERR(gf->heap)) {
+			long err = PTR_ERR(gf->heap);
+
+			kfree(gf);
+			return err;
+		}
+	}
 
 	gf->id = atomic64_inc_return(&gomem_stats.opens_total);
 	atomic_long_inc(&gomem_stats.open_files);
@@ -129,14 +190,36 @@ static int gomem_release(struct inode *inode, struct file *file)
 	struct gomem_file *gf = file->private_data;
 
 	atomic_long_dec(&gomem_stats.open_files);
+	if (gf->heap)
+		gomem_dev_heap_destroy(gf->heap);
 	kfree(gf);
 	return 0;
+}
+
+static int gomem_flush(struct file *file, fl_owner_t id)
+{
+	struct gomem_file *gf = file->private_data;
+
+	if (gf->heap)
+		gomem_mem_flush(gomem_dev_heap_mem(gf->heap));
+	return 0;
+}
+
+static int gomem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct gomem_file *gf = file->private_data;
+
+	if (!gf->heap)
+		return -EPERM;
+	return gomem_mem_mmap(gomem_dev_heap_mem(gf->heap), vma);
 }
 
 static const struct file_operations gomem_fops = {
 	.owner		= THIS_MODULE,
 	.open		= gomem_open,
 	.release	= gomem_release,
+	.mmap		= gomem_mmap,
+	.flush		= gomem_flush,
 	.unlocked_ioctl	= gomem_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
 	.llseek		= no_llseek,

@@ -17,6 +17,7 @@
 
 static struct dentry *gomem_debugfs_dir;
 static struct dentry *gomem_debugfs_kheaps;
+static struct dentry *gomem_debugfs_devheaps;
 
 /* "info": the ABI and the module-wide counters, one "name value" per line. */
 static int info_show(struct seq_file *seq, void *v)
@@ -27,9 +28,18 @@ static int info_show(struct seq_file *seq, void *v)
 		   atomic_long_read(&gomem_stats.open_files));
 	seq_printf(seq, "opens_total %lld\n",
 		   atomic64_read(&gomem_stats.opens_total));
+	seq_printf(seq, "user_pages %ld\n", atomic_long_read(&gomem_user_pages));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(info);
+
+/* "heaps/total": every /dev/gomem heap, one line each, and the sums. */
+static int total_show(struct seq_file *seq, void *v)
+{
+	gomem_dev_heaps_show(seq);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(total);
 
 /**
  * gomem_seq_line() - a gm_printer line callback writing to a seq_file
@@ -75,6 +85,11 @@ void gomem_debugfs_init(void)
 	gomem_debugfs_kheaps = debugfs_create_dir("kheaps", dir);
 	if (IS_ERR(gomem_debugfs_kheaps))
 		gomem_debugfs_kheaps = NULL;
+	gomem_debugfs_devheaps = debugfs_create_dir("heaps", dir);
+	if (IS_ERR(gomem_debugfs_devheaps))
+		gomem_debugfs_devheaps = NULL;
+	else
+		debugfs_create_file("total", 0400, gomem_debugfs_devheaps, NULL, &total_fops);
 }
 
 /**
@@ -85,6 +100,7 @@ void gomem_debugfs_exit(void)
 	debugfs_remove(gomem_debugfs_dir);
 	gomem_debugfs_dir = NULL;
 	gomem_debugfs_kheaps = NULL;
+	gomem_debugfs_devheaps = NULL;
 }
 
 /**
@@ -105,4 +121,14 @@ bool gomem_debugfs_available(void)
 struct dentry *gomem_debugfs_heaps_dir(void)
 {
 	return gomem_debugfs_kheaps;
+}
+
+/**
+ * gomem_debugfs_devheaps_dir() - where /dev/gomem heaps publish their files
+ *
+ * Return: /sys/kernel/debug/gomem/heaps/, or NULL without debugfs.
+ */
+struct dentry *gomem_debugfs_devheaps_dir(void)
+{
+	return gomem_debugfs_devheaps;
 }

@@ -263,6 +263,34 @@ int gm_heap_free(struct gm_heap *h, void *p)
 }
 
 /**
+ * gm_heap_usable_size() - the size of a live object, by its base address
+ * @h: the heap
+ * @p: an address
+ *
+ * Unlike gm_heap_object_size() this accepts only an object's base, as
+ * gm_heap_free() does, and a tiny object's size ends where the next tiny
+ * object of its block starts.
+ *
+ * Return: the object's usable bytes, or 0 if @p is not the base of a live
+ * object of @h.
+ */
+size_t gm_heap_usable_size(struct gm_heap *h, const void *p)
+{
+	struct gm_mspan *s = gm_span_of(&h->arenas, (uintptr_t)p);
+	size_t ret;
+
+	if (!s)
+		return 0;
+	if (READ_ONCE(s->spanclass) >> 1)
+		return gm_mcentral_usable_size(h, s, (uintptr_t)p);
+	gm_mutex_lock(&h->lock);
+	ret = gm_span_of(&h->arenas, (uintptr_t)p) == s && !(s->spanclass >> 1) &&
+	      (uintptr_t)p == s->start ? s->npages * GM_PAGE_SIZE : 0;
+	gm_mutex_unlock(&h->lock);
+	return ret;
+}
+
+/**
  * gm_heap_object_size() - the size of the object holding an address
  * @h: the heap
  * @p: any address inside a live object (interior pointers count)

@@ -206,6 +206,7 @@ struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass);
 void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s);
 bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s, uintptr_t tiny);
 int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p);
+size_t gm_mcentral_usable_size(struct gm_heap *h, struct gm_mspan *s, uintptr_t p);
 
 /* mcache.c */
 void gm_mcache_init(struct gm_heap *h, struct gm_mcache *c);
@@ -218,6 +219,7 @@ void gm_heap_destroy(struct gm_heap *h);
 void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags);
 int gm_heap_free(struct gm_heap *h, void *p);
 size_t gm_heap_object_size(struct gm_heap *h, const void *p);
+size_t gm_heap_usable_size(struct gm_heap *h, const void *p);
 void gm_heap_read_stats(struct gm_heap *h, struct gm_memstats *st);
 void gm_heap_print_memstats(struct gm_heap *h, struct gm_printer *p);
 void gm_heap_print_classes(struct gm_heap *h, struct gm_printer *p);

@@ -308,3 +308,50 @@ out:
 		gm_heap_free_span(h, s);
 	return ret;
 }
+
+/* Bytes from @off to the next tiny object of block @idx, or its end. */
+static size_t tiny_usable(const struct gm_mspan *s, u32 idx, u32 off)
+{
+	u32 later = s->tiny_alloc[idx] >> (off + 1);
+
+	return later ? (size_t)__builtin_ctz(later) + 1 : GM_TINY_SIZE - off;
+}
+
+/**
+ * gm_mcentral_usable_size() - the size of a live small object, by its base
+ * @h: the heap
+ * @s: the span gm_span_of() found for @p, without a lock
+ * @p: the address
+ *
+ * Checked under the class's lock, as gm_mcentral_free_object() checks.
+ * A tiny object may use the bytes up to the next tiny object's start.
+ *
+ * Return: the bytes at @p that belong to its object, or 0 if @p is not
+ * the base of a live object of @s.
+ */
+size_t gm_mcentral_usable_size(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
+{
+	u8 spanclass = READ_ONCE(s->spanclass);
+	struct gm_mcentral *c = &h->central[spanclass];
+	size_t ret = 0;
+	u32 idx, off;
+
+	gm_spin_lock(&c->lock);
+	if (READ_ONCE(s->state) != GM_SPAN_IN_USE || s->spanclass != spanclass ||
+	    p - s->start >= s->npages * GM_PAGE_SIZE)
+		goto out;
+	idx = gm_span_obj_index(s, p);
+	if (idx >= s->nelems || !gm_span_slot_allocated(s, idx) ||
+	    gm_bit_test(s->free_bits, idx))
+		goto out;
+	off = p - s->start - (uintptr_t)idx * s->elemsize;
+	if (s->tiny_alloc && READ_ONCE(s->tiny_alloc[idx])) {
+		if ((s->tiny_alloc[idx] & ~s->tiny_freed[idx]) >> off & 1)
+			ret = tiny_usable(s, idx, off);
+	} else if (!off) {
+		ret = s->elemsize;
+	}
+out:
+	gm_spin_unlock(&c->lock);
+	return ret;
+}

@@ -21,7 +21,7 @@ struct gomem_module_stats gomem_stats;
  */
 u64 gomem_features(void)
 {
-	u64 features = 0;
+	u64 features = GOMEM_FEATURE_HEAP;
 
 	if (gomem_debugfs_available())
 		features |= GOMEM_FEATURE_DEBUGFS;

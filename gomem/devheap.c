@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/gomem heaps: each open file is a heap of its own, the core's
+ * gm_heap over the memory of mem_dev.c, in the address space of the
+ * process that opened it. The ioctl handlers here work on kernel copies
+ * of their arguments (chardev.c); the only user memory they touch is an
+ * output array named in the argument.
+ */
+
+#define pr_fmt(fmt) "gomem: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/idr.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/gomem.h>
+
+#include "gomem.h"
+#include "malloc.h"
+
+/**
+ * struct gomem_dev_heap - the heap of one open of /dev/gomem
+ * @gm: the core heap
+ * @mem: its memory
+ * @world: taken for reading by every heap command, for writing by those
+ *	that need the heap to stand still (scavenging flushes the per-CPU
+ *	caches)
+ * @id: the heap's number, from 1
+ * @pid: the opener's thread group id, in the initial pid namespace
+ * @comm: the opener's name
+ * @lost_objects: objects left allocated because their memory was
+ *	unmapped by the program before the heap handed them out
+ * @dir: debugfs directory, or NULL
+ * @node: in gomem_dev_heaps
+ */
+struct gomem_dev_heap {
+	struct gm_heap *gm;
+	struct gomem_mem mem;
+	struct rw_semaphore world;
+	u32 id;
+	pid_t pid;
+	char comm[TASK_COMM_LEN];
+	atomic64_t lost_objects;
+	struct dentry *dir;
+	struct list_head node;
+};
+
+static DEFINE_IDA(gomem_heap_ids);
+static LIST_HEAD(gomem_dev_heaps);
+static DEFINE_MUTEX(gomem_dev_heaps_lock);
+
+/* === statistics ========================================================= */
+
+static void read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out)
+{
+	struct gm_memstats *st = kzalloc(sizeof(*st), GFP_KERNEL);
+
+	memset(out, 0, sizeof(*out));
+	out->size = sizeof(*out);
+	out->heap_id = dh->id;
+	if (st) {
+		gm_heap_read_stats(dh->gm, st);
+		out->heap_alloc = st->heap_alloc;
+		out->heap_sys = st->heap_sys;
+		out->heap_idle = st->heap_idle;
+		out->heap_inuse = st->heap_inuse;
+		out->heap_released = st->heap_released;
+		out->heap_objects = st->heap_objects;
+		out->mallocs = st->mallocs;
+		out->frees = st->frees;
+		out->tiny_allocs = st->tiny_allocs;
+		out->tiny_frees = st->tiny_frees;
+		kfree(st);
+	}
+	gomem_mem_read_stats(&dh->mem, out);
+	out->scavenged_bytes = READ_ONCE(dh->gm->scavenged_bytes);
+}
+
+static int owner_show(struct seq_file *seq, void *v)
+{
+	struct gomem_dev_heap *dh = seq->private;
+
+	seq_printf(seq, "pid %d\ncomm %s\n", dh->pid, dh->comm);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(owner);
+
+static int memstats_show(struct seq_file *seq, void *v)
+{
+	struct gomem_dev_heap *dh = seq->private;
+	GOMEM_SEQ_PRINTER(sp, seq);
+	struct gomem_memstats st;
+
+	gm_heap_print_memstats(dh->gm, &sp.p);
+	read_memstats(dh, &st);
+	seq_printf(seq, "%-13s %llu\n", "Reserved", st.reserved_bytes);
+	seq_printf(seq, "%-13s %llu\n", "Resident", st.resident_bytes);
+	seq_printf(seq, "%-13s %llu\n", "Cap", st.cap_bytes);
+	seq_printf(seq, "%-13s %llu\n", "Lost", st.lost_bytes);
+	seq_printf(seq, "%-13s %llu\n", "Scavenged", st.scavenged_bytes);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(memstats);
+
+static int classes_show(struct seq_file *seq, void *v)
+{
+	struct gomem_dev_heap *dh = seq->private;
+	GOMEM_SEQ_PRINTER(sp, seq);
+
+	gm_heap_print_classes(dh->gm, &sp.p);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(classes);
+
+static int arenas_show(struct seq_file *seq, void *v)
+{
+	struct gomem_dev_heap *dh = seq->private;
+
+	gomem_mem_print_arenas(&dh->mem, seq);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(arenas);
+
+/**
+ * gomem_dev_heaps_show() - the "heaps/total" table: one line per heap, then
+ *	the sums
+ * @seq: where the lines go
+ */
+void gomem_dev_heaps_show(struct seq_file *seq)
+{
+	struct gomem_memstats st, sum = { 0 };
+	struct gomem_dev_heap *dh;
+	unsigned int n = 0;
+
+	seq_printf(seq, "%-6s %-7s %-16s %12s %12s %12s %12s\n", "heap", "pid", "comm",
+		   "HeapAlloc", "HeapSys", "Resident", "Reserved");
+	mutex_lock(&gomem_dev_heaps_lock);
+	list_for_each_entry(dh, &gomem_dev_heaps, node) {
+		read_memstats(dh, &st);
+		seq_printf(seq, "%-6u %-7d %-16s %12llu %12llu %12llu %12llu\n", dh->id,
+			   dh->pid, dh->comm, st.heap_alloc, st.heap_sys,
+			   st.resident_bytes, st.reserved_bytes);
+		sum.heap_alloc += st.heap_alloc;
+		sum.heap_sys += st.heap_sys;
+		sum.resident_bytes += st.resident_bytes;
+		sum.reserved_bytes += st.reserved_bytes;
+		n++;
+	}
+	mutex_unlock(&gomem_dev_heaps_lock);
+	seq_printf(seq, "%-6s %-7u %-16s %12llu %12llu %12llu %12llu\n", "total", n, "",
+		   sum.heap_alloc, sum.heap_sys, sum.resident_bytes, sum.reserved_bytes);
+}
+
+static void heap_debugfs_init(struct gomem_dev_heap *dh)
+{
+	struct dentry *parent = gomem_debugfs_devheaps_dir();
+	char name[16];
+
+	if (!parent)
+		return;
+	snprintf(name, sizeof(name), "%u", dh->id);
+	dh->dir = debugfs_create_dir(name, parent);
+	if (IS_ERR(dh->dir)) {
+		dh->dir = NULL;
+		return;
+	}
+	debugfs_create_file("owner", 0400, dh->dir, dh, &owner_fops);
+	debugfs_create_file("memstats", 0400, dh->dir, dh, &memstats_fops);
+	debugfs_create_file("classes", 0400, dh->dir, dh, &classes_fops);
+	debugfs_create_file("arenas", 0400, dh->dir, dh, &arenas_fops);
+}
+
+/* === life cycle ========================================================= */
+
+/**
+ * gomem_dev_heap_create() - the heap of a new open of /dev/gomem
+ * @file: the file; its mappings will hold the heap's arenas
+ *
+ * The caller's address space becomes the heap's.
+ *
+ * Return: the heap, or an ERR_PTR: -ENOMEM, or -ENOSPC when all heap ids
+ * are taken.
+ */
+struct gomem_dev_heap *gomem_dev_heap_create(struct file *file)
+{
+	struct gomem_dev_heap *dh;
+	int id;
+
+	dh = kzalloc(sizeof(*dh), GFP_KERNEL_ACCOUNT);
+	if (!dh)
+		return ERR_PTR(-ENOMEM);
+	id = ida_alloc_range(&gomem_heap_ids, 1, (1U << GOMEM_MEM_ID_BITS) - 1, GFP_KERNEL);
+	if (id < 0) {
+		kfree(dh);
+		return ERR_PTR(id);
+	}
+	dh->id = id;
+	dh->pid = task_tgid_nr(current);
+	get_task_comm(dh->comm, current);
+	init_rwsem(&dh->world);
+	gomem_mem_init(&dh->mem, file, id);
+	dh->gm = gm_heap_create(gomem_mem_pagesrc(), &dh->mem);
+	if (!dh->gm) {
+		gomem_mem_destroy(&dh->mem);
+		ida_free(&gomem_heap_ids, id);
+		kfree(dh);
+		return ERR_PTR(-ENOMEM);
+	}
+	heap_debugfs_init(dh);
+	mutex_lock(&gomem_dev_heaps_lock);
+	list_add_tail(&dh->node, &gomem_dev_heaps);
+	mutex_unlock(&gomem_dev_heaps_lock);
+	return dh;
+}
+
+/**
+ * gomem_dev_heap_destroy() - free a heap and all its memory
+ * @dh: the heap; its file is being released, so no mapping is left
+ */
+void gomem_dev_heap_destroy(struct gomem_dev_heap *dh)
+{
+	mutex_lock(&gomem_dev_heaps_lock);
+	list_del(&dh->node);
+	mutex_unlock(&gomem_dev_heaps_lock);
+	debugfs_remove(dh->dir);
+	gm_heap_destroy(dh->gm);
+	gomem_mem_destroy(&dh->mem);
+	ida_free(&gomem_heap_ids, dh->id);
+	kfree(dh);
+}
+
+/**
+ * gomem_dev_heap_mem() - a heap's memory, for the device's mmap method
+ * @dh: the heap
+ *
+ * Return: its struct gomem_mem.
+ */
+struct gomem_mem *gomem_dev_heap_mem(struct gomem_dev_heap *dh)
+{
+	return &dh->mem;
+}
+
+/* === commands =========================================================== */
+
+/* The heap, if the caller may use it: it belongs to one address space. */
+static struct gomem_dev_heap *heap_of(struct gomem_file *gf, long *err)
+{
+	if (!gf->heap) {
+		*err = -EBADF;
+		return NULL;
+	}
+	if (current->mm != gf->heap->mem.mm) {
+		*err = -EPERM;
+		return NULL;
+	}
+	return gf->heap;
+}
+
+/* Take the ranges the program unmapped out of the page allocator. */
+static void forget_lost(struct gomem_dev_heap *dh)
+{
+	unsigned long addr;
+	size_t len;
+
+	while (gomem_mem_take_lost(&dh->mem, &addr, &len))
+		gm_heap_forget_range(dh->gm, addr, len);
+}
+
+static long check_alloc_args(u64 size, u32 flags)
+{
+	if (!size || size > GOMEM_ALLOC_MAX || (flags & ~GOMEM_ALLOC_FLAGS))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * One object. Memory the program unmapped may still be free inside spans
+ * that were in use when it went: an object there is left allocated (its
+ * memory is gone anyway) and another is taken, so each such slot costs
+ * one retry, once.
+ */
+static long alloc_one(struct gomem_dev_heap *dh, u64 size, u32 flags, u64 *addr)
+{
+	unsigned int gmflags = 0;
+	void *p;
+
+	if (flags & GOMEM_ALLOC_NOSCAN)
+		gmflags |= GM_NOSCAN;
+	if (flags & GOMEM_ALLOC_ZERO)
+		gmflags |= GM_ZERO;
+	for (;;) {
+		p = gm_heap_alloc(dh->gm, size, gmflags);
+		if (!p)
+			return -ENOMEM;
+		if (!gomem_mem_range_lost(&dh->mem, (unsigned long)p, size))
+			break;
+		atomic64_inc(&dh->lost_objects);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+	*addr = (unsigned long)p;
+	return 0;
+}
+
+/**
+ * gomem_dev_heap_alloc() - GOMEM_IOC_ALLOC
+ * @gf: the open file
+ * @a: the argument; @a->addr and @a->usable are set on success
+ *
+ * Return: 0, -EINVAL for a bad argument, -ENOMEM, -EPERM from another
+ * address space, -EBADF if the file has no heap, -EINTR.
+ */
+long gomem_dev_heap_alloc(struct gomem_file *gf, struct gomem_alloc *a)
+{
+	struct gomem_dev_heap *dh;
+	long ret;
+	u64 addr;
+
+	dh = heap_of(gf, &ret);
+	if (!dh)
+		return ret;
+	if (a->reserved || check_alloc_args(a->size, a->flags))
+		return -EINVAL;
+	if (down_read_killable(&dh->world))
+		return -EINTR;
+	forget_lost(dh);
+	ret = alloc_one(dh, a->size, a->flags, &addr);
+	if (!ret) {
+		a->addr = addr;
+		a->usable = gm_heap_usable_size(dh->gm, (void *)(unsigned long)addr);
+	}
+	up_read(&dh->world);
+	return ret;
+}
+
+static void free_all(struct gomem_dev_heap *dh, const u64 *addrs, u32 n)
+{
+	while (n--)
+		gm_heap_free(dh->gm, (void *)(unsigned long)addrs[n]);
+}
+
+static long alloc_bulk(struct gomem_dev_heap *dh, struct gomem_alloc_bulk *b, u64 *addrs)
+{
+	u32 i;
+	long ret;
+
+	forget_lost(dh);
+	for (i = 0; i < b->count; i++) {
+		ret = alloc_one(dh, b->size, b->flags, &addrs[i]);
+		if (ret) {
+			free_all(dh, addrs, i);
+			return ret;
+		}
+	}
+	if (copy_to_user(u64_to_user_ptr(b->addrs), addrs, b->count * sizeof(u64))) {
+		free_all(dh, addrs, b->count);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+/**
+ * gomem_dev_heap_alloc_bulk() - GOMEM_IOC_ALLOC_BULK: all objects or none
+ * @gf: the open file
+ * @b: the argument
+ *
+ * Return: 0, or as gomem_dev_heap_alloc(), or -EFAULT for a bad array.
+ */
+long gomem_dev_heap_alloc_bulk(struct gomem_file *gf, struct gomem_alloc_bulk *b)
+{
+	struct gomem_dev_heap *dh;
+	u64 *addrs;
+	long ret;
+
+	dh = heap_of(gf, &ret);
+	if (!dh)
+		return ret;
+	if (b->reserved || !b->count || b->count > GOMEM_BULK_MAX ||
+	    check_alloc_args(b->size, b->flags))
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(b->addrs), b->count * sizeof(u64)))
+		return -EFAULT;
+	addrs = kvmalloc_array(b->count, sizeof(u64), GFP_KERNEL);
+	if (!addrs)
+		return -ENOMEM;
+	if (down_read_killable(&dh->world)) {
+		kvfree(addrs);
+		return -EINTR;
+	}
+	ret = alloc_bulk(dh, b, addrs);
+	up_read(&dh->world);
+	kvfree(addrs);
+	return ret;
+}
+
+/**
+ * gomem_dev_heap_free() - GOMEM_IOC_FREE, and GOMEM_IOC_SIZE if !@free
+ * @gf: the open file
+ * @f: the argument; @f->size is set by GOMEM_IOC_SIZE
+ * @free: free the object, rather than only say its size
+ *
+ * Return: 0, or -EINVAL if @f->addr is not the base of a live object of
+ * this heap, -EPERM, -EBADF, -EINTR.
+ */
+long gomem_dev_heap_free(struct gomem_file *gf, struct gomem_free *f, bool free)
+{
+	struct gomem_dev_heap *dh;
+	void *p = (void *)(unsigned long)f->addr;
+	long ret;
+	size_t n;
+
+	dh = heap_of(gf, &ret);
+	if (!dh)
+		return ret;
+	if (f->flags || f->reserved || f->addr != (unsigned long)f->addr)
+		return -EINVAL;
+	if (down_read_killable(&dh->world))
+		return -EINTR;
+	if (free) {
+		ret = gm_heap_free(dh->gm, p);
+	} else {
+		n = gm_heap_usable_size(dh->gm, p);
+		ret = n ? 0 : -EINVAL;
+		f->size = n;
+	}
+	up_read(&dh->world);
+	return ret;
+}
+
+/**
+ * gomem_dev_heap_stats() - GOMEM_IOC_STATS
+ * @gf: the open file
+ * @s: the argument; @s->size is set to the module's structure size
+ *
+ * Return: 0, -EINVAL, -EFAULT, -EPERM, -EBADF.
+ */
+long gomem_dev_heap_stats(struct gomem_file *gf, struct gomem_stats *s)
+{
+	struct gomem_dev_heap *dh;
+	struct gomem_memstats st;
+	long ret;
+
+	dh = heap_of(gf, &ret);
+	if (!dh)
+		return ret;
+	if (s->flags || s->size < GOMEM_MEMSTATS_SIZE_VER0)
+		return -EINVAL;
+	read_memstats(dh, &st);
+	if (copy_to_user(u64_to_user_ptr(s->buf), &st, min_t(size_t, s->size, sizeof(st))))
+		return -EFAULT;
+	s->size = sizeof(st);
+	return 0;
+}
+
+static void fill_classes(struct gomem_dev_heap *dh, struct gomem_class_stat *tab)
+{
+	struct gm_memstats *st = kzalloc(sizeof(*st), GFP_KERNEL);
+	unsigned int i;
+
+	if (st)
+		gm_heap_read_stats(dh->gm, st);
+	for (i = 0; i < GOMEM_NUM_SIZE_CLASSES; i++) {
+		struct gomem_class_stat *e = &tab[i];
+
+		memset(e, 0, sizeof(*e));
+		e->class = i;
+		if (i) {
+			e->size = gm_class_size(i);
+			e->span_pages = gm_class_npages(i);
+			e->objects_per_span = gm_class_objects(i);
+		}
+		if (!st)
+			continue;
+		e->spans = st->by_class[i].spans;
+		e->inuse = st->by_class[i].inuse;
+		e->allocs = st->by_class[i].allocs;
+		e->frees = st->by_class[i].frees;
+		e->fast = st->by_class[i].fast;
+		e->slow = st->by_class[i].slow;
+	}
+	kfree(st);
+}
+
+/**
+ * gomem_dev_heap_class_stats() - GOMEM_IOC_CLASS_STATS
+ * @gf: the open file
+ * @c: the argument; @c->count is set to the entries written
+ *
+ * Return: 0, -EINVAL, -EFAULT, -ENOMEM, -EPERM, -EBADF.
+ */
+long gomem_dev_heap_class_stats(struct gomem_file *gf, struct gomem_class_stats *c)
+{
+	struct gomem_class_stat *tab;
+	struct gomem_dev_heap *dh;
+	u32 n;
+	long ret;
+
+	dh = heap_of(gf, &ret);
+	if (!dh)
+		return ret;
+	if (c->flags || c->reserved || !c->count ||
+	    c->entry_size != sizeof(struct gomem_class_stat))
+		return -EINVAL;
+	BUILD_BUG_ON(GOMEM_NUM_SIZE_CLASSES != GM_NUM_SIZE_CLASSES);
+	tab = kcalloc(GOMEM_NUM_SIZE_CLASSES, sizeof(*tab), GFP_KERNEL);
+	if (!tab)
+		return -ENOMEM;
+	fill_classes(dh, tab);
+	n = min_t(u32, c->count, GOMEM_NUM_SIZE_CLASSES);
+	ret = copy_to_user(u64_to_user_ptr(c->buf), tab, n * sizeof(*tab)) ? -EFAULT : 0;
+	kfree(tab);
+	if (!ret)
+		c->count = n;
+	return ret;
+}
+
+/**
+ * gomem_dev_heap_scavenge() - GOMEM_IOC_SCAVENGE: debug.FreeOSMemory
+ * @gf: the open file
+ * @s: the argument; @s->released is set
+ *
+ * The heap stands still meanwhile: the per-CPU caches are flushed first,
+ * so that the pages they hold are given back too.
+ *
+ * Return: 0, -EINVAL, -EPERM, -EBADF, -EINTR.
+ */
+long gomem_dev_heap_scavenge(struct gomem_file *gf, struct gomem_scavenge *s)
+{
+	struct gomem_dev_heap *dh;
+	long ret;
+
+	dh = heap_of(gf, &ret);
+	if (!dh)
+		return ret;
+	if (s->flags || s->reserved)
+		return -EINVAL;
+	if (down_write_killable(&dh->world))
+		return -EINTR;
+	forget_lost(dh);
+	gm_heap_flush_caches(dh->gm);
+	s->released = gm_heap_scavenge(dh->gm, s->max_bytes);
+	up_write(&dh->world);
+	return 0;
+}
+
+/**
+ * gomem_dev_heap_set_cap() - GOMEM_IOC_SET_CAP
+ * @gf: the open file
+ * @c: the argument; @c->old_cap is set
+ *
+ * Return: 0, -EINVAL, -EPERM, -EBADF.
+ */
+long gomem_dev_heap_set_cap(struct gomem_file *gf, struct gomem_cap *c)
+{
+	struct gomem_dev_heap *dh;
+	long ret;
+
+	dh = heap_of(gf, &ret);
+	if (!dh)
+		return ret;
+	if (c->reserved || (c->flags & ~GOMEM_CAP_QUERY))
+		return -EINVAL;
+	spin_lock(&dh->mem.lock);
+	c->old_cap = dh->mem.cap_bytes;
+	if (!(c->flags & GOMEM_CAP_QUERY))
+		WRITE_ONCE(dh->mem.cap_bytes, c->cap_bytes);
+	spin_unlock(&dh->mem.lock);
+	return 0;
+}

@@ -1,0 +1,726 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The memory of a /dev/gomem heap, after Go's mem.go and mem_linux.go:
+ * arenas are mappings of the device in the opener's address space, and
+ * pages are backed by the fault handler on first touch.
+ *
+ * Go's four states are kept per 8 KiB heap page:
+ *   None      not the heap's: the program unmapped it by hand;
+ *   Reserved  in an arena mapping, not handed to the heap yet (sysReserve);
+ *             touching it is a SIGBUS, as PROT_NONE is a SIGSEGV in Go;
+ *   Prepared  the heap's, not backed: fresh, or scavenged (sysUnused);
+ *   Ready     the heap's, in use or about to be (sysUsed).
+ * Prepared and Ready pages fault in zeroed pages charged to the faulting
+ * process's memory cgroup, which is the opener's (heap commands are only
+ * taken from the opener's address space).
+ *
+ * Page offsets: all opens share the device's inode and so its
+ * address_space. A heap's pages are at file offset
+ * (heap id << GOMEM_MEM_ID_SHIFT) + (address >> PAGE_SHIFT), so that
+ * unmap_mapping_pages() of one heap's range never touches another's, and
+ * a mapping knows the heap address it was made for.
+ *
+ * Locks, outermost first: the heap lock (it calls alloc_block, unused and
+ * free_block) -> mmap_lock (vm_mmap) -> @inval -> the page xarray's lock
+ * -> @lock. The fault handler and the VMA close callback run under
+ * mmap_lock and never take the heap lock.
+ */
+
+#define pr_fmt(fmt) "gomem: " fmt
+
+#include <linux/gomem.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/seq_file.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "gomem.h"
+#include "malloc.h"
+
+#define GOMEM_MEM_HINT		0xc000000000UL
+#define GOMEM_MEM_HINT_TRIES	1024
+#define ARENA_BYTES		(1UL << GM_ARENA_SHIFT)
+#define ARENA_CHUNKS		(1U << (GM_ARENA_SHIFT - GM_CHUNK_SHIFT))
+#define KPAGES_PER_GM_PAGE	(GM_PAGE_SIZE >> PAGE_SHIFT)
+
+atomic_long_t gomem_user_pages = ATOMIC_LONG_INIT(0);
+
+static unsigned long home_pgoff(struct gomem_mem *mem, unsigned long addr)
+{
+	return mem->pgoff_base + (addr >> PAGE_SHIFT);
+}
+
+static unsigned long home_addr(struct gomem_mem *mem, unsigned long pgoff)
+{
+	return (pgoff - mem->pgoff_base) << PAGE_SHIFT;
+}
+
+static u8 *state_of(struct gomem_arena *a, unsigned long addr)
+{
+	return &a->state[(addr - a->start) >> GM_PAGE_SHIFT];
+}
+
+/* Count the pages of a state change, for the debugfs arena table. */
+static void count_state(struct gomem_arena *a, u8 state, long n)
+{
+	switch (state) {
+	case GOMEM_MEM_RESERVED:
+		a->npages[0] += n;
+		break;
+	case GOMEM_MEM_PREPARED:
+		a->npages[1] += n;
+		break;
+	case GOMEM_MEM_READY:
+		a->npages[2] += n;
+		break;
+	}
+}
+
+/*
+ * Move [addr, addr + len) of arena @a to @to. Pages the program unmapped
+ * stay None: nothing brings them back.
+ */
+static void set_state(struct gomem_mem *mem, struct gomem_arena *a,
+		      unsigned long addr, size_t len, u8 to)
+{
+	unsigned long end = addr + len;
+
+	lockdep_assert_held(&mem->lock);
+	for (; addr < end; addr += GM_PAGE_SIZE) {
+		u8 *st = state_of(a, addr);
+
+		if (*st == GOMEM_MEM_NONE || *st == GOMEM_MEM_LOST)
+			continue;
+		count_state(a, *st, -1);
+		count_state(a, to, 1);
+		WRITE_ONCE(*st, to);
+	}
+}
+
+/* Arenas are only added (under RCU) and never freed before the heap. */
+static struct gomem_arena *arena_of(struct gomem_mem *mem, unsigned long addr)
+{
+	struct gomem_arena *a, *found = NULL;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(a, &mem->arenas, node) {
+		if (addr - a->start < a->len) {
+			found = a;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/*
+ * A span's pages may run across two arenas that happen to be adjacent:
+ * change the state of each arena's part.
+ */
+static void set_range_state(struct gomem_mem *mem, unsigned long addr, size_t len, u8 to)
+{
+	unsigned long end = addr + len, stop;
+	struct gomem_arena *a;
+
+	while (addr < end) {
+		a = arena_of(mem, addr);
+		if (WARN_ON_ONCE(!a))
+			return;
+		stop = min(end, a->start + a->len);
+		set_state(mem, a, addr, stop - addr, to);
+		addr = stop;
+	}
+}
+
+/* === backing pages ====================================================== */
+
+/*
+ * Drop the pages backing [addr, addr + len): the caller has unmapped them
+ * from the process, so the xarray holds the last reference.
+ */
+static void drop_pages(struct gomem_mem *mem, unsigned long addr, size_t len)
+{
+	unsigned long first = addr >> PAGE_SHIFT;
+	unsigned long last = first + (len >> PAGE_SHIFT) - 1;
+	struct page *page;
+	unsigned long idx;
+	long n = 0;
+
+	lockdep_assert_held_write(&mem->inval);
+	xa_for_each_range(&mem->pages, idx, page, first, last) {
+		struct gomem_arena *a = arena_of(mem, idx << PAGE_SHIFT);
+
+		xa_erase(&mem->pages, idx);
+		put_page(page);
+		if (a)
+			atomic_long_dec(&a->resident);
+		n++;
+	}
+	atomic_long_sub(n, &mem->resident);
+	atomic_long_sub(n, &gomem_user_pages);
+}
+
+/* Go's sysUnused: unmap the range from the process and free its pages. */
+static void release_range(struct gomem_mem *mem, unsigned long addr, size_t len)
+{
+	down_write(&mem->inval);
+	unmap_mapping_pages(mem->file->f_mapping, home_pgoff(mem, addr),
+			    len >> PAGE_SHIFT, false);
+	drop_pages(mem, addr, len);
+	up_write(&mem->inval);
+}
+
+static vm_fault_t insert_page(struct vm_fault *vmf, struct gomem_mem *mem,
+			      struct gomem_arena *a, unsigned long haddr)
+{
+	unsigned long idx = haddr >> PAGE_SHIFT;
+	struct page *page, *old;
+	int err;
+
+	page = xa_load(&mem->pages, idx);
+	if (!page) {
+		/* Charged to the faulting task's memcg: the heap's owner. */
+		page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		if (!page)
+			return VM_FAULT_OOM;
+		old = xa_cmpxchg(&mem->pages, idx, NULL, page, GFP_KERNEL_ACCOUNT);
+		if (xa_is_err(old)) {
+			__free_page(page);
+			return VM_FAULT_OOM;
+		}
+		if (old) {
+			__free_page(page);
+			page = old;
+		} else {
+			atomic_long_inc(&a->resident);
+			atomic_long_inc(&mem->resident);
+			atomic_long_inc(&gomem_user_pages);
+		}
+	}
+	/* -EBUSY: another thread mapped it first. */
+	err = vm_insert_page(vmf->vma, vmf->address, page);
+	if (err && err != -EBUSY)
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	return VM_FAULT_NOPAGE;
+}
+
+/*
+ * The page is inserted here, under @inval, and not returned in vmf->page:
+ * a scavenge between our return and the core's PTE update would leave a
+ * freed page's twin mapped.
+ */
+static vm_fault_t gomem_vm_fault(struct vm_fault *vmf)
+{
+	struct gomem_arena *a = vmf->vma->vm_private_data;
+	struct gomem_mem *mem = a->mem;
+	unsigned long haddr = home_addr(mem, vmf->pgoff);
+	vm_fault_t ret;
+	u8 st;
+
+	if (haddr - a->start >= a->len)
+		return VM_FAULT_SIGBUS;
+	st = READ_ONCE(*state_of(a, haddr));
+	if (st != GOMEM_MEM_PREPARED && st != GOMEM_MEM_READY)
+		return VM_FAULT_SIGBUS;
+	down_read(&mem->inval);
+	ret = insert_page(vmf, mem, a, haddr);
+	up_read(&mem->inval);
+	return ret;
+}
+
+/* === the arena mappings ================================================= */
+
+/*
+ * The program unmapped [vm_start, vm_end) (or exits): its pages are gone
+ * for the heap. A VMA away from its home address is the copy a refused
+ * mremap() is undoing, and owns nothing.
+ */
+static void gomem_vm_close(struct vm_area_struct *vma)
+{
+	struct gomem_arena *a = vma->vm_private_data;
+	struct gomem_mem *mem = a->mem;
+	unsigned long addr = home_addr(mem, vma->vm_pgoff);
+	unsigned long len = vma->vm_end - vma->vm_start;
+	unsigned long p, first, end;
+
+	atomic_dec(&mem->nvmas);
+	if (addr != vma->vm_start)
+		return;
+	/* Whole heap pages only: a partly unmapped one is lost entirely. */
+	first = round_down(addr, GM_PAGE_SIZE);
+	end = round_up(addr + len, GM_PAGE_SIZE);
+	down_write(&mem->inval);
+	drop_pages(mem, first, end - first);
+	spin_lock(&mem->lock);
+	for (p = first; p < end; p += GM_PAGE_SIZE) {
+		u8 *st = state_of(a, p);
+
+		if (*st == GOMEM_MEM_NONE || *st == GOMEM_MEM_LOST)
+			continue;
+		if (*st != GOMEM_MEM_RESERVED)
+			mem->lost_bytes += GM_PAGE_SIZE;
+		mem->reserved_bytes -= GM_PAGE_SIZE;
+		count_state(a, *st, -1);
+		WRITE_ONCE(*st, GOMEM_MEM_LOST);
+		a->broken |= 1U << ((p - a->start) >> GM_CHUNK_SHIFT);
+	}
+	spin_unlock(&mem->lock);
+	up_write(&mem->inval);
+	atomic_set(&mem->lost_pending, 1);
+}
+
+/* A split, or the copy mremap() makes before it is refused. */
+static void gomem_vm_open(struct vm_area_struct *vma)
+{
+	struct gomem_arena *a = vma->vm_private_data;
+
+	atomic_inc(&a->mem->nvmas);
+}
+
+/* Arenas stay where they were reserved: the heap's addresses are fixed. */
+static int gomem_vm_mremap(struct vm_area_struct *vma)
+{
+	return -EINVAL;
+}
+
+static const struct vm_operations_struct gomem_vm_ops = {
+	.open	= gomem_vm_open,
+	.fault	= gomem_vm_fault,
+	.close	= gomem_vm_close,
+	.mremap	= gomem_vm_mremap,
+};
+
+/**
+ * gomem_mem_mmap() - set up an arena mapping (the device's mmap method)
+ * @mem: the heap's memory
+ * @vma: the new mapping
+ *
+ * Only the heap maps its arenas, from gomem_mem_alloc_block(); a
+ * program's own mmap() of the device is refused.
+ *
+ * Return: 0, or -EPERM.
+ */
+int gomem_mem_mmap(struct gomem_mem *mem, struct vm_area_struct *vma)
+{
+	struct gomem_arena *a = mem->mapping_arena;
+
+	if (READ_ONCE(mem->mapping_task) != current || !a ||
+	    vma->vm_start != a->start || vma->vm_end - vma->vm_start != a->len ||
+	    vma->vm_pgoff != home_pgoff(mem, a->start))
+		return -EPERM;
+	/* No fork, no mremap growth, no core dump of a 64 MiB reservation. */
+	vma->vm_flags |= VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP | VM_MIXEDMAP;
+	vma->vm_ops = &gomem_vm_ops;
+	vma->vm_private_data = a;
+	atomic_inc(&mem->nvmas);
+	return 0;
+}
+
+/* The start and length of one mapping of @mem's file, if any is left. */
+static bool find_mapping(struct gomem_mem *mem, unsigned long *start, size_t *len)
+{
+	struct vm_area_struct *vma;
+	bool found = false;
+	VMA_ITERATOR(vmi, mem->mm, 0);
+
+	mmap_read_lock(mem->mm);
+	for_each_vma(vmi, vma) {
+		if (vma->vm_file == mem->file) {
+			*start = vma->vm_start;
+			*len = vma->vm_end - vma->vm_start;
+			found = true;
+			break;
+		}
+	}
+	mmap_read_unlock(mem->mm);
+	return found;
+}
+
+/**
+ * gomem_mem_flush() - unmap the heap when its last descriptor is closed
+ * @mem: the heap's memory
+ *
+ * The mappings hold the file, so without this a closed heap would live
+ * on, pages and all, until the process exits. When only the mappings and
+ * the descriptor being closed hold the file, and the owner closes it,
+ * the arenas are unmapped: their pages are freed, and the file's release
+ * frees the rest.
+ */
+void gomem_mem_flush(struct gomem_mem *mem)
+{
+	unsigned long start;
+	size_t len;
+
+	if (current->mm != mem->mm ||
+	    file_count(mem->file) - atomic_read(&mem->nvmas) != 1)
+		return;
+	while (find_mapping(mem, &start, &len))
+		if (vm_munmap(start, len))
+			break;
+}
+
+/* Map @a at the first free hint address (Go's sysReserve with hints). */
+static int reserve_arena(struct gomem_mem *mem, struct gomem_arena *a)
+{
+	unsigned long addr = ALIGN(mem->hint, a->len), r = -EEXIST;
+	int i;
+
+	for (i = 0; i < GOMEM_MEM_HINT_TRIES && r == -EEXIST; i++) {
+		if (addr > TASK_SIZE - a->len)
+			break;
+		a->start = addr;
+		mem->mapping_arena = a;
+		WRITE_ONCE(mem->mapping_task, current);
+		r = vm_mmap(mem->file, addr, a->len, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_FIXED_NOREPLACE,
+			    home_pgoff(mem, addr) << PAGE_SHIFT);
+		WRITE_ONCE(mem->mapping_task, NULL);
+		mem->mapping_arena = NULL;
+		addr += a->len;
+	}
+	if (IS_ERR_VALUE(r))
+		return r == -EEXIST ? -ENOMEM : (int)r;
+	if (r != a->start) {
+		vm_munmap(r, a->len);
+		return -ENOMEM;
+	}
+	mem->hint = addr;
+	return 0;
+}
+
+static struct gomem_arena *new_arena(struct gomem_mem *mem, unsigned long len)
+{
+	struct gomem_arena *a;
+	int err;
+
+	if (current->mm != mem->mm)
+		return NULL;
+	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	if (!a)
+		return NULL;
+	a->mem = mem;
+	a->len = len;
+	a->state = kvzalloc(len >> GM_PAGE_SHIFT, GFP_KERNEL_ACCOUNT);
+	if (!a->state)
+		goto fail;
+	memset(a->state, GOMEM_MEM_RESERVED, len >> GM_PAGE_SHIFT);
+	a->npages[0] = len >> GM_PAGE_SHIFT;
+	err = reserve_arena(mem, a);
+	if (err)
+		goto fail;
+	spin_lock(&mem->lock);
+	list_add_tail_rcu(&a->node, &mem->arenas);
+	mem->reserved_bytes += len;
+	spin_unlock(&mem->lock);
+	return a;
+
+fail:
+	kvfree(a->state);
+	kfree(a);
+	return NULL;
+}
+
+/* === the page source ==================================================== */
+
+/* Free chunks of an arena as a bitmask, broken ones excluded. */
+static u32 free_chunks(struct gomem_arena *a)
+{
+	u32 all = a->len == ARENA_BYTES ? (1U << ARENA_CHUNKS) - 1 : 0;
+
+	return all & ~a->given & ~a->broken;
+}
+
+/* An aligned run of 2^@k free chunks in @a, or -1. */
+static int find_chunks(struct gomem_arena *a, unsigned int k)
+{
+	u32 want = (1U << (1U << k)) - 1, fc = free_chunks(a);
+	unsigned int i;
+
+	for (i = 0; i < ARENA_CHUNKS; i += 1U << k)
+		if ((fc >> i & want) == want)
+			return i;
+	return -1;
+}
+
+static uintptr_t give_block(struct gomem_mem *mem, struct gomem_arena *a,
+			    unsigned long addr, unsigned long len)
+{
+	spin_lock(&mem->lock);
+	if (a->len == ARENA_BYTES)
+		a->given |= ((1U << (len >> GM_CHUNK_SHIFT)) - 1) <<
+			    ((addr - a->start) >> GM_CHUNK_SHIFT);
+	else
+		a->given = 1;
+	set_state(mem, a, addr, len, GOMEM_MEM_PREPARED);
+	mem->sys_bytes += len;
+	spin_unlock(&mem->lock);
+	return addr;
+}
+
+/*
+ * Blocks of 4 MiB to 64 MiB are carved from 64 MiB arenas; bigger ones
+ * get an arena of their own, as big as the block. Smaller blocks are
+ * refused: the heap then fails rather than grow by less than a chunk.
+ */
+static uintptr_t mem_alloc_block(void *ctx, unsigned int order)
+{
+	struct gomem_mem *mem = ctx;
+	unsigned long len = 1UL << order;
+	struct gomem_arena *a;
+	int i;
+
+	if (order < GM_CHUNK_SHIFT || order >= BITS_PER_LONG - 1)
+		return 0;
+	if (READ_ONCE(mem->cap_bytes) && mem->sys_bytes + len > READ_ONCE(mem->cap_bytes))
+		return 0;
+	if (len > ARENA_BYTES) {
+		a = new_arena(mem, len);
+		return a ? give_block(mem, a, a->start, len) : 0;
+	}
+	list_for_each_entry(a, &mem->arenas, node) {
+		i = find_chunks(a, order - GM_CHUNK_SHIFT);
+		if (i >= 0)
+			return give_block(mem, a, a->start + ((unsigned long)i << GM_CHUNK_SHIFT), len);
+	}
+	a = new_arena(mem, ARENA_BYTES);
+	return a ? give_block(mem, a, a->start, len) : 0;
+}
+
+/* The block goes back to Reserved: unmapped, freed, address space kept. */
+static void mem_free_block(void *ctx, uintptr_t addr, unsigned int order)
+{
+	struct gomem_mem *mem = ctx;
+	unsigned long len = 1UL << order;
+	struct gomem_arena *a = arena_of(mem, addr);
+
+	if (WARN_ON_ONCE(!a))
+		return;
+	release_range(mem, addr, len);
+	spin_lock(&mem->lock);
+	set_state(mem, a, addr, len, GOMEM_MEM_RESERVED);
+	if (a->len == ARENA_BYTES)
+		a->given &= ~(((1U << (len >> GM_CHUNK_SHIFT)) - 1) <<
+			      ((addr - a->start) >> GM_CHUNK_SHIFT));
+	else
+		a->given = 0;
+	mem->sys_bytes -= len;
+	spin_unlock(&mem->lock);
+}
+
+static void mem_unused(void *ctx, uintptr_t addr, size_t len)
+{
+	struct gomem_mem *mem = ctx;
+
+	release_range(mem, addr, len);
+	spin_lock(&mem->lock);
+	set_range_state(mem, addr, len, GOMEM_MEM_PREPARED);
+	spin_unlock(&mem->lock);
+}
+
+static void mem_used(void *ctx, uintptr_t addr, size_t len)
+{
+	struct gomem_mem *mem = ctx;
+
+	spin_lock(&mem->lock);
+	set_range_state(mem, addr, len, GOMEM_MEM_READY);
+	spin_unlock(&mem->lock);
+}
+
+/*
+ * Zero through the pages the heap owns: the process may have unmapped or
+ * protected its view. Pages not faulted in yet read as zeros already.
+ */
+static void mem_zero(void *ctx, uintptr_t addr, size_t len)
+{
+	struct gomem_mem *mem = ctx;
+	unsigned long end = addr + len;
+
+	while (addr < end) {
+		unsigned long off = offset_in_page(addr);
+		size_t n = min_t(unsigned long, PAGE_SIZE - off, end - addr);
+		struct page *page;
+
+		xa_lock(&mem->pages);
+		page = xa_load(&mem->pages, addr >> PAGE_SHIFT);
+		if (page)
+			memzero_page(page, off, n);
+		xa_unlock(&mem->pages);
+		addr += n;
+	}
+}
+
+static const struct gm_pagesrc_ops mem_dev_pagesrc = {
+	.alloc_block	= mem_alloc_block,
+	.free_block	= mem_free_block,
+	.zero		= mem_zero,
+	.unused		= mem_unused,
+	.used		= mem_used,
+	.kernel_memory	= false,
+	.zeroed		= true,
+	.lazy		= true,
+};
+
+/**
+ * gomem_mem_init() - set up the memory of a new heap
+ * @mem: to fill in
+ * @file: the open file whose mappings hold the arenas
+ * @id: the heap's id, below 1 << GOMEM_MEM_ID_BITS
+ *
+ * The caller's address space becomes the heap's.
+ */
+void gomem_mem_init(struct gomem_mem *mem, struct file *file, u32 id)
+{
+	memset(mem, 0, sizeof(*mem));
+	mem->file = file;
+	mem->mm = current->mm;
+	mmgrab(mem->mm);
+	mem->pgoff_base = (unsigned long)id << GOMEM_MEM_ID_SHIFT;
+	mem->hint = GOMEM_MEM_HINT;
+	xa_init(&mem->pages);
+	init_rwsem(&mem->inval);
+	spin_lock_init(&mem->lock);
+	INIT_LIST_HEAD(&mem->arenas);
+}
+
+/**
+ * gomem_mem_pagesrc() - the page source of /dev/gomem heaps
+ *
+ * Return: the operations; the context is the heap's struct gomem_mem.
+ */
+const struct gm_pagesrc_ops *gomem_mem_pagesrc(void)
+{
+	return &mem_dev_pagesrc;
+}
+
+/**
+ * gomem_mem_destroy() - free what is left of a heap's memory
+ * @mem: the memory; no mapping of it is left (each held the file)
+ *
+ * Called after the core heap is destroyed, which gave its blocks back.
+ */
+void gomem_mem_destroy(struct gomem_mem *mem)
+{
+	struct gomem_arena *a, *next;
+	struct page *page;
+	unsigned long idx;
+	long n = 0;
+
+	xa_for_each(&mem->pages, idx, page) {
+		put_page(page);
+		n++;
+	}
+	xa_destroy(&mem->pages);
+	atomic_long_sub(n, &gomem_user_pages);
+	list_for_each_entry_safe(a, next, &mem->arenas, node) {
+		kvfree(a->state);
+		kfree(a);
+	}
+	mmdrop(mem->mm);
+}
+
+/**
+ * gomem_mem_take_lost() - the next run of pages the program unmapped
+ * @mem: the heap's memory
+ * @addr: set to the run's first byte
+ * @len: set to its length
+ *
+ * Each run is returned once, so that the heap can take it out of use.
+ *
+ * Return: true if a run was found.
+ */
+bool gomem_mem_take_lost(struct gomem_mem *mem, unsigned long *addr, size_t *len)
+{
+	struct gomem_arena *a;
+	unsigned long p;
+	bool found = false;
+
+	if (!atomic_read(&mem->lost_pending))
+		return false;
+	spin_lock(&mem->lock);
+	list_for_each_entry(a, &mem->arenas, node) {
+		for (p = a->start; p < a->start + a->len; p += GM_PAGE_SIZE) {
+			if (*state_of(a, p) != GOMEM_MEM_LOST) {
+				if (found)
+					goto out;
+				continue;
+			}
+			WRITE_ONCE(*state_of(a, p), GOMEM_MEM_NONE);
+			if (!found)
+				*addr = p;
+			found = true;
+			*len = p + GM_PAGE_SIZE - *addr;
+		}
+		if (found)
+			goto out;
+	}
+	atomic_set(&mem->lost_pending, 0);
+out:
+	spin_unlock(&mem->lock);
+	return found;
+}
+
+/**
+ * gomem_mem_range_lost() - whether part of a range was unmapped by hand
+ * @mem: the heap's memory
+ * @addr: first byte
+ * @len: bytes
+ *
+ * Return: true if some page of the range is None (or about to be).
+ */
+bool gomem_mem_range_lost(struct gomem_mem *mem, unsigned long addr, size_t len)
+{
+	unsigned long p, end = addr + len;
+	struct gomem_arena *a;
+	bool lost = false;
+
+	spin_lock(&mem->lock);
+	for (p = round_down(addr, GM_PAGE_SIZE); p < end && !lost; p += GM_PAGE_SIZE) {
+		a = arena_of(mem, p);
+		lost = !a || *state_of(a, p) == GOMEM_MEM_NONE ||
+		       *state_of(a, p) == GOMEM_MEM_LOST;
+	}
+	spin_unlock(&mem->lock);
+	return lost;
+}
+
+/**
+ * gomem_mem_read_stats() - the memory counters of a heap
+ * @mem: the heap's memory
+ * @st: reserved_bytes, resident_bytes, cap_bytes and lost_bytes are set
+ */
+void gomem_mem_read_stats(struct gomem_mem *mem, struct gomem_memstats *st)
+{
+	spin_lock(&mem->lock);
+	st->reserved_bytes = mem->reserved_bytes;
+	st->cap_bytes = mem->cap_bytes;
+	st->lost_bytes = mem->lost_bytes;
+	spin_unlock(&mem->lock);
+	st->resident_bytes = (u64)atomic_long_read(&mem->resident) << PAGE_SHIFT;
+}
+
+/**
+ * gomem_mem_print_arenas() - one line per arena: its address range and
+ *	how many 8 KiB pages are in each state, and how many 4 KiB pages
+ *	are resident
+ * @mem: the heap's memory
+ * @seq: where the lines go
+ */
+void gomem_mem_print_arenas(struct gomem_mem *mem, struct seq_file *seq)
+{
+	struct gomem_arena *a;
+
+	seq_puts(seq, "start         end           reserved  prepared  ready     none  resident\n");
+	spin_lock(&mem->lock);
+	list_for_each_entry(a, &mem->arenas, node) {
+		long n = a->len >> GM_PAGE_SHIFT;
+
+		seq_printf(seq, "0x%010lx  0x%010lx  %8ld  %8ld  %8ld  %4ld  %8ld\n",
+			   a->start, a->start + a->len, a->npages[0], a->npages[1],
+			   a->npages[2], n - a->npages[0] - a->npages[1] - a->npages[2],
+			   atomic_long_read(&a->resident));
+	}
+	spin_unlock(&mem->lock);
+}
