@@ -89,8 +89,8 @@ DEFINE_SHOW_ATTRIBUTE(owner);
 
 static int memstats_show(struct seq_file *seq, void *v)
 {
-	struct gomem_dev_heap *dh = seq->private;
 	GOMEM_SEQ_PRINTER(sp, seq);
+	struct gomem_dev_heap *dh = seq->private;
 	struct gomem_memstats st;
 
 	gm_heap_print_memstats(dh->gm, &sp.p);
@@ -106,8 +106,8 @@ DEFINE_SHOW_ATTRIBUTE(memstats);
 
 static int classes_show(struct seq_file *seq, void *v)
 {
-	struct gomem_dev_heap *dh = seq->private;
 	GOMEM_SEQ_PRINTER(sp, seq);
+	struct gomem_dev_heap *dh = seq->private;
 
 	gm_heap_print_classes(dh->gm, &sp.p);
 	return 0;
@@ -383,7 +383,7 @@ long gomem_dev_heap_alloc_bulk(struct gomem_file *gf, struct gomem_alloc_bulk *b
 		return -EINVAL;
 	if (!access_ok(u64_to_user_ptr(b->addrs), b->count * sizeof(u64)))
 		return -EFAULT;
-	addrs = kvmalloc_array(b->count, sizeof(u64), GFP_KERNEL);
+	addrs = kvmalloc_array(b->count, sizeof(u64), GOMEM_IOCTL_GFP);
 	if (!addrs)
 		return -ENOMEM;
 	if (down_read_killable(&dh->world)) {

@@ -7,6 +7,7 @@
 #define _GOMEM_GOMEM_H
 
 #include <linux/atomic.h>
+#include <linux/gfp.h>
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/rwsem.h>
@@ -51,6 +52,13 @@ struct gomem_ioctl_desc {
 	long (*func)(struct gomem_file *gf, void *arg);
 	const char *name;
 };
+
+/*
+ * What heap commands allocate for themselves: charged to the caller's
+ * memcg, and failing with -ENOMEM rather than invoking the OOM killer,
+ * which could pick a process that has nothing to do with this heap.
+ */
+#define GOMEM_IOCTL_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 /* Largest ioctl argument structure; arguments are copied to the stack. */
 #define GOMEM_IOCTL_MAX_ARG	128

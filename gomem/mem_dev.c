@@ -322,9 +322,9 @@ int gomem_mem_mmap(struct gomem_mem *mem, struct vm_area_struct *vma)
 /* The start and length of one mapping of @mem's file, if any is left. */
 static bool find_mapping(struct gomem_mem *mem, unsigned long *start, size_t *len)
 {
+	VMA_ITERATOR(vmi, mem->mm, 0);
 	struct vm_area_struct *vma;
 	bool found = false;
-	VMA_ITERATOR(vmi, mem->mm, 0);
 
 	mmap_read_lock(mem->mm);
 	for_each_vma(vmi, vma) {
@@ -398,12 +398,12 @@ static struct gomem_arena *new_arena(struct gomem_mem *mem, unsigned long len)
 
 	if (current->mm != mem->mm)
 		return NULL;
-	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
+	a = kzalloc(sizeof(*a), GOMEM_IOCTL_GFP);
 	if (!a)
 		return NULL;
 	a->mem = mem;
 	a->len = len;
-	a->state = kvzalloc(len >> GM_PAGE_SHIFT, GFP_KERNEL_ACCOUNT);
+	a->state = kvzalloc(len >> GM_PAGE_SHIFT, GOMEM_IOCTL_GFP);
 	if (!a->state)
 		goto fail;
 	memset(a->state, GOMEM_MEM_RESERVED, len >> GM_PAGE_SHIFT);

@@ -33,10 +33,14 @@ static __always_inline unsigned int gm_popcount64(u64 x)
 	return hweight64(x);
 }
 
-/* Metadata can be large (arena maps): kvzalloc falls back to vmalloc. */
+/*
+ * Metadata can be large (arena maps): kvzalloc falls back to vmalloc.
+ * A heap that cannot get its metadata fails the allocation; it never
+ * wakes the OOM killer on behalf of whoever asked.
+ */
 static inline void *gm_zalloc(size_t size)
 {
-	return kvzalloc(size, GFP_KERNEL);
+	return kvzalloc(size, GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 }
 
 static inline void gm_free(void *p)
