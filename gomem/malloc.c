@@ -121,9 +121,12 @@ static u32 tiny_align(u32 off, size_t size)
 	return off;
 }
 
-static void tiny_mark(struct gm_mspan *s, uintptr_t block, u32 off)
+static void tiny_mark(struct gm_mspan *s, uintptr_t block, u32 off, size_t size)
 {
-	s->tiny_alloc[(block - s->start) / GM_TINY_SIZE] |= 1U << off;
+	u32 idx = (block - s->start) / GM_TINY_SIZE;
+
+	s->tiny_end[idx] |= 1U << (off + size - 1);
+	s->tiny_alloc[idx] |= 1U << off;
 }
 
 /*
@@ -141,7 +144,7 @@ static void *alloc_tiny(struct gm_heap *h, size_t size)
 
 	if (c->tiny && off + size <= GM_TINY_SIZE) {
 		block = c->tiny;
-		tiny_mark(c->alloc[GM_TINY_SPANCLASS], block, off);
+		tiny_mark(c->alloc[GM_TINY_SPANCLASS], block, off, size);
 		c->tiny_offset = off + size;
 		c->tiny_allocs++;
 		gm_cpu_put();
@@ -155,7 +158,7 @@ static void *alloc_tiny(struct gm_heap *h, size_t size)
 	c->tiny_allocs++;
 	block = s->start + (uintptr_t)idx * s->elemsize;
 	gm_heap_zero(h, block, GM_TINY_SIZE);
-	tiny_mark(s, block, 0);
+	tiny_mark(s, block, 0, size);
 	/* Keep the block with more room left (Go's rule); only one of the span this cache holds. */
 	if (s == c->alloc[GM_TINY_SPANCLASS] && (!c->tiny || size < c->tiny_offset)) {
 		c->tiny = block;
@@ -269,7 +272,8 @@ int gm_heap_free(struct gm_heap *h, void *p)
  *
  * Unlike gm_heap_object_size() this accepts only an object's base, as
  * gm_heap_free() does, and a tiny object's size ends where the next tiny
- * object of its block starts.
+ * object of its block starts (the last one's where it ends: the tiny
+ * allocator may still pack another object after it).
  *
  * Return: the object's usable bytes, or 0 if @p is not the base of a live
  * object of @h.

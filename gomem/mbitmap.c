@@ -46,6 +46,7 @@ void gm_span_free_bits(struct gm_mspan *s)
 	gm_free(s->tiny_alloc);
 	s->tiny_alloc = NULL;
 	s->tiny_freed = NULL;
+	s->tiny_end = NULL;
 	s->tiny_pending = 0;
 	s->alloc_bits = NULL;
 	s->gcmark_bits = NULL;

@@ -64,6 +64,7 @@ static void reclaim_tiny_block(struct gm_mcentral *c, struct gm_mspan *s, u32 id
 	s->tiny_pending -= gm_popcount64(s->tiny_freed[idx]);
 	s->tiny_alloc[idx] = 0;
 	s->tiny_freed[idx] = 0;
+	s->tiny_end[idx] = 0;
 	gm_bit_set(s->free_bits, idx);
 	s->nfreed++;
 	c->nfrees++;
@@ -309,12 +310,18 @@ out:
 	return ret;
 }
 
-/* Bytes from @off to the next tiny object of block @idx, or its end. */
+/*
+ * Bytes from @off to the next tiny object of block @idx; for the last one
+ * so far, to its own end: a later object may still be packed after it.
+ */
 static size_t tiny_usable(const struct gm_mspan *s, u32 idx, u32 off)
 {
-	u32 later = s->tiny_alloc[idx] >> (off + 1);
+	u32 later = READ_ONCE(s->tiny_alloc[idx]) >> (off + 1);
+	u32 end = READ_ONCE(s->tiny_end[idx]) >> off;
 
-	return later ? (size_t)__builtin_ctz(later) + 1 : GM_TINY_SIZE - off;
+	if (later)
+		return (size_t)__builtin_ctz(later) + 1;
+	return end ? (size_t)__builtin_ctz(end) + 1 : 0;
 }
 
 /**
@@ -324,7 +331,8 @@ static size_t tiny_usable(const struct gm_mspan *s, u32 idx, u32 off)
  * @p: the address
  *
  * Checked under the class's lock, as gm_mcentral_free_object() checks.
- * A tiny object may use the bytes up to the next tiny object's start.
+ * A tiny object may use the bytes up to the next tiny object's start; the
+ * last one of its block so far, its own bytes only.
  *
  * Return: the bytes at @p that belong to its object, or 0 if @p is not
  * the base of a live object of @s.

@@ -421,7 +421,7 @@ static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
 	if (ret)
 		return ret;
 	if (spanclass == GM_TINY_SPANCLASS) {
-		s->tiny_alloc = gm_zalloc(2 * s->nelems * sizeof(u16));
+		s->tiny_alloc = gm_zalloc(3 * s->nelems * sizeof(u16));
 		if (!s->tiny_alloc) {
 			gm_span_free_bits(s);
 			return -ENOMEM;
@@ -429,6 +429,7 @@ static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
 		if (GM_TRACK_OBJECTS)
 			gm_track_ignore(s->tiny_alloc);
 		s->tiny_freed = s->tiny_alloc + s->nelems;
+		s->tiny_end = s->tiny_freed + s->nelems;
 	}
 	s->sweepgen = h->sweepgen;
 	s->cached = false;

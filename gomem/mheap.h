@@ -51,6 +51,8 @@ enum gm_span_state {
  *	for each byte offset where a tiny object starts; 0 for a slot that is
  *	not a tiny block. Written by the mcache whose current tiny block it is.
  * @tiny_freed: the same bits for tiny objects freed, under the mcentral lock
+ * @tiny_end: per tiny block, a bit at the last byte of each tiny object;
+ *	written with @tiny_alloc
  * @tiny_pending: tiny objects freed whose block is not reclaimed yet
  *
  * @free_bits, @nfreed and @cached change under the span class's mcentral
@@ -87,6 +89,7 @@ struct gm_mspan {
 	struct gm_mspan *allnext;
 	u16 *tiny_alloc;
 	u16 *tiny_freed;
+	u16 *tiny_end;
 	u32 tiny_pending;
 };
 

@@ -35,7 +35,8 @@ static void sum_caches(struct gm_heap *h, struct gm_memstats *st)
  */
 void gm_heap_read_stats(struct gm_heap *h, struct gm_memstats *st)
 {
-	u64 large_bytes, inuse_pages;
+	u64 large_bytes, inuse_pages, scav_pages;
+	unsigned int cpu;
 	size_t i;
 
 	memset(st, 0, sizeof(*st));
@@ -46,7 +47,14 @@ void gm_heap_read_stats(struct gm_heap *h, struct gm_memstats *st)
 	st->by_class[0].allocs = h->large_allocs;
 	st->by_class[0].frees = h->large_frees;
 	st->heap_sys = h->sys_bytes;
-	st->heap_released = (u64)gm_pagealloc_scav_pages(&h->pages) * GM_PAGE_SIZE;
+	/* Released pages in the CPUs' page caches are idle and released too, as in Go. */
+	scav_pages = gm_pagealloc_scav_pages(&h->pages);
+	for (cpu = 0; cpu < gm_nr_cpu_ids(); cpu++) {
+		struct gm_mcache *c = gm_percpu_ptr(h->caches, cpu);
+
+		scav_pages += gm_popcount64(READ_ONCE(c->pcache.scav));
+	}
+	st->heap_released = scav_pages * GM_PAGE_SIZE;
 	large_bytes = h->large_bytes;
 	inuse_pages = h->inuse_pages;
 	gm_mutex_unlock(&h->lock);
