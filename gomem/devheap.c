@@ -258,14 +258,38 @@ static struct gomem_dev_heap *heap_of(struct gomem_file *gf, long *err)
 	return gf->heap;
 }
 
-/* Take the ranges the program unmapped out of the page allocator. */
+/*
+ * Take the ranges the program unmapped out of the page allocator, with
+ * the heap standing still, so that the per-CPU page caches give back
+ * their pages first and the ranges' free pages are all found.
+ */
 static void forget_lost(struct gomem_dev_heap *dh)
 {
 	unsigned long addr;
 	size_t len;
 
+	lockdep_assert_held_write(&dh->world);
+	if (!gomem_mem_lost_pending(&dh->mem))
+		return;
+	gm_heap_flush_caches(dh->gm);
 	while (gomem_mem_take_lost(&dh->mem, &addr, &len))
 		gm_heap_forget_range(dh->gm, addr, len);
+}
+
+/*
+ * Enter the heap for an allocation: for reading, after handling what the
+ * program unmapped since the last command.
+ */
+static int enter_for_alloc(struct gomem_dev_heap *dh)
+{
+	if (gomem_mem_lost_pending(&dh->mem)) {
+		if (down_write_killable(&dh->world))
+			return -EINTR;
+		forget_lost(dh);
+		downgrade_write(&dh->world);
+		return 0;
+	}
+	return down_read_killable(&dh->world) ? -EINTR : 0;
 }
 
 static long check_alloc_args(u64 size, u32 flags)
@@ -324,9 +348,8 @@ long gomem_dev_heap_alloc(struct gomem_file *gf, struct gomem_alloc *a)
 		return ret;
 	if (a->reserved || check_alloc_args(a->size, a->flags))
 		return -EINVAL;
-	if (down_read_killable(&dh->world))
+	if (enter_for_alloc(dh))
 		return -EINTR;
-	forget_lost(dh);
 	ret = alloc_one(dh, a->size, a->flags, &addr);
 	if (!ret) {
 		a->addr = addr;
@@ -347,7 +370,6 @@ static long alloc_bulk(struct gomem_dev_heap *dh, struct gomem_alloc_bulk *b, u6
 	u32 i;
 	long ret;
 
-	forget_lost(dh);
 	for (i = 0; i < b->count; i++) {
 		ret = alloc_one(dh, b->size, b->flags, &addrs[i]);
 		if (ret) {
@@ -386,7 +408,7 @@ long gomem_dev_heap_alloc_bulk(struct gomem_file *gf, struct gomem_alloc_bulk *b
 	addrs = kvmalloc_array(b->count, sizeof(u64), GOMEM_IOCTL_GFP);
 	if (!addrs)
 		return -ENOMEM;
-	if (down_read_killable(&dh->world)) {
+	if (enter_for_alloc(dh)) {
 		kvfree(addrs);
 		return -EINTR;
 	}

@@ -222,6 +222,7 @@ void gomem_mem_destroy(struct gomem_mem *mem);
 const struct gm_pagesrc_ops *gomem_mem_pagesrc(void);
 int gomem_mem_mmap(struct gomem_mem *mem, struct vm_area_struct *vma);
 void gomem_mem_flush(struct gomem_mem *mem);
+bool gomem_mem_lost_pending(struct gomem_mem *mem);
 bool gomem_mem_take_lost(struct gomem_mem *mem, unsigned long *addr, size_t *len);
 bool gomem_mem_range_lost(struct gomem_mem *mem, unsigned long addr, size_t len);
 void gomem_mem_read_stats(struct gomem_mem *mem, struct gomem_memstats *st);

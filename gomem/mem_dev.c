@@ -622,6 +622,18 @@ void gomem_mem_destroy(struct gomem_mem *mem)
 }
 
 /**
+ * gomem_mem_lost_pending() - whether the program unmapped something since
+ *	gomem_mem_take_lost() last found nothing
+ * @mem: the heap's memory
+ *
+ * Return: true if gomem_mem_take_lost() may find a run.
+ */
+bool gomem_mem_lost_pending(struct gomem_mem *mem)
+{
+	return atomic_read(&mem->lost_pending);
+}
+
+/**
  * gomem_mem_take_lost() - the next run of pages the program unmapped
  * @mem: the heap's memory
  * @addr: set to the run's first byte
