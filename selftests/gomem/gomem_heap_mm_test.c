@@ -863,21 +863,51 @@ TEST_F(memcg, pages_charged_to_opener)
  * (memory.events oom_kill stays 0 and the caller lives), and the heap
  * keeps working afterwards.
  *
- * How: the child touches a little, then lowers memory.max to its usage
- * plus 256 KiB and allocates 32 MiB objects without touching them. Each
- * new arena needs memory charged in the ioctl (the arena's page states,
- * its VMA), so the cgroup runs out within a few hundred allocations
- * while nothing is faulted in. Faults over the limit are another
- * matter: they meet the memcg's OOM killer (see touch_over_limit).
+ * How: the child, in the cgroup, touches a little of its heap; the
+ * parent, outside it, lowers memory.max to the cgroup's usage plus
+ * 256 KiB; the child then allocates 32 MiB objects without touching
+ * them. Each new arena needs memory charged in the ioctl (the arena's
+ * structures, its VMA), so the cgroup runs out within a few dozen
+ * allocations while nothing is faulted in. At the limit, anything the
+ * child does that needs charged memory could meet the memcg's OOM killer
+ * (reading a cgroup file allocates a seq_file buffer), so it only makes
+ * heap commands and reports through memory shared with the parent, which
+ * reads memory.events and lifts the limit before the child goes on.
+ * Faults over the limit are another matter: they meet the OOM killer
+ * (see touch_over_limit).
  */
-static int enomem_child(const char *dir)
+struct enomem_shared {
+	int phase;	/* 1: child ready, 2: limit set, 3: child hit -ENOMEM, 4: limit lifted */
+	int allocs, err;
+};
+
+static void phase_set(struct enomem_shared *sh, int phase)
 {
-	long long max0, cur, oom_kills;
+	__atomic_store_n(&sh->phase, phase, __ATOMIC_RELEASE);
+}
+
+/* Waits for @phase; 0, or -1 after about 300 s. */
+static int phase_wait(struct enomem_shared *sh, int phase)
+{
+	int i;
+
+	for (i = 0; i < 300000; i++) {
+		if (__atomic_load_n(&sh->phase, __ATOMIC_ACQUIRE) >= phase)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+#define ENOMEM_OBJS	512
+
+static int enomem_child(const char *dir, struct enomem_shared *sh)
+{
 	struct gomem_heap *h;
-	char val[32], *objs[512];
+	char *objs[ENOMEM_OBJS];
 	int n, ret = 0, i;
 
-	/* Nothing but heap commands may need new memory once at the limit. */
+	/* Nothing but heap commands may need new memory at the limit. */
 	memset(objs, 0, sizeof(objs));
 	h = gomem_open(NULL);
 	if (!h)
@@ -886,41 +916,35 @@ static int enomem_child(const char *dir)
 	if (!objs[0])
 		return gm_child_fail("alloc: %s", strerror(errno));
 	touch_pages(objs[0], 64 * 1024);
-	cur = cg_read(dir, "memory.current", NULL);
-	snprintf(val, sizeof(val), "%lld", cur + 256 * 1024);
-	if (cur < 0 || cg_write(dir, "memory.max", val))
-		return gm_child_fail("lowering memory.max");
-	max0 = cg_read(dir, "memory.events", "max");
+	phase_set(sh, 1);
+	if (phase_wait(sh, 2))
+		return gm_child_fail("the parent did not set the limit");
 
-	for (n = 1; n < (int)ARRAY_SIZE(objs); n++) {
+	for (n = 1; n < ENOMEM_OBJS; n++) {
 		objs[n] = gomem_alloc(h, 32 * MiB, GOMEM_ALLOC_NOSCAN);
 		if (!objs[n])
 			break;
 	}
-	if (n == ARRAY_SIZE(objs))
-		return gm_child_fail("%d allocations of 32 MiB never hit the memcg limit", n - 1);
-	if (errno != ENOMEM)
-		return gm_child_fail("allocation %d: %s", n, strerror(errno));
-	oom_kills = cg_read(dir, "memory.events", "oom_kill");
-	fprintf(stderr, "# -ENOMEM after %d objects of 32 MiB; memory.events max %lld -> %lld, oom_kill %lld\n",
-		n - 1, max0, cg_read(dir, "memory.events", "max"), oom_kills);
-	if (cg_read(dir, "memory.events", "max") <= max0)
-		ret = gm_child_fail("-ENOMEM without reaching memory.max");
-	if (oom_kills)
-		ret = gm_child_fail("%lld OOM kills", oom_kills);
+	sh->allocs = n - 1;
+	sh->err = n < ENOMEM_OBJS ? errno : 0;
+	phase_set(sh, 3);
+	if (phase_wait(sh, 4))
+		return gm_child_fail("the parent did not lift the limit");
+	if (n == ENOMEM_OBJS)
+		return gm_child_fail("%d allocations of 32 MiB never failed", n - 1);
 
-	/* Still usable: room that was freed is reused without new memory. */
+	/* Still usable: freed room is reused, and new memory can be touched. */
 	if (gomem_free(h, objs[--n]))
 		return gm_child_fail("free");
 	objs[n] = gomem_alloc(h, 32 * MiB, GOMEM_ALLOC_NOSCAN);
 	if (!objs[n])
 		return gm_child_fail("alloc after -ENOMEM: %s", strerror(errno));
-	/* With the limit lifted, its memory can be touched. */
-	if (cg_write(dir, "memory.max", "max"))
-		return gm_child_fail("raising memory.max");
 	gm_fill(objs[n], 32 * MiB, 5, 4096);
 	if (gm_check(objs[n], 32 * MiB, 5, 4096) >= 0)
 		return gm_child_fail("object after -ENOMEM");
+	objs[++n] = gomem_alloc(h, 32 * MiB, GOMEM_ALLOC_NOSCAN);
+	if (!objs[n])
+		return gm_child_fail("growing after -ENOMEM: %s", strerror(errno));
 	for (i = 0; i <= n; i++)
 		if (gomem_free(h, objs[i]))
 			ret = gm_child_fail("free %d", i);
@@ -928,16 +952,83 @@ static int enomem_child(const char *dir)
 	return ret;
 }
 
+struct enomem_arg {
+	const char *dir;
+	struct enomem_shared *sh;
+};
+
+static int enomem_child_main(void *arg)
+{
+	struct enomem_arg *ea = arg;
+
+	if (cg_write(ea->dir, "cgroup.procs", "0"))
+		return gm_child_fail("joining %s: %s", ea->dir, strerror(errno));
+	return enomem_child(ea->dir, ea->sh);
+}
+
+/* Waits for the child to reach @phase; false if it died or took too long. */
+static int parent_wait(struct enomem_shared *sh, int phase, pid_t pid, int *status)
+{
+	int i;
+
+	for (i = 0; i < 300000; i++) {
+		if (__atomic_load_n(&sh->phase, __ATOMIC_ACQUIRE) >= phase)
+			return 1;
+		if (waitpid(pid, status, WNOHANG) == pid)
+			return 0;
+		usleep(1000);
+	}
+	return 0;
+}
+
 TEST_F(memcg, ioctl_enomem_not_oom_kill)
 {
-	int status;
+	struct enomem_shared *sh;
+	struct enomem_arg ea = { .dir = self->dir };
+	long long cur, max0, max1, kills;
+	int status = -1, alive;
+	char val[32];
+	pid_t pid;
 
-	status = cg_run(self->dir, enomem_child);
-	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status))
-		TH_LOG("child status 0x%x%s", status,
-		       WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ?
-		       " (killed: the OOM killer ran in a heap command?)" : "");
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 0, sizeof(*sh));
+	ea.sh = sh;
+	fflush(stderr);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid)
+		_exit(enomem_child_main(&ea));
+
+	ASSERT_TRUE(parent_wait(sh, 1, pid, &status)) TH_LOG("child status 0x%x", status);
+	cur = cg_read(self->dir, "memory.current", NULL);
+	ASSERT_GT(cur, 0);
+	snprintf(val, sizeof(val), "%lld", cur + 256 * 1024);
+	ASSERT_EQ(0, cg_write(self->dir, "memory.max", val));
+	max0 = cg_read(self->dir, "memory.events", "max");
+	phase_set(sh, 2);
+
+	alive = parent_wait(sh, 3, pid, &status);
+	max1 = cg_read(self->dir, "memory.events", "max");
+	kills = cg_read(self->dir, "memory.events", "oom_kill");
+	ASSERT_EQ(0, cg_write(self->dir, "memory.max", "max"));
+	phase_set(sh, 4);
+	if (alive || status == -1) {
+		if (!alive)
+			kill(pid, SIGKILL);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	}
+	TH_LOG("%d objects of 32 MiB, then %s; memory.events max %lld -> %lld, oom_kill %lld",
+	       sh->allocs, strerror(sh->err), max0, max1, kills);
+	EXPECT_TRUE(alive) TH_LOG("the child died in a heap command: status 0x%x%s", status,
+				  WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ?
+				  " (SIGKILL: the OOM killer)" : "");
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) TH_LOG("child status 0x%x", status);
+	EXPECT_EQ(ENOMEM, sh->err);
+	EXPECT_GT(max1, max0) TH_LOG("-ENOMEM without reaching memory.max");
+	EXPECT_EQ(0, kills);
 	EXPECT_EQ(0, cg_read(self->dir, "memory.events", "oom_kill"));
+	munmap(sh, sizeof(*sh));
 }
 
 /* Touches 64 MiB of heap memory under a 32 MiB limit. */
