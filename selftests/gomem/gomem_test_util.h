@@ -46,11 +46,14 @@
 /* Marks the kernel log with the test's name, so that a splat can be placed. */
 static inline void gm_kmsg(const char *test)
 {
-	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC), n;
+	char msg[128];
 
 	if (fd < 0)
 		return;
-	dprintf(fd, "gomem selftest: %s\n", test);
+	n = snprintf(msg, sizeof(msg), "gomem selftest: %s\n", test);
+	if (write(fd, msg, n) != n)
+		n = -1;
 	close(fd);
 }
 
