@@ -247,8 +247,10 @@ TEST_F(heap, dir_follows_heap)
 
 /*
  * Closing a heap that still has live, touched objects gives every page
- * back: the module's user_pages returns to where it was, and so does
- * MemFree, give or take what the rest of the system did meanwhile.
+ * back: the module's user_pages returns to where it was, and MemFree
+ * does not stay lower than it was. MemFree moves with the rest of the
+ * system too (per-CPU page lists, deferred frees), so only a loss of
+ * more than 8 MiB counts, and touching 64 MiB must take at least half.
  */
 TEST_F(heap, close_releases_pages)
 {
@@ -274,7 +276,7 @@ TEST_F(heap, close_releases_pages)
 	pages1 = gm_user_pages();
 	free1 = gm_meminfo("MemFree:");
 	EXPECT_GE(pages1 - pages0, (long long)(len / 4096));
-	EXPECT_GE(free0 - free1, (long long)(len - 8 * MiB));
+	EXPECT_GE(free0 - free1, (long long)(len / 2));
 
 	gomem_close(h2);
 	pages2 = gm_user_pages();
@@ -282,7 +284,7 @@ TEST_F(heap, close_releases_pages)
 	TH_LOG("user_pages %lld -> %lld -> %lld; MemFree %lld -> %lld -> %lld MiB", pages0,
 	       pages1, pages2, free0 >> 20, free1 >> 20, free2 >> 20);
 	EXPECT_EQ(pages0, pages2);
-	EXPECT_LT(llabs(free0 - free2), (long long)(8 * MiB));
+	EXPECT_GT(free2, free0 - (long long)(8 * MiB));
 }
 
 /* user_pages follows scavenging too. */
