@@ -12,6 +12,7 @@
 #include <linux/debugfs.h>
 #include <linux/idr.h>
 #include <linux/sched/signal.h>
+#include <linux/pagemap.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -403,7 +404,13 @@ long gomem_dev_heap_alloc_bulk(struct gomem_file *gf, struct gomem_alloc_bulk *b
 	if (b->reserved || !b->count || b->count > GOMEM_BULK_MAX ||
 	    check_alloc_args(b->size, b->flags))
 		return -EINVAL;
-	if (!access_ok(u64_to_user_ptr(b->addrs), b->count * sizeof(u64)))
+	/*
+	 * Fault the array in for writing without writing it, so that an
+	 * array that cannot take the answer fails before anything is
+	 * allocated, and is left as it was.
+	 */
+	if (!access_ok(u64_to_user_ptr(b->addrs), b->count * sizeof(u64)) ||
+	    fault_in_safe_writeable(u64_to_user_ptr(b->addrs), b->count * sizeof(u64)))
 		return -EFAULT;
 	addrs = kvmalloc_array(b->count, sizeof(u64), GOMEM_IOCTL_GFP);
 	if (!addrs)

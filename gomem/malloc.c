@@ -271,9 +271,8 @@ int gm_heap_free(struct gm_heap *h, void *p)
  * @p: an address
  *
  * Unlike gm_heap_object_size() this accepts only an object's base, as
- * gm_heap_free() does, and a tiny object's size ends where the next tiny
- * object of its block starts (the last one's where it ends: the tiny
- * allocator may still pack another object after it).
+ * gm_heap_free() does, and a tiny object's size is the size it was asked
+ * for (the tiny allocator packs later objects right after it).
  *
  * Return: the object's usable bytes, or 0 if @p is not the base of a live
  * object of @h.

@@ -316,11 +316,9 @@ out:
  */
 static size_t tiny_usable(const struct gm_mspan *s, u32 idx, u32 off)
 {
-	u32 later = READ_ONCE(s->tiny_alloc[idx]) >> (off + 1);
 	u32 end = READ_ONCE(s->tiny_end[idx]) >> off;
 
-	if (later)
-		return (size_t)__builtin_ctz(later) + 1;
+	/* Objects do not overlap: the first end at or after @off is its own. */
 	return end ? (size_t)__builtin_ctz(end) + 1 : 0;
 }
 
@@ -331,8 +329,8 @@ static size_t tiny_usable(const struct gm_mspan *s, u32 idx, u32 off)
  * @p: the address
  *
  * Checked under the class's lock, as gm_mcentral_free_object() checks.
- * A tiny object may use the bytes up to the next tiny object's start; the
- * last one of its block so far, its own bytes only.
+ * A tiny object's size is its own bytes: later ones are packed right
+ * after it, so the size must not grow with the padding before them.
  *
  * Return: the bytes at @p that belong to its object, or 0 if @p is not
  * the base of a live object of @s.

@@ -1053,8 +1053,8 @@ size_t gm_pagealloc_take_free(struct gm_pagealloc *pa, uintptr_t base,
 		gm_palloc_set_range(&d->alloc, i, 1);
 		pa->free_pages--;
 		taken++;
+		/* Summaries exist for present chunks only: update page by page. */
+		gm_pagealloc_update(pa, pg + k, 1);
 	}
-	if (taken)
-		gm_pagealloc_update(pa, pg, npages);
 	return taken;
 }
