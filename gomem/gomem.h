@@ -155,6 +155,7 @@ struct gomem_mem;
  * @npages: pages Reserved, Prepared and Ready
  * @given: 4 MiB chunks handed to the heap as blocks
  * @broken: chunks of which the program unmapped a part
+ * @nlost: pages None or Lost
  * @resident: 4 KiB pages backed now
  */
 struct gomem_arena {
@@ -166,6 +167,7 @@ struct gomem_arena {
 	long npages[3];
 	u32 given;
 	u32 broken;
+	long nlost;
 	atomic_long_t resident;
 };
 
@@ -189,6 +191,7 @@ struct gomem_arena {
  * @reserved_bytes: bytes of address space in arenas, less what was unmapped
  * @cap_bytes: the heap's cap on @sys_bytes, 0 for none
  * @lost_bytes: bytes of the heap the program unmapped
+ * @nlost: pages None or Lost, over all arenas
  */
 struct gomem_mem {
 	struct file *file;
@@ -208,6 +211,7 @@ struct gomem_mem {
 	u64 reserved_bytes;
 	u64 cap_bytes;
 	u64 lost_bytes;
+	long nlost;
 };
 
 struct gomem_memstats;

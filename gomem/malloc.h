@@ -27,8 +27,9 @@
  * @free_block: give a block back
  * @zero: if set, zero [addr, addr + len) of the heap's memory; the heap
  *	calls it instead of memset(), for memory it cannot write directly
- *	(another address space's). May be called with the CPU pinned: must
- *	not sleep.
+ *	(another address space's). Called with the CPU pinned for tiny
+ *	blocks (GM_TINY_SIZE bytes), where it must not sleep; larger ranges
+ *	are zeroed from sleepable context.
  * @unused: if set, give the memory of free pages back to the system
  *	(Go's sysUnused); they read as zeros when next touched. Called under
  *	the heap lock; may sleep.

@@ -265,7 +265,10 @@ static void gomem_vm_close(struct vm_area_struct *vma)
 		mem->reserved_bytes -= GM_PAGE_SIZE;
 		count_state(a, *st, -1);
 		WRITE_ONCE(*st, GOMEM_MEM_LOST);
-		a->broken |= 1U << ((p - a->start) >> GM_CHUNK_SHIFT);
+		a->nlost++;
+		mem->nlost++;
+		/* A big arena is one block: one bit for all of it. */
+		a->broken |= a->len == ARENA_BYTES ? 1U << ((p - a->start) >> GM_CHUNK_SHIFT) : 1;
 	}
 	spin_unlock(&mem->lock);
 	up_write(&mem->inval);
@@ -362,6 +365,25 @@ void gomem_mem_flush(struct gomem_mem *mem)
 			break;
 }
 
+/*
+ * vm_mmap() allocates the VMA charged to the caller's memcg without
+ * __GFP_RETRY_MAYFAIL: at the limit, that would call the memcg's OOM
+ * killer from inside a heap command. Take some headroom first, the way a
+ * heap command allocates, and give it back just before mapping, so that
+ * the mapping's own allocations fit in it.
+ */
+#define HEADROOM_ORDER	4
+
+static bool have_headroom(void)
+{
+	struct page *probe = alloc_pages(GOMEM_IOCTL_GFP, HEADROOM_ORDER);
+
+	if (!probe)
+		return false;
+	__free_pages(probe, HEADROOM_ORDER);
+	return true;
+}
+
 /* Map @a at the first free hint address (Go's sysReserve with hints). */
 static int reserve_arena(struct gomem_mem *mem, struct gomem_arena *a)
 {
@@ -371,6 +393,8 @@ static int reserve_arena(struct gomem_mem *mem, struct gomem_arena *a)
 	for (i = 0; i < GOMEM_MEM_HINT_TRIES && r == -EEXIST; i++) {
 		if (addr > TASK_SIZE - a->len)
 			break;
+		if (!have_headroom())
+			return -ENOMEM;
 		a->start = addr;
 		mem->mapping_arena = a;
 		WRITE_ONCE(mem->mapping_task, current);
@@ -529,26 +553,43 @@ static void mem_used(void *ctx, uintptr_t addr, size_t len)
 	spin_unlock(&mem->lock);
 }
 
+/* Zero the part of [addr, end) in the page at index @idx. */
+static void zero_part(struct page *page, unsigned long idx, unsigned long addr,
+		      unsigned long end)
+{
+	unsigned long from = max(addr, idx << PAGE_SHIFT);
+	unsigned long to = min(end, (idx + 1) << PAGE_SHIFT);
+
+	memzero_page(page, offset_in_page(from), to - from);
+}
+
+#define ZERO_BATCH	64	/* pages zeroed per hold of the xarray lock */
+
 /*
  * Zero through the pages the heap owns: the process may have unmapped or
- * protected its view. Pages not faulted in yet read as zeros already.
+ * protected its view. Pages not faulted in read as zeros already, so only
+ * present ones are visited. A tiny block is zeroed with the CPU pinned;
+ * anything larger comes from sleepable context (see gm_pagesrc_ops), and
+ * gets a chance to reschedule between batches.
  */
 static void mem_zero(void *ctx, uintptr_t addr, size_t len)
 {
 	struct gomem_mem *mem = ctx;
-	unsigned long end = addr + len;
+	unsigned long end = addr + len, idx = addr >> PAGE_SHIFT;
+	unsigned long last = (end - 1) >> PAGE_SHIFT, stop;
+	struct page *page;
 
-	while (addr < end) {
-		unsigned long off = offset_in_page(addr);
-		size_t n = min_t(unsigned long, PAGE_SIZE - off, end - addr);
-		struct page *page;
-
+	if (len > GM_TINY_SIZE)
+		might_sleep();
+	while (idx <= last) {
+		stop = min(last, idx + ZERO_BATCH - 1);
 		xa_lock(&mem->pages);
-		page = xa_load(&mem->pages, addr >> PAGE_SHIFT);
-		if (page)
-			memzero_page(page, off, n);
+		xa_for_each_range(&mem->pages, idx, page, idx, stop)
+			zero_part(page, idx, addr, end);
 		xa_unlock(&mem->pages);
-		addr += n;
+		idx = stop + 1;
+		if (len > GM_TINY_SIZE)
+			cond_resched();
 	}
 }
 
@@ -684,15 +725,26 @@ out:
  */
 bool gomem_mem_range_lost(struct gomem_mem *mem, unsigned long addr, size_t len)
 {
-	unsigned long p, end = addr + len;
+	unsigned long p, stop, end = addr + len;
 	struct gomem_arena *a;
 	bool lost = false;
 
+	/* The common case, nothing ever unmapped, costs one read. */
+	if (!READ_ONCE(mem->nlost))
+		return false;
 	spin_lock(&mem->lock);
-	for (p = round_down(addr, GM_PAGE_SIZE); p < end && !lost; p += GM_PAGE_SIZE) {
+	for (p = round_down(addr, GM_PAGE_SIZE); p < end && !lost; p = stop) {
 		a = arena_of(mem, p);
-		lost = !a || *state_of(a, p) == GOMEM_MEM_NONE ||
-		       *state_of(a, p) == GOMEM_MEM_LOST;
+		if (!a) {
+			lost = true;
+			break;
+		}
+		stop = min(end, a->start + a->len);
+		if (!a->nlost)
+			continue;
+		for (; p < stop && !lost; p += GM_PAGE_SIZE)
+			lost = *state_of(a, p) == GOMEM_MEM_NONE ||
+			       *state_of(a, p) == GOMEM_MEM_LOST;
 	}
 	spin_unlock(&mem->lock);
 	return lost;
