@@ -409,7 +409,7 @@ void gm_heap_destroy(struct gm_heap *h)
 	gm_arena_index_destroy(&h->arenas);
 	for (b = h->blocks; b; b = bnext) {
 		bnext = b->next;
-		h->src->free_block(h->src_ctx, b->addr, b->order);
+		h->src->free_block(h->src_ctx, b->addr, b->order, b->size);
 		gm_free(b);
 	}
 	gm_percpu_free(h->caches);

@@ -22,9 +22,14 @@
 
 /**
  * struct gm_pagesrc_ops - where a heap's memory comes from
- * @alloc_block: return a block of 2^@order bytes, aligned to its size, or
- *	0; @order is at least GM_PAGE_SHIFT. May sleep.
- * @free_block: give a block back
+ * @alloc_block: return a block for @bytes bytes, or 0. @order is at least
+ *	GM_PAGE_SHIFT, and @bytes is 2^@order or, for blocks above a chunk,
+ *	the request rounded up to chunks (at most 2^@order): the heap uses
+ *	the first @bytes only. The block is aligned to 2^@order, or to the
+ *	arena size if that is smaller; a source that deals in powers of two
+ *	(the buddy allocator) may take 2^@order. May sleep.
+ * @free_block: give a block back, with the @order and @bytes it was
+ *	taken with
  * @zero: if set, zero [addr, addr + len) of the heap's memory; the heap
  *	calls it instead of memset(), for memory it cannot write directly
  *	(another address space's). Called with the CPU pinned for tiny
@@ -45,8 +50,8 @@
  * tests take mmap'd memory; /dev/gomem heaps take pages of a mapping.
  */
 struct gm_pagesrc_ops {
-	uintptr_t (*alloc_block)(void *ctx, unsigned int order);
-	void (*free_block)(void *ctx, uintptr_t addr, unsigned int order);
+	uintptr_t (*alloc_block)(void *ctx, unsigned int order, size_t bytes);
+	void (*free_block)(void *ctx, uintptr_t addr, unsigned int order, size_t bytes);
 	void (*zero)(void *ctx, uintptr_t addr, size_t len);
 	void (*unused)(void *ctx, uintptr_t addr, size_t len);
 	void (*used)(void *ctx, uintptr_t addr, size_t len);
@@ -58,8 +63,10 @@ struct gm_pagesrc_ops {
 /* The environment's own page source, for in-kernel heaps and for tests. */
 extern const struct gm_pagesrc_ops gm_os_pagesrc;
 
+/* A block from the page source: @size bytes used of a 2^@order block. */
 struct gm_block {
 	uintptr_t addr;
+	size_t size;
 	unsigned int order;
 	struct gm_block *next;
 };

@@ -387,7 +387,7 @@ static bool have_headroom(void)
 /* Map @a at the first free hint address (Go's sysReserve with hints). */
 static int reserve_arena(struct gomem_mem *mem, struct gomem_arena *a)
 {
-	unsigned long addr = ALIGN(mem->hint, a->len), r = -EEXIST;
+	unsigned long addr = ALIGN(mem->hint, ARENA_BYTES), r = -EEXIST;
 	int i;
 
 	for (i = 0; i < GOMEM_MEM_HINT_TRIES && r == -EEXIST; i++) {
@@ -457,27 +457,29 @@ static u32 free_chunks(struct gomem_arena *a)
 	return all & ~a->given & ~a->broken;
 }
 
-/* An aligned run of 2^@k free chunks in @a, or -1. */
-static int find_chunks(struct gomem_arena *a, unsigned int k)
+/* The first run of @n free chunks in @a, or -1. */
+static int find_chunks(struct gomem_arena *a, unsigned int n)
 {
-	u32 want = (1U << (1U << k)) - 1, fc = free_chunks(a);
+	u32 want = (1U << n) - 1, fc = free_chunks(a);
 	unsigned int i;
 
-	for (i = 0; i < ARENA_CHUNKS; i += 1U << k)
+	for (i = 0; i + n <= ARENA_CHUNKS; i++)
 		if ((fc >> i & want) == want)
 			return i;
 	return -1;
+}
+
+/* The chunks of [addr, addr + len) of a 64 MiB arena, as a bitmask. */
+static u32 chunk_mask(struct gomem_arena *a, unsigned long addr, unsigned long len)
+{
+	return ((1U << (len >> GM_CHUNK_SHIFT)) - 1) << ((addr - a->start) >> GM_CHUNK_SHIFT);
 }
 
 static uintptr_t give_block(struct gomem_mem *mem, struct gomem_arena *a,
 			    unsigned long addr, unsigned long len)
 {
 	spin_lock(&mem->lock);
-	if (a->len == ARENA_BYTES)
-		a->given |= ((1U << (len >> GM_CHUNK_SHIFT)) - 1) <<
-			    ((addr - a->start) >> GM_CHUNK_SHIFT);
-	else
-		a->given = 1;
+	a->given |= a->len == ARENA_BYTES ? chunk_mask(a, addr, len) : 1;
 	set_state(mem, a, addr, len, GOMEM_MEM_PREPARED);
 	mem->sys_bytes += len;
 	spin_unlock(&mem->lock);
@@ -485,52 +487,49 @@ static uintptr_t give_block(struct gomem_mem *mem, struct gomem_arena *a,
 }
 
 /*
- * Blocks of 4 MiB to 64 MiB are carved from 64 MiB arenas; bigger ones
- * get an arena of their own, as big as the block. Smaller blocks are
- * refused: the heap then fails rather than grow by less than a chunk.
+ * Blocks of 4 MiB to 64 MiB are runs of chunks of 64 MiB arenas; bigger
+ * ones get an arena of their own, the block rounded up to 64 MiB, as Go
+ * reserves arenas for a large object: the tail stays Reserved. Smaller
+ * blocks are refused: the heap then fails rather than grow by less than
+ * a chunk.
  */
-static uintptr_t mem_alloc_block(void *ctx, unsigned int order)
+static uintptr_t mem_alloc_block(void *ctx, unsigned int order, size_t bytes)
 {
 	struct gomem_mem *mem = ctx;
-	unsigned long len = 1UL << order;
 	struct gomem_arena *a;
 	int i;
 
-	if (order < GM_CHUNK_SHIFT || order >= BITS_PER_LONG - 1)
+	if (bytes < GM_CHUNK_BYTES || bytes % GM_CHUNK_BYTES || bytes > GOMEM_ALLOC_MAX * 2)
 		return 0;
-	if (READ_ONCE(mem->cap_bytes) && mem->sys_bytes + len > READ_ONCE(mem->cap_bytes))
+	if (READ_ONCE(mem->cap_bytes) && mem->sys_bytes + bytes > READ_ONCE(mem->cap_bytes))
 		return 0;
-	if (len > ARENA_BYTES) {
-		a = new_arena(mem, len);
-		return a ? give_block(mem, a, a->start, len) : 0;
+	if (bytes > ARENA_BYTES) {
+		a = new_arena(mem, ALIGN(bytes, ARENA_BYTES));
+		return a ? give_block(mem, a, a->start, bytes) : 0;
 	}
 	list_for_each_entry(a, &mem->arenas, node) {
-		i = find_chunks(a, order - GM_CHUNK_SHIFT);
+		i = find_chunks(a, bytes >> GM_CHUNK_SHIFT);
 		if (i >= 0)
-			return give_block(mem, a, a->start + ((unsigned long)i << GM_CHUNK_SHIFT), len);
+			return give_block(mem, a, a->start + ((unsigned long)i << GM_CHUNK_SHIFT),
+					  bytes);
 	}
 	a = new_arena(mem, ARENA_BYTES);
-	return a ? give_block(mem, a, a->start, len) : 0;
+	return a ? give_block(mem, a, a->start, bytes) : 0;
 }
 
 /* The block goes back to Reserved: unmapped, freed, address space kept. */
-static void mem_free_block(void *ctx, uintptr_t addr, unsigned int order)
+static void mem_free_block(void *ctx, uintptr_t addr, unsigned int order, size_t bytes)
 {
 	struct gomem_mem *mem = ctx;
-	unsigned long len = 1UL << order;
 	struct gomem_arena *a = arena_of(mem, addr);
 
 	if (WARN_ON_ONCE(!a))
 		return;
-	release_range(mem, addr, len);
+	release_range(mem, addr, bytes);
 	spin_lock(&mem->lock);
-	set_state(mem, a, addr, len, GOMEM_MEM_RESERVED);
-	if (a->len == ARENA_BYTES)
-		a->given &= ~(((1U << (len >> GM_CHUNK_SHIFT)) - 1) <<
-			      ((addr - a->start) >> GM_CHUNK_SHIFT));
-	else
-		a->given = 0;
-	mem->sys_bytes -= len;
+	set_state(mem, a, addr, bytes, GOMEM_MEM_RESERVED);
+	a->given &= a->len == ARENA_BYTES ? ~chunk_mask(a, addr, bytes) : 0;
+	mem->sys_bytes -= bytes;
 	spin_unlock(&mem->lock);
 }
 

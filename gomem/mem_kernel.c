@@ -12,7 +12,8 @@
 
 #include "malloc.h"
 
-static uintptr_t kernel_alloc_block(void *ctx, unsigned int order)
+/* The buddy allocator deals in powers of two: @bytes is not used. */
+static uintptr_t kernel_alloc_block(void *ctx, unsigned int order, size_t bytes)
 {
 	unsigned int page_order = order - PAGE_SHIFT;
 	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
@@ -27,7 +28,8 @@ static uintptr_t kernel_alloc_block(void *ctx, unsigned int order)
 	return page ? (uintptr_t)page_address(page) : 0;
 }
 
-static void kernel_free_block(void *ctx, uintptr_t addr, unsigned int order)
+static void kernel_free_block(void *ctx, uintptr_t addr, unsigned int order,
+			      size_t bytes)
 {
 	__free_pages(virt_to_page((void *)addr), order - PAGE_SHIFT);
 }

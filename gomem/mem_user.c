@@ -131,31 +131,34 @@ void gm_cpu_put(void)
 
 /* === the page source: anonymous mappings ================================ */
 
-/* mmap gives page alignment only: map twice the size, trim both ends. */
-static uintptr_t user_alloc_block(void *ctx, unsigned int order)
+/*
+ * mmap gives page alignment only: map @bytes plus the alignment, trim
+ * both ends. Only the bytes the heap uses are mapped.
+ */
+static uintptr_t user_alloc_block(void *ctx, unsigned int order, size_t bytes)
 {
-	size_t size = 1UL << order;
+	size_t align = 1UL << (order < GM_ARENA_SHIFT ? order : GM_ARENA_SHIFT);
+	size_t len = bytes + align;
 	uintptr_t raw, addr;
 	char *p;
 
 	if (order >= 47)
 		return 0;
-	p = mmap(NULL, 2 * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		 -1, 0);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return 0;
 	raw = (uintptr_t)p;
-	addr = (raw + size - 1) & ~(size - 1);
+	addr = (raw + align - 1) & ~(align - 1);
 	if (addr > raw)
 		munmap(p, addr - raw);
-	if (addr + size < raw + 2 * size)
-		munmap((void *)(addr + size), raw + 2 * size - (addr + size));
+	if (addr + bytes < raw + len)
+		munmap((void *)(addr + bytes), raw + len - (addr + bytes));
 	return addr;
 }
 
-static void user_free_block(void *ctx, uintptr_t addr, unsigned int order)
+static void user_free_block(void *ctx, uintptr_t addr, unsigned int order, size_t bytes)
 {
-	munmap((void *)addr, 1UL << order);
+	munmap((void *)addr, bytes);
 }
 
 /* Go's sysUnused on Linux. */

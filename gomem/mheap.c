@@ -296,6 +296,20 @@ static unsigned int block_order(size_t npages)
 }
 
 /*
+ * Bytes of a block of 2^@order the heap uses for a request of @npages:
+ * all of it up to a chunk; above, the request rounded up to chunks, as
+ * Go maps what a large object needs and not the next power of two.
+ */
+static size_t block_bytes(unsigned int order, size_t npages)
+{
+	size_t need = npages * GM_PAGE_SIZE;
+
+	if (order <= GM_CHUNK_SHIFT)
+		return 1UL << order;
+	return (need + GM_CHUNK_BYTES - 1) & ~(GM_CHUNK_BYTES - 1);
+}
+
+/*
  * Go's mheap.grow: take a block from the page source and give its pages
  * to the page allocator. A whole chunk is asked for first; when the
  * source cannot supply one (fragmented physical memory), smaller blocks
@@ -306,31 +320,34 @@ static int heap_grow(struct gm_heap *h, size_t npages)
 	unsigned int need = block_order(npages), order = max_t(unsigned int, need, GM_CHUNK_SHIFT);
 	struct gm_block *b = gm_zalloc(sizeof(*b));
 	uintptr_t addr = 0;
+	size_t bytes = 0;
 
 	gm_mutex_assert_held(&h->lock);
 	if (!b)
 		return -ENOMEM;
 	if (GM_TRACK_OBJECTS)
 		gm_track_ignore(b);
-	for (; order >= need && !addr; order--)
-		addr = h->src->alloc_block(h->src_ctx, order);
+	for (; order >= need && !addr; order--) {
+		bytes = block_bytes(order, npages);
+		addr = h->src->alloc_block(h->src_ctx, order, bytes);
+	}
 	if (!addr) {
 		gm_free(b);
 		return -ENOMEM;
 	}
 	order++;	/* undo the loop's last decrement */
-	if (gm_arena_ensure(&h->arenas, addr, 1UL << order) ||
-	    gm_pagealloc_grow(&h->pages, addr, (1UL << order) >> GM_PAGE_SHIFT,
-			      h->src->lazy)) {
-		h->src->free_block(h->src_ctx, addr, order);
+	if (gm_arena_ensure(&h->arenas, addr, bytes) ||
+	    gm_pagealloc_grow(&h->pages, addr, bytes >> GM_PAGE_SHIFT, h->src->lazy)) {
+		h->src->free_block(h->src_ctx, addr, order, bytes);
 		gm_free(b);
 		return -ENOMEM;
 	}
 	b->addr = addr;
+	b->size = bytes;
 	b->order = order;
 	b->next = h->blocks;
 	h->blocks = b;
-	h->sys_bytes += 1UL << order;
+	h->sys_bytes += bytes;
 	return 0;
 }
 
@@ -486,7 +503,7 @@ static struct gm_block *block_of(struct gm_heap *h, uintptr_t addr, struct gm_bl
 	struct gm_block **pp, *b;
 
 	for (pp = &h->blocks; (b = *pp); pp = &b->next) {
-		if (addr - b->addr < (1UL << b->order)) {
+		if (addr - b->addr < b->size) {
 			*prevp = pp;
 			return b;
 		}
@@ -507,15 +524,15 @@ static void maybe_release_block(struct gm_heap *h, uintptr_t addr)
 
 	if (!b)
 		return;
-	npages = (1UL << b->order) >> GM_PAGE_SHIFT;
+	npages = b->size >> GM_PAGE_SHIFT;
 	if (!gm_pagealloc_range_free(&h->pages, b->addr, npages) ||
 	    gm_pagealloc_free_pages(&h->pages) - npages < GM_CHUNK_PAGES)
 		return;
 	if (gm_pagealloc_remove(&h->pages, b->addr, npages))
 		return;
 	*pp = b->next;
-	h->sys_bytes -= 1UL << b->order;
-	h->src->free_block(h->src_ctx, b->addr, b->order);
+	h->sys_bytes -= b->size;
+	h->src->free_block(h->src_ctx, b->addr, b->order, b->size);
 	gm_free(b);
 }
 

@@ -162,14 +162,14 @@ void gm_heap_print_arenas(struct gm_heap *h, struct gm_printer *p)
 	snprintf(line, sizeof(line), "arenas %zu", h->arenas.narenas);
 	p->line(p, line);
 	for (b = h->blocks; b; b = b->next) {
-		size_t npages = (1UL << b->order) >> GM_PAGE_SHIFT;
+		size_t npages = b->size >> GM_PAGE_SHIFT;
 		struct gm_heap_arena *ha = gm_arena_of(&h->arenas, b->addr);
 		size_t i, nfree = 0;
 
 		for (i = 0; i < npages; i++)
 			nfree += gm_pagealloc_range_free(&h->pages, b->addr + i * GM_PAGE_SIZE, 1);
 		snprintf(line, sizeof(line), "block 0x%lx arena 0x%lx bytes %lu pages %zu free %zu",
-			 (unsigned long)b->addr, (unsigned long)ha->base, 1UL << b->order,
+			 (unsigned long)b->addr, (unsigned long)ha->base, (unsigned long)b->size,
 			 npages, nfree);
 		p->line(p, line);
 	}

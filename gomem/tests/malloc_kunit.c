@@ -17,14 +17,14 @@ struct test_src {
 	unsigned int limit;	/* fail once this many were taken; 0: never */
 };
 
-static uintptr_t test_alloc_block(void *ctx, unsigned int order)
+static uintptr_t test_alloc_block(void *ctx, unsigned int order, size_t bytes)
 {
 	struct test_src *t = ctx;
 	uintptr_t a;
 
 	if (t->limit && t->taken >= t->limit)
 		return 0;
-	a = gm_os_pagesrc.alloc_block(NULL, order);
+	a = gm_os_pagesrc.alloc_block(NULL, order, bytes);
 	if (a) {
 		t->taken++;
 		t->outstanding++;
@@ -32,12 +32,12 @@ static uintptr_t test_alloc_block(void *ctx, unsigned int order)
 	return a;
 }
 
-static void test_free_block(void *ctx, uintptr_t addr, unsigned int order)
+static void test_free_block(void *ctx, uintptr_t addr, unsigned int order, size_t bytes)
 {
 	struct test_src *t = ctx;
 
 	t->outstanding--;
-	gm_os_pagesrc.free_block(NULL, addr, order);
+	gm_os_pagesrc.free_block(NULL, addr, order, bytes);
 }
 
 /* In the kernel the blocks are kernel memory: kmemleak tracks the objects. */

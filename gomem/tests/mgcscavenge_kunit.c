@@ -46,22 +46,22 @@ struct scav_src {
 	struct mem_range live[MAX_LIVE];	/* objects the test holds; len 0: none */
 };
 
-static uintptr_t src_alloc_block(void *ctx, unsigned int order)
+static uintptr_t src_alloc_block(void *ctx, unsigned int order, size_t bytes)
 {
 	struct scav_src *t = ctx;
-	uintptr_t a = gm_os_pagesrc.alloc_block(NULL, order);
+	uintptr_t a = gm_os_pagesrc.alloc_block(NULL, order, bytes);
 
 	if (a)
 		t->outstanding++;
 	return a;
 }
 
-static void src_free_block(void *ctx, uintptr_t addr, unsigned int order)
+static void src_free_block(void *ctx, uintptr_t addr, unsigned int order, size_t bytes)
 {
 	struct scav_src *t = ctx;
 
 	t->outstanding--;
-	gm_os_pagesrc.free_block(NULL, addr, order);
+	gm_os_pagesrc.free_block(NULL, addr, order, bytes);
 }
 
 static void log_range(struct range_log *l, uintptr_t addr, size_t len)
@@ -246,7 +246,7 @@ static bool in_blocks(struct gm_heap *h, uintptr_t addr, size_t len)
 
 	gm_mutex_lock(&h->lock);
 	for (b = h->blocks; b && !ok; b = b->next)
-		ok = addr >= b->addr && addr + len <= b->addr + (1UL << b->order);
+		ok = addr >= b->addr && addr + len <= b->addr + b->size;
 	gm_mutex_unlock(&h->lock);
 	return ok;
 }
@@ -554,12 +554,12 @@ static uintptr_t past_blocks(struct gm_heap *h)
 	bool again = true;
 
 	for (b = h->blocks; b; b = b->next)
-		end = max(end, b->addr + (1UL << b->order));
+		end = max(end, b->addr + b->size);
 	while (again) {
 		again = false;
 		for (b = h->blocks; b; b = b->next) {
-			if (end - b->addr < (1UL << b->order)) {
-				end = b->addr + (1UL << b->order);
+			if (end - b->addr < b->size) {
+				end = b->addr + b->size;
 				again = true;
 			}
 		}
