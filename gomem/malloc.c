@@ -331,6 +331,22 @@ void gm_heap_zero(struct gm_heap *h, uintptr_t addr, size_t len)
 }
 
 /**
+ * gm_heap_read() - read part of a heap's memory, or of a root
+ * @h: the heap
+ * @addr: first byte; the heap's memory, or for heaps whose page source
+ *	has no @read, any memory the caller may read directly
+ * @buf: where the bytes go
+ * @len: bytes
+ */
+void gm_heap_read(struct gm_heap *h, uintptr_t addr, void *buf, size_t len)
+{
+	if (h->src->read)
+		h->src->read(h->src_ctx, addr, buf, len);
+	else
+		memcpy(buf, (const void *)addr, len);
+}
+
+/**
  * gm_heap_create() - a new, empty heap
  * @src: where its memory comes from
  * @ctx: passed to @src's operations

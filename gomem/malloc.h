@@ -35,6 +35,9 @@
  *	(another address space's). Called with the CPU pinned for tiny
  *	blocks (GM_TINY_SIZE bytes), where it must not sleep; larger ranges
  *	are zeroed from sleepable context.
+ * @read: if set, copy [addr, addr + len) of the heap's memory to @buf;
+ *	the collector reads objects through it, as @zero writes them.
+ *	Called from sleepable context.
  * @unused: if set, give the memory of free pages back to the system
  *	(Go's sysUnused); they read as zeros when next touched. Called under
  *	the heap lock; may sleep.
@@ -53,6 +56,7 @@ struct gm_pagesrc_ops {
 	uintptr_t (*alloc_block)(void *ctx, unsigned int order, size_t bytes);
 	void (*free_block)(void *ctx, uintptr_t addr, unsigned int order, size_t bytes);
 	void (*zero)(void *ctx, uintptr_t addr, size_t len);
+	void (*read)(void *ctx, uintptr_t addr, void *buf, size_t len);
 	void (*unused)(void *ctx, uintptr_t addr, size_t len);
 	void (*used)(void *ctx, uintptr_t addr, size_t len);
 	bool kernel_memory;
@@ -127,7 +131,8 @@ struct gm_mcache {
  * @pages: the page allocator
  * @arenas: the arena index
  * @sweepgen: Go's sweepgen; + 2 per GC cycle
- * @src: the page source, with @src_ctx
+ * @src: the page source
+ * @src_ctx: passed to @src's operations
  * @track: report objects to the leak detector (GM_TRACK_OBJECTS)
  * @blocks: every block taken from the page source
  * @spans_all: every span structure, live or recycled (they are never
@@ -233,6 +238,35 @@ void gm_heap_print_memstats(struct gm_heap *h, struct gm_printer *p);
 void gm_heap_print_classes(struct gm_heap *h, struct gm_printer *p);
 void gm_heap_print_arenas(struct gm_heap *h, struct gm_printer *p);
 void gm_heap_zero(struct gm_heap *h, uintptr_t addr, size_t len);
+
+/**
+ * struct gm_root - a range of memory the collector scans for pointers
+ * @addr: first byte
+ * @len: bytes
+ */
+struct gm_root {
+	uintptr_t addr;
+	size_t len;
+};
+
+/**
+ * struct gm_mark_stats - what one mark did
+ * @marked: objects marked
+ * @scanned_bytes: bytes scanned, roots included
+ * @overflows: times the gray queue overflowed and the heap was rescanned
+ */
+struct gm_mark_stats {
+	u64 marked;
+	u64 scanned_bytes;
+	u64 overflows;
+};
+
+void gm_heap_read(struct gm_heap *h, uintptr_t addr, void *buf, size_t len);
+
+/* mgcmark.c */
+int gm_heap_mark(struct gm_heap *h, const struct gm_root *roots, size_t nroots,
+		 size_t queue_len, struct gm_mark_stats *st);
+bool gm_heap_object_marked(struct gm_heap *h, const void *p);
 
 /* mgcscavenge.c */
 u64 gm_heap_scavenge(struct gm_heap *h, u64 max_bytes);
