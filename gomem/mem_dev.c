@@ -58,6 +58,12 @@ static unsigned long home_addr(struct gomem_mem *mem, unsigned long pgoff)
 	return (pgoff - mem->pgoff_base) << PAGE_SHIFT;
 }
 
+/* None or Lost: the program unmapped the page; nothing brings it back. */
+static bool page_gone(u8 st)
+{
+	return st == GOMEM_MEM_NONE || st == GOMEM_MEM_LOST;
+}
+
 static u8 *state_of(struct gomem_arena *a, unsigned long addr)
 {
 	return &a->state[(addr - a->start) >> GM_PAGE_SHIFT];
@@ -92,7 +98,7 @@ static void set_state(struct gomem_mem *mem, struct gomem_arena *a,
 	for (; addr < end; addr += GM_PAGE_SIZE) {
 		u8 *st = state_of(a, addr);
 
-		if (*st == GOMEM_MEM_NONE || *st == GOMEM_MEM_LOST)
+		if (page_gone(*st))
 			continue;
 		count_state(a, *st, -1);
 		count_state(a, to, 1);
@@ -258,7 +264,7 @@ static void gomem_vm_close(struct vm_area_struct *vma)
 	for (p = first; p < end; p += GM_PAGE_SIZE) {
 		u8 *st = state_of(a, p);
 
-		if (*st == GOMEM_MEM_NONE || *st == GOMEM_MEM_LOST)
+		if (page_gone(*st))
 			continue;
 		if (*st != GOMEM_MEM_RESERVED)
 			mem->lost_bytes += GM_PAGE_SIZE;
@@ -742,8 +748,7 @@ bool gomem_mem_range_lost(struct gomem_mem *mem, unsigned long addr, size_t len)
 		if (!a->nlost)
 			continue;
 		for (; p < stop && !lost; p += GM_PAGE_SIZE)
-			lost = *state_of(a, p) == GOMEM_MEM_NONE ||
-			       *state_of(a, p) == GOMEM_MEM_LOST;
+			lost = page_gone(*state_of(a, p));
 	}
 	spin_unlock(&mem->lock);
 	return lost;

@@ -954,10 +954,10 @@ bool gm_pagealloc_check(struct gm_pagealloc *pa)
 
 /* === scavenging ========================================================= */
 
-/* Free pages that are not scavenged yet, of one 64-page word. */
-static u64 scav_candidates(const struct gm_palloc_data *d, unsigned int w)
+/* Whether page @i of a chunk is free and not scavenged yet. */
+static bool scav_candidate(const struct gm_palloc_data *d, unsigned int i)
 {
-	return ~d->alloc.w[w] & ~d->scav.w[w];
+	return (~d->alloc.w[i / 64] & ~d->scav.w[i / 64]) >> (i % 64) & 1;
 }
 
 /*
@@ -972,12 +972,12 @@ static size_t scavenge_chunk(struct gm_pagealloc *pa, u64 ci,
 	size_t done = 0;
 
 	while (i < GM_CHUNK_PAGES && *left) {
-		if (!(scav_candidates(d, i / 64) >> (i % 64) & 1)) {
+		if (!scav_candidate(d, i)) {
 			i++;
 			continue;
 		}
 		for (n = 1; i + n < GM_CHUNK_PAGES && n < *left &&
-		     (scav_candidates(d, (i + n) / 64) >> ((i + n) % 64) & 1); n++)
+		     scav_candidate(d, i + n); n++)
 			;
 		gm_palloc_set_range(&d->scav, i, n);
 		pa->scav_pages += n;
@@ -1044,9 +1044,9 @@ size_t gm_pagealloc_take_free(struct gm_pagealloc *pa, uintptr_t base,
 		struct gm_palloc_data *d = chunk_of(pa, (pg + k) / GM_CHUNK_PAGES);
 		unsigned int i = (pg + k) & PAGE_IN_CHUNK;
 
-		if (!d || (d->alloc.w[i / 64] >> (i % 64) & 1))
+		if (!d || gm_palloc_count_range(&d->alloc, i, 1))
 			continue;
-		if (d->scav.w[i / 64] >> (i % 64) & 1) {
+		if (gm_palloc_count_range(&d->scav, i, 1)) {
 			gm_palloc_clear_range(&d->scav, i, 1);
 			pa->scav_pages--;
 		}
