@@ -125,6 +125,143 @@ struct gm_mcache {
 };
 
 /**
+ * struct gm_root - a range of memory the collector scans for pointers
+ * @addr: first byte
+ * @len: bytes
+ */
+struct gm_root {
+	uintptr_t addr;
+	size_t len;
+};
+
+/**
+ * struct gm_mark_stats - what one mark did
+ * @marked: objects marked
+ * @marked_bytes: their slot sizes (a tiny block counts whole)
+ * @scanned_bytes: bytes scanned, roots included
+ * @overflows: times the gray queue overflowed and the heap was rescanned
+ */
+struct gm_mark_stats {
+	u64 marked;
+	u64 marked_bytes;
+	u64 scanned_bytes;
+	u64 overflows;
+};
+
+/* GOGC that turns automatic collection off, and "no memory limit". */
+#define GM_GOGC_OFF		(-1)
+#define GM_NO_LIMIT		(~0ULL)
+/* The smallest heap goal (Go's heapMinimum at GOGC=100). */
+#define GM_HEAP_MIN_GOAL	(4ULL << 20)
+/* Cycles kept in the ring debugfs shows (Go keeps 256 pauses). */
+#define GM_GC_RING		16
+
+/* Phases of a cycle, as gctrace times them. */
+enum gm_gc_phase {
+	GM_PHASE_SWEEP_TERM,
+	GM_PHASE_MARK,
+	GM_PHASE_MARK_TERM,
+	GM_PHASE_SWEEP,
+	GM_NUM_PHASES,
+};
+
+/**
+ * struct gm_gc_cycle - what one GC cycle did
+ * @num: the cycle's number, from 1
+ * @forced: asked for (runtime.GC), not triggered by an allocation
+ * @start_ns: start, in ns since the heap was created
+ * @phase_ns: wall time of each phase; the sweep phase counts only what
+ *	was swept before gm_heap_gc() returned
+ * @pause_ns: the world stood still for this long (the whole call)
+ * @heap_before: heap_live at the start
+ * @heap_after: heap_live when the mark ended
+ * @heap_marked: bytes found live
+ * @heap_goal: the goal set for the next cycle
+ * @root_bytes: bytes of registered roots scanned
+ * @mark: the mark's own statistics
+ * @freed_objects: objects freed by the sweep done inside the call
+ * @freed_bytes: their bytes
+ */
+struct gm_gc_cycle {
+	u64 num;
+	bool forced;
+	u64 start_ns;
+	u64 phase_ns[GM_NUM_PHASES];
+	u64 pause_ns;
+	u64 heap_before, heap_after, heap_marked, heap_goal;
+	u64 root_bytes;
+	struct gm_mark_stats mark;
+	u64 freed_objects, freed_bytes;
+};
+
+/**
+ * struct gm_gcstate - a heap's collector and pacer (Go's gcController)
+ * @gogc: GOGC percent, or GM_GOGC_OFF
+ * @memory_limit: soft limit on heap_sys - heap_released, or GM_NO_LIMIT
+ * @heap_live: bytes allocated since the last mark plus what it found
+ *	live; spans count whole when an mcache takes them, as in Go
+ * @heap_marked: bytes the last mark found live
+ * @heap_goal: the next cycle starts when heap_live would pass this
+ * @numgc: cycles completed
+ * @numforced: of those, forced ones
+ * @created_ns: when the heap was created (gm_now_ns())
+ * @last_gc_ns: when the last cycle ended, 0 if none
+ * @pause_total_ns: sum of pauses
+ * @cpu_ns: CPU time of cycles and of background sweeping
+ * @ring: the last GM_GC_RING cycles, by num % GM_GC_RING
+ * @sweep_cursor: the span class the next sweep_one() looks at first
+ * @swept_pages: pages of spans swept, ever
+ * @swept_bg_pages: of those, by the background sweeper
+ * @swept_lazy_pages: of those, by allocations (mcentral and credit)
+ * @freed_objects: objects the sweeper freed, ever
+ * @freed_bytes: their bytes
+ * @freed_spans: spans the sweeper gave back to the page heap
+ * @credit_basis: heap_live when the last cycle ended
+ * @credit_pages: pages unswept when the last cycle ended
+ * @credit_swept: swept_pages when the last cycle ended
+ * @bg_scavenged: bytes the background scavenger gave back
+ * @limit_scavenged: bytes scavenged to stay under the memory limit
+ * @roots: registered root ranges, sorted by address
+ * @nroots: entries in @roots
+ * @roots_cap: room in @roots
+ * @root_objects: objects whose root bit is set
+ *
+ * The settings, the ring and the roots change under the heap lock; the
+ * counters are atomic where the sweeper and allocations update them
+ * without it.
+ */
+struct gm_gcstate {
+	s32 gogc;
+	u64 memory_limit;
+	struct gm_atomic64 heap_live;
+	u64 heap_marked;
+	u64 heap_goal;
+	u64 numgc;
+	u64 numforced;
+	u64 created_ns;
+	u64 last_gc_ns;
+	u64 pause_total_ns;
+	struct gm_atomic64 cpu_ns;
+	struct gm_gc_cycle ring[GM_GC_RING];
+	u32 sweep_cursor;
+	struct gm_atomic64 swept_pages;
+	struct gm_atomic64 swept_bg_pages;
+	struct gm_atomic64 swept_lazy_pages;
+	struct gm_atomic64 freed_objects;
+	struct gm_atomic64 freed_bytes;
+	struct gm_atomic64 freed_spans;
+	u64 credit_basis;
+	u64 credit_pages;
+	u64 credit_swept;
+	struct gm_atomic64 bg_scavenged;
+	struct gm_atomic64 limit_scavenged;
+	struct gm_root *roots;
+	size_t nroots;
+	size_t roots_cap;
+	u64 root_objects;
+};
+
+/**
  * struct gm_heap - one heap
  * @lock: the heap lock (Go's mheap_.lock): page allocator, arenas, blocks,
  *	span structures, the counters below
@@ -148,6 +285,7 @@ struct gm_mcache {
  * @large_bytes: bytes of live large objects (their spans)
  * @scavenged_bytes: bytes given back by gm_heap_scavenge(), ever
  * @lost_pages: free pages taken out of use by gm_heap_forget_range()
+ * @gc: the collector's state and the pacer
  * @central: the mcentrals, one per span class
  */
 struct gm_heap {
@@ -171,6 +309,7 @@ struct gm_heap {
 	u64 large_bytes;
 	u64 scavenged_bytes;
 	u64 lost_pages;
+	struct gm_gcstate gc;
 	struct gm_mcentral central[GM_NUM_SPAN_CLASSES];
 };
 
@@ -239,28 +378,6 @@ void gm_heap_print_classes(struct gm_heap *h, struct gm_printer *p);
 void gm_heap_print_arenas(struct gm_heap *h, struct gm_printer *p);
 void gm_heap_zero(struct gm_heap *h, uintptr_t addr, size_t len);
 
-/**
- * struct gm_root - a range of memory the collector scans for pointers
- * @addr: first byte
- * @len: bytes
- */
-struct gm_root {
-	uintptr_t addr;
-	size_t len;
-};
-
-/**
- * struct gm_mark_stats - what one mark did
- * @marked: objects marked
- * @scanned_bytes: bytes scanned, roots included
- * @overflows: times the gray queue overflowed and the heap was rescanned
- */
-struct gm_mark_stats {
-	u64 marked;
-	u64 scanned_bytes;
-	u64 overflows;
-};
-
 void gm_heap_read(struct gm_heap *h, uintptr_t addr, void *buf, size_t len);
 
 /* mgcmark.c */
@@ -268,8 +385,49 @@ int gm_heap_mark(struct gm_heap *h, const struct gm_root *roots, size_t nroots,
 		 size_t queue_len, struct gm_mark_stats *st);
 bool gm_heap_object_marked(struct gm_heap *h, const void *p);
 
+/* mgcsweep.c */
+bool gm_sweep_claim(struct gm_heap *h, struct gm_mspan *s);
+bool gm_heap_sweep_some(struct gm_heap *h, size_t max_pages);
+void gm_heap_finish_sweep(struct gm_heap *h);
+struct gm_mspan *gm_mcentral_sweep_for_cache(struct gm_heap *h, u8 spanclass);
+void gm_heap_sweep_credit(struct gm_heap *h, size_t npages);
+
+/**
+ * struct gm_sweep_census - spans of a heap by sweep state (see mgcsweep.c)
+ * @unswept: sweepgen == sg - 2: not swept since the last mark
+ * @sweeping: sg - 1: being swept
+ * @swept: sg: swept, in an mcentral or a large object
+ * @cached: sg + 3: swept and held by an mcache
+ * @bad: any other value: a bug
+ */
+struct gm_sweep_census {
+	u64 unswept, sweeping, swept, cached, bad;
+};
+
+void gm_heap_sweep_census(struct gm_heap *h, struct gm_sweep_census *c);
+
+/* mgc.c: cycles and roots */
+int gm_heap_gc(struct gm_heap *h, bool forced, struct gm_gc_cycle *out);
+bool gm_heap_gc_due(struct gm_heap *h, size_t size);
+int gm_heap_add_root(struct gm_heap *h, uintptr_t addr, size_t len);
+int gm_heap_del_root(struct gm_heap *h, uintptr_t addr);
+int gm_heap_set_root_object(struct gm_heap *h, const void *p, bool root);
+void gm_heap_print_gc(struct gm_heap *h, struct gm_printer *p);
+int gm_gc_trace_line(struct gm_heap *h, const struct gm_gc_cycle *c,
+		     char *buf, size_t len);
+
+/* mgcpacer.c */
+s32 gm_heap_set_gogc(struct gm_heap *h, s32 gogc);
+u64 gm_heap_set_memory_limit(struct gm_heap *h, u64 limit);
+void gm_pacer_commit(struct gm_heap *h);
+void gm_heap_live_add(struct gm_heap *h, s64 bytes);
+u64 gm_heap_live(struct gm_heap *h);
+
 /* mgcscavenge.c */
 u64 gm_heap_scavenge(struct gm_heap *h, u64 max_bytes);
+u64 gm_heap_scavenge_excess(struct gm_heap *h);
+u64 gm_heap_scavenge_background(struct gm_heap *h, u64 max_bytes);
+void gm_heap_scavenge_for_limit(struct gm_heap *h);
 size_t gm_heap_forget_range(struct gm_heap *h, uintptr_t addr, size_t len);
 
 #endif /* _GOMEM_MALLOC_H */

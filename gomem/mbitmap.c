@@ -6,7 +6,7 @@
 #include "mheap.h"
 
 /**
- * gm_span_init_bits() - give a span empty alloc, mark and free bitmaps
+ * gm_span_init_bits() - give a span empty alloc, mark, free and root bitmaps
  * @s: the span; nelems and the bitmaps are set here
  * @nelems: number of object slots
  *
@@ -17,7 +17,7 @@
 int gm_span_init_bits(struct gm_mspan *s, u32 nelems)
 {
 	u32 words = (nelems + 63) / 64;
-	u64 *bits = gm_zalloc(3 * words * sizeof(u64));
+	u64 *bits = gm_zalloc(4 * words * sizeof(u64));
 
 	if (!bits)
 		return -ENOMEM;
@@ -27,6 +27,7 @@ int gm_span_init_bits(struct gm_mspan *s, u32 nelems)
 	s->alloc_bits = bits;
 	s->gcmark_bits = bits + words;
 	s->free_bits = bits + 2 * words;
+	s->root_bits = bits + 3 * words;
 	s->bitmap_words = words;
 	s->nelems = nelems;
 	s->freeindex = 0;
@@ -51,6 +52,7 @@ void gm_span_free_bits(struct gm_mspan *s)
 	s->alloc_bits = NULL;
 	s->gcmark_bits = NULL;
 	s->free_bits = NULL;
+	s->root_bits = NULL;
 	s->bitmap_words = 0;
 }
 

@@ -42,6 +42,9 @@ enum gm_span_state {
  * @free_bits: slots freed explicitly since the span's last sweep (a
  *	gomem addition: Go frees only by sweeping)
  * @nfreed: bits set in @free_bits
+ * @root_bits: one bit per slot, set while the object is a registered root
+ *	of the collector (changed under the mcentral lock, or the heap lock
+ *	for a large span)
  * @cached: an mcache allocates from this span
  * @next: next span in an mcentral list
  * @prev: previous span in an mcentral list
@@ -82,6 +85,7 @@ struct gm_mspan {
 	u32 divmul;
 	u64 *free_bits;
 	u32 nfreed;
+	u64 *root_bits;
 	bool cached;
 	struct gm_mspan *next;
 	struct gm_mspan *prev;

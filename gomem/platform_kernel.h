@@ -6,6 +6,8 @@
 #define _GOMEM_PLATFORM_KERNEL_H
 
 #include <linux/atomic.h>
+#include <linux/cpumask.h>
+#include <linux/ktime.h>
 #include <linux/bitops.h>
 #include <linux/bug.h>
 #include <linux/cache.h>
@@ -111,6 +113,18 @@ static __always_inline void gm_cpu_put(void)
 static inline unsigned int gm_nr_cpu_ids(void)
 {
 	return nr_cpu_ids;
+}
+
+/* CPUs that can run the program now (Go's GOMAXPROCS default). */
+static inline unsigned int gm_num_cpus(void)
+{
+	return num_online_cpus();
+}
+
+/* A monotonic clock in nanoseconds, for the collector's timings. */
+static inline u64 gm_now_ns(void)
+{
+	return ktime_get_ns();
 }
 
 /*

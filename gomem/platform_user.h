@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 typedef uint8_t u8;
 typedef uint16_t u16;
@@ -113,6 +115,21 @@ void gm_cpu_put(void);
 static inline unsigned int gm_nr_cpu_ids(void)
 {
 	return GM_USER_MAX_CPUS;
+}
+
+static inline unsigned int gm_num_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? n : 1;
+}
+
+static inline u64 gm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* No leak tracker to tell about objects: ASan sees the mappings only. */

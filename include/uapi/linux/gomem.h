@@ -41,7 +41,13 @@
  */
 #define GOMEM_FEATURE_DEBUGFS	(1ULL << 0)
 #define GOMEM_FEATURE_HEAP	(1ULL << 1)
-#define GOMEM_FEATURES_ALL	(GOMEM_FEATURE_DEBUGFS | GOMEM_FEATURE_HEAP)
+/*
+ * GOMEM_FEATURE_GC: heaps are garbage collected (GOMEM_IOC_ROOT_ADD,
+ * GOMEM_IOC_ROOT_DEL, GOMEM_IOC_GC, GOMEM_IOC_SET_GC, GOMEM_ALLOC_ROOT).
+ */
+#define GOMEM_FEATURE_GC	(1ULL << 2)
+#define GOMEM_FEATURES_ALL	(GOMEM_FEATURE_DEBUGFS | GOMEM_FEATURE_HEAP | \
+				 GOMEM_FEATURE_GC)
 
 /**
  * struct gomem_version - argument of GOMEM_IOC_VERSION
@@ -62,7 +68,20 @@ struct gomem_version {
 /* Allocation flags (Go's span classes: noscan objects hold no pointers). */
 #define GOMEM_ALLOC_NOSCAN	(1U << 0)
 #define GOMEM_ALLOC_ZERO	(1U << 1)
-#define GOMEM_ALLOC_FLAGS	(GOMEM_ALLOC_NOSCAN | GOMEM_ALLOC_ZERO)
+/*
+ * The object is a root of the collector until GOMEM_IOC_ROOT_DEL (with
+ * GOMEM_ROOT_OBJECT) or GOMEM_IOC_FREE releases it. A root object never
+ * shares a tiny block: it gets a slot of its own.
+ */
+#define GOMEM_ALLOC_ROOT	(1U << 2)
+/*
+ * Fail with -EAGAIN instead of running a GC cycle when the pacer says one
+ * is due: for a program that must stop its own threads first (libgomem
+ * does, then calls GOMEM_IOC_GC with GOMEM_GC_IF_DUE).
+ */
+#define GOMEM_ALLOC_NOGC	(1U << 3)
+#define GOMEM_ALLOC_FLAGS	(GOMEM_ALLOC_NOSCAN | GOMEM_ALLOC_ZERO | \
+				 GOMEM_ALLOC_ROOT | GOMEM_ALLOC_NOGC)
 
 /* Largest object: bigger requests fail with -EINVAL, not -ENOMEM. */
 #define GOMEM_ALLOC_MAX		(1ULL << 36)
@@ -145,6 +164,21 @@ struct gomem_free {
  * @cap_bytes: the heap's cap, 0 if none (GOMEM_IOC_SET_CAP)
  * @lost_bytes: bytes the program unmapped by hand; never used again
  * @scavenged_bytes: bytes given back by scavenging, since the open
+ * @num_gc: completed GC cycles (Go's NumGC)
+ * @num_forced_gc: of those, cycles GOMEM_IOC_GC asked for (NumForcedGC)
+ * @next_gc: the heap goal: the next cycle starts when the live heap
+ *	(@heap_live) would pass it (NextGC)
+ * @last_gc_ns: CLOCK_MONOTONIC time the last cycle ended, 0 if none
+ * @pause_total_ns: time the world was stopped by cycles (PauseTotalNs)
+ * @gc_cpu_ns: CPU time spent in cycles and in background sweeping
+ * @heap_live: bytes of objects allocated since the last mark plus the
+ *	bytes it found live, the number the pacer compares with @next_gc
+ * @heap_marked: bytes the last mark found live
+ * @gogc: the GOGC percent, GOMEM_GOGC_OFF if automatic GC is off
+ * @reserved2: 0
+ * @memory_limit: the soft limit, GOMEM_NO_LIMIT if none
+ * @swept_pages: pages of spans swept since the open
+ * @bg_scavenged_bytes: bytes the background scavenger gave back
  *
  * New fields are added at the end; the kernel copies as much as the
  * caller has room for (see struct gomem_stats).
@@ -167,10 +201,26 @@ struct gomem_memstats {
 	__u64 cap_bytes;
 	__u64 lost_bytes;
 	__u64 scavenged_bytes;
+	/* GOMEM_FEATURE_GC, from GOMEM_MEMSTATS_SIZE_VER1 on */
+	__u64 num_gc;
+	__u64 num_forced_gc;
+	__u64 next_gc;
+	__u64 last_gc_ns;
+	__u64 pause_total_ns;
+	__u64 gc_cpu_ns;
+	__u64 heap_live;
+	__u64 heap_marked;
+	__s32 gogc;
+	__u32 reserved2;
+	__u64 memory_limit;
+	__u64 swept_pages;
+	__u64 bg_scavenged_bytes;
 };
 
 /* The size of the first version of struct gomem_memstats. */
 #define GOMEM_MEMSTATS_SIZE_VER0	128
+/* ... and of the second, with the collector's fields. */
+#define GOMEM_MEMSTATS_SIZE_VER1	224
 
 /**
  * struct gomem_stats - argument of GOMEM_IOC_STATS
@@ -273,6 +323,137 @@ struct gomem_cap {
 	__u64 old_cap;
 };
 
+/* GOMEM_IOC_ROOT_ADD and GOMEM_IOC_ROOT_DEL flags */
+#define GOMEM_ROOT_OBJECT	(1U << 0)	/* @addr is an object of the heap */
+
+/* Most root ranges a heap may have registered at once. */
+#define GOMEM_ROOTS_MAX		1024
+/* Longest root range. */
+#define GOMEM_ROOT_MAX_LEN	(1ULL << 30)
+
+/**
+ * struct gomem_root - argument of GOMEM_IOC_ROOT_ADD and GOMEM_IOC_ROOT_DEL
+ * @addr: in: a range's first byte (the program's globals, a region it uses
+ *	as a stack: any memory of the process), or with GOMEM_ROOT_OBJECT the
+ *	base of a live object of this heap
+ * @len: in: a range's bytes, 1..GOMEM_ROOT_MAX_LEN; 0 with
+ *	GOMEM_ROOT_OBJECT (the whole object is the root); ignored by
+ *	GOMEM_IOC_ROOT_DEL
+ * @flags: in: GOMEM_ROOT_* bits
+ * @reserved: in: must be 0
+ *
+ * The collector scans every aligned word of each root range, and marks
+ * each root object (scanning it too unless it is noscan). A range is
+ * known by its @addr: adding one twice fails with -EEXIST, removing one
+ * that is not there with -ENOENT. A range that cannot be read when a
+ * cycle runs is scanned as zeros.
+ */
+struct gomem_root {
+	__u64 addr;
+	__u64 len;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/**
+ * struct gomem_gc_stats - one GC cycle, as GOMEM_IOC_GC returns it
+ * @size: sizeof(struct gomem_gc_stats) of the running module
+ * @forced: 1 if GOMEM_IOC_GC ran the cycle, 0 if an allocation did
+ * @cycle: the cycle's number (NumGC after it)
+ * @start_ns: when it started, in ns since the heap was created
+ * @sweep_term_ns: wall time of sweep termination (finishing the last
+ *	cycle's sweep, flushing the per-CPU caches)
+ * @mark_ns: wall time of the mark
+ * @mark_term_ns: wall time of mark termination (the pacer, flipping
+ *	sweepgen)
+ * @sweep_ns: wall time of the sweep done before the call returned (all
+ *	of it for GOMEM_IOC_GC; the rest is swept lazily and in background)
+ * @pause_ns: time the world was stopped
+ * @heap_before: heap_live when the cycle started
+ * @heap_after: heap_live when the mark ended
+ * @heap_marked: bytes of objects found live
+ * @heap_goal: the next goal (next_gc)
+ * @marked_objects: objects found live
+ * @scanned_bytes: bytes scanned, roots included
+ * @freed_objects: objects the cycle's sweep freed before the call returned
+ * @freed_bytes: their bytes
+ * @mark_overflows: times the gray queue overflowed and the mark rescanned
+ * @root_bytes: bytes of root ranges and root objects scanned
+ */
+struct gomem_gc_stats {
+	__u32 size;
+	__u32 forced;
+	__u64 cycle;
+	__u64 start_ns;
+	__u64 sweep_term_ns;
+	__u64 mark_ns;
+	__u64 mark_term_ns;
+	__u64 sweep_ns;
+	__u64 pause_ns;
+	__u64 heap_before;
+	__u64 heap_after;
+	__u64 heap_marked;
+	__u64 heap_goal;
+	__u64 marked_objects;
+	__u64 scanned_bytes;
+	__u64 freed_objects;
+	__u64 freed_bytes;
+	__u64 mark_overflows;
+	__u64 root_bytes;
+};
+
+/* GOMEM_IOC_GC flags */
+#define GOMEM_GC_IF_DUE		(1U << 0)	/* only the cycle an allocation would run */
+
+/**
+ * struct gomem_gc - argument of GOMEM_IOC_GC (Go's runtime.GC)
+ * @buf: in: user pointer to a struct gomem_gc_stats, or 0
+ * @size: in: bytes at @buf (0 if @buf is 0, else at least 8); out:
+ *	sizeof(struct gomem_gc_stats) of the running module
+ * @flags: in: GOMEM_GC_* bits
+ *
+ * Runs a full cycle now, with the heap's world stopped, and sweeps the
+ * whole heap before returning, as runtime.GC does. With GOMEM_GC_IF_DUE
+ * it runs the cycle an allocation would have run (not forced, swept
+ * lazily afterwards) and only if the pacer says one is due; when none
+ * is, @cycle in the statistics is 0.
+ */
+struct gomem_gc {
+	__u64 buf;
+	__u32 size;
+	__u32 flags;
+};
+
+/* GOGC value that turns automatic collection off (GOGC=off). */
+#define GOMEM_GOGC_OFF		(-1)
+/* Memory limit value meaning no limit (Go's math.MaxInt64). */
+#define GOMEM_NO_LIMIT		(~0ULL)
+
+/* GOMEM_IOC_SET_GC flags */
+#define GOMEM_GC_SET_GOGC	(1U << 0)	/* set @gogc */
+#define GOMEM_GC_SET_LIMIT	(1U << 1)	/* set @memory_limit */
+
+/**
+ * struct gomem_gc_params - argument of GOMEM_IOC_SET_GC
+ * @gogc: in: with GOMEM_GC_SET_GOGC, the percent (0 and up), or
+ *	GOMEM_GOGC_OFF (Go's debug.SetGCPercent)
+ * @flags: in: GOMEM_GC_SET_* bits; 0 only reads the settings
+ * @memory_limit: in: with GOMEM_GC_SET_LIMIT, the soft limit in bytes
+ *	on the heap's memory that is mapped and not given back (HeapSys -
+ *	HeapReleased), or GOMEM_NO_LIMIT (debug.SetMemoryLimit)
+ * @old_gogc: out: the percent before the call
+ * @reserved: in: must be 0
+ * @old_limit: out: the limit before the call
+ */
+struct gomem_gc_params {
+	__s32 gogc;
+	__u32 flags;
+	__u64 memory_limit;
+	__s32 old_gogc;
+	__u32 reserved;
+	__u64 old_limit;
+};
+
 #define GOMEM_IOC_ALLOC		_IOWR(GOMEM_IOC_MAGIC, 0x01, struct gomem_alloc)
 #define GOMEM_IOC_ALLOC_BULK	_IOW(GOMEM_IOC_MAGIC, 0x02, struct gomem_alloc_bulk)
 #define GOMEM_IOC_FREE		_IOW(GOMEM_IOC_MAGIC, 0x03, struct gomem_free)
@@ -281,5 +462,9 @@ struct gomem_cap {
 #define GOMEM_IOC_CLASS_STATS	_IOWR(GOMEM_IOC_MAGIC, 0x06, struct gomem_class_stats)
 #define GOMEM_IOC_SCAVENGE	_IOWR(GOMEM_IOC_MAGIC, 0x07, struct gomem_scavenge)
 #define GOMEM_IOC_SET_CAP	_IOWR(GOMEM_IOC_MAGIC, 0x08, struct gomem_cap)
+#define GOMEM_IOC_ROOT_ADD	_IOW(GOMEM_IOC_MAGIC, 0x09, struct gomem_root)
+#define GOMEM_IOC_ROOT_DEL	_IOW(GOMEM_IOC_MAGIC, 0x0a, struct gomem_root)
+#define GOMEM_IOC_GC		_IOWR(GOMEM_IOC_MAGIC, 0x0b, struct gomem_gc)
+#define GOMEM_IOC_SET_GC	_IOWR(GOMEM_IOC_MAGIC, 0x0c, struct gomem_gc_params)
 
 #endif /* _UAPI_LINUX_GOMEM_H */
