@@ -406,6 +406,34 @@ struct gm_sweep_census {
 
 void gm_heap_sweep_census(struct gm_heap *h, struct gm_sweep_census *c);
 
+/* Most root ranges one heap may have registered (-ENOSPC beyond). */
+#define GM_MAX_ROOTS		1024
+
+/**
+ * struct gm_gc_info - the collector's numbers, for MemStats and debugfs
+ * @numgc: cycles completed
+ * @numforced: of those, forced
+ * @next_gc: the heap goal
+ * @last_gc_ns: gm_now_ns() when the last cycle ended, 0 if none
+ * @pause_total_ns: sum of the cycles' pauses
+ * @cpu_ns: CPU time of cycles and background sweeping
+ * @heap_live: the pacer's live heap
+ * @heap_marked: bytes the last mark found live
+ * @gogc: GOGC, or GM_GOGC_OFF
+ * @memory_limit: the soft limit, or GM_NO_LIMIT
+ * @swept_pages: pages swept, ever
+ * @bg_scavenged: bytes the background scavenger gave back
+ */
+struct gm_gc_info {
+	u64 numgc, numforced, next_gc, last_gc_ns, pause_total_ns, cpu_ns;
+	u64 heap_live, heap_marked;
+	s32 gogc;
+	u64 memory_limit, swept_pages, bg_scavenged;
+};
+
+void gm_heap_read_gc_info(struct gm_heap *h, struct gm_gc_info *gi);
+bool gm_heap_last_cycle(struct gm_heap *h, struct gm_gc_cycle *c);
+
 /* mgc.c: cycles and roots */
 int gm_heap_gc(struct gm_heap *h, bool forced, struct gm_gc_cycle *out);
 bool gm_heap_gc_due(struct gm_heap *h, size_t size);
