@@ -9,7 +9,8 @@
 
 GOMEM_CORE_SIZECLASSES := sizeclasses.o msize.o
 GOMEM_CORE_PAGEALLOC := mpallocbits.o mpagealloc.o mpagecache.o
-GOMEM_CORE_HEAP := mbitmap.o mheap.o mcentral.o mcache.o malloc.o mstats.o mgcscavenge.o mgcmark.o
+GOMEM_CORE_HEAP := mbitmap.o mheap.o mcentral.o mcache.o malloc.o mstats.o mgcscavenge.o mgcmark.o \
+	mgcsweep.o mgcpacer.o mgc.o
 
 GOMEM_CORE := $(GOMEM_CORE_SIZECLASSES) $(GOMEM_CORE_PAGEALLOC) $(GOMEM_CORE_HEAP)
 

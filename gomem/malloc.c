@@ -192,27 +192,11 @@ static void *alloc_large(struct gm_heap *h, size_t size, unsigned int flags)
 	h->large_allocs++;
 	h->large_bytes += npages * GM_PAGE_SIZE;
 	gm_mutex_unlock(&h->lock);
+	gm_heap_live_add(h, npages * GM_PAGE_SIZE);
+	gm_mcentral_add_large(h, s);
 	if ((flags & GM_ZERO) && s->needzero)
 		gm_heap_zero(h, s->start, npages * GM_PAGE_SIZE);
 	return (void *)s->start;
-}
-
-static int free_large(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
-{
-	gm_mutex_lock(&h->lock);
-	/* Checked under the lock that frees spans: no double free gets by. */
-	if (gm_span_of(&h->arenas, p) != s || s->spanclass >> 1 || p != s->start) {
-		gm_mutex_unlock(&h->lock);
-		return -EINVAL;
-	}
-	WRITE_ONCE(s->state, GM_SPAN_DEAD);
-	if (GM_TRACK_OBJECTS && h->track)
-		gm_track_free((void *)p);
-	h->large_frees++;
-	h->large_bytes -= s->npages * GM_PAGE_SIZE;
-	gm_mutex_unlock(&h->lock);
-	gm_heap_free_span(h, s);
-	return 0;
 }
 
 /* === the API ============================================================ */
@@ -261,7 +245,7 @@ int gm_heap_free(struct gm_heap *h, void *p)
 	if (!s)
 		return -EINVAL;
 	if (!(READ_ONCE(s->spanclass) >> 1))
-		return free_large(h, s, (uintptr_t)p);
+		return gm_mcentral_free_large(h, s, (uintptr_t)p);
 	return gm_mcentral_free_object(h, s, (uintptr_t)p);
 }
 
@@ -365,6 +349,10 @@ struct gm_heap *gm_heap_create(const struct gm_pagesrc_ops *src, void *ctx)
 	h->src = src;
 	h->src_ctx = ctx;
 	h->track = src->kernel_memory;
+	h->gc.gogc = 100;
+	h->gc.memory_limit = GM_NO_LIMIT;
+	h->gc.heap_goal = GM_HEAP_MIN_GOAL;
+	h->gc.created_ns = gm_now_ns();
 	gm_arena_index_init(&h->arenas, &h->lock);
 	if (gm_pagealloc_init(&h->pages, &h->lock))
 		goto fail;
@@ -429,6 +417,7 @@ void gm_heap_destroy(struct gm_heap *h)
 		gm_free(b);
 	}
 	gm_percpu_free(h->caches);
+	gm_free(h->gc.roots);
 	gm_mutex_destroy(&h->lock);
 	gm_free(h);
 }

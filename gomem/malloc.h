@@ -138,12 +138,14 @@ struct gm_root {
  * struct gm_mark_stats - what one mark did
  * @marked: objects marked
  * @marked_bytes: their slot sizes (a tiny block counts whole)
+ * @root_bytes: bytes of registered root ranges and root objects scanned
  * @scanned_bytes: bytes scanned, roots included
  * @overflows: times the gray queue overflowed and the heap was rescanned
  */
 struct gm_mark_stats {
 	u64 marked;
 	u64 marked_bytes;
+	u64 root_bytes;
 	u64 scanned_bytes;
 	u64 overflows;
 };
@@ -353,11 +355,17 @@ struct gm_mspan *gm_heap_alloc_span(struct gm_heap *h, size_t npages, u8 spancla
 void gm_heap_free_span(struct gm_heap *h, struct gm_mspan *s);
 
 /* mcentral.c */
+void gm_span_list_push(struct gm_span_list *l, struct gm_mspan *s);
+void gm_span_list_remove(struct gm_mspan *s);
+void gm_mcentral_relist(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s);
+void gm_mcentral_add_large(struct gm_heap *h, struct gm_mspan *s);
 void gm_mcentral_init(struct gm_mcentral *c);
 struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass);
 void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s);
 bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s, uintptr_t tiny);
 int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p);
+int gm_mcentral_free_large(struct gm_heap *h, struct gm_mspan *s, uintptr_t p);
+int gm_mcentral_set_root(struct gm_heap *h, struct gm_mspan *s, uintptr_t p, bool root);
 size_t gm_mcentral_usable_size(struct gm_heap *h, struct gm_mspan *s, uintptr_t p);
 
 /* mcache.c */
@@ -387,9 +395,10 @@ bool gm_heap_object_marked(struct gm_heap *h, const void *p);
 
 /* mgcsweep.c */
 bool gm_sweep_claim(struct gm_heap *h, struct gm_mspan *s);
+bool gm_sweep_span(struct gm_heap *h, struct gm_mspan *s);
+void gm_sweep_release(struct gm_heap *h, struct gm_mspan *s);
 bool gm_heap_sweep_some(struct gm_heap *h, size_t max_pages);
 void gm_heap_finish_sweep(struct gm_heap *h);
-struct gm_mspan *gm_mcentral_sweep_for_cache(struct gm_heap *h, u8 spanclass);
 void gm_heap_sweep_credit(struct gm_heap *h, size_t npages);
 
 /**
@@ -448,6 +457,7 @@ int gm_gc_trace_line(struct gm_heap *h, const struct gm_gc_cycle *c,
 s32 gm_heap_set_gogc(struct gm_heap *h, s32 gogc);
 u64 gm_heap_set_memory_limit(struct gm_heap *h, u64 limit);
 void gm_pacer_commit(struct gm_heap *h);
+void gm_pacer_end_mark(struct gm_heap *h, u64 marked);
 void gm_heap_live_add(struct gm_heap *h, s64 bytes);
 u64 gm_heap_live(struct gm_heap *h);
 

@@ -9,7 +9,12 @@
 
 /* === span lists ========================================================= */
 
-static void list_push(struct gm_span_list *l, struct gm_mspan *s)
+/**
+ * gm_span_list_push() - put a span at the head of a list
+ * @l: the list, under its mcentral's lock
+ * @s: a span on no list
+ */
+void gm_span_list_push(struct gm_span_list *l, struct gm_mspan *s)
 {
 	s->prev = NULL;
 	s->next = l->first;
@@ -20,7 +25,11 @@ static void list_push(struct gm_span_list *l, struct gm_mspan *s)
 	l->len++;
 }
 
-static void list_remove(struct gm_mspan *s)
+/**
+ * gm_span_list_remove() - take a span off its list
+ * @s: a span on a list, under its mcentral's lock
+ */
+void gm_span_list_remove(struct gm_mspan *s)
 {
 	struct gm_span_list *l = s->list;
 
@@ -56,10 +65,51 @@ static bool span_empty(const struct gm_mspan *s)
 	return s->alloc_count == s->nfreed;
 }
 
+/* Bytes of a span's slots that its mcache may still hand out. */
+static s64 unused_bytes(const struct gm_mspan *s)
+{
+	return (s64)(s->nelems - s->alloc_count) * s->elemsize;
+}
+
+/**
+ * gm_mcentral_relist() - put a swept span on its class's swept lists
+ * @h: the heap
+ * @c: the span's mcentral, whose lock the caller holds
+ * @s: a swept span on no list
+ *
+ * Large objects' spans stay on the full list, where the sweeper finds
+ * them (Go keeps them in fullSwept for the same reason).
+ */
+void gm_mcentral_relist(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s)
+{
+	u32 sg = READ_ONCE(h->sweepgen);
+
+	gm_spin_assert_held(&c->lock);
+	if ((s->spanclass >> 1) && (s->alloc_count < s->nelems || s->nfreed))
+		gm_span_list_push(partial_swept(c, sg), s);
+	else
+		gm_span_list_push(full_swept(c, sg), s);
+}
+
+/**
+ * gm_mcentral_add_large() - list a new large object's span for the sweeper
+ * @h: the heap
+ * @s: the span, just allocated
+ */
+void gm_mcentral_add_large(struct gm_heap *h, struct gm_mspan *s)
+{
+	struct gm_mcentral *c = &h->central[s->spanclass];
+
+	gm_spin_lock(&c->lock);
+	gm_mcentral_relist(h, c, s);
+	gm_spin_unlock(&c->lock);
+}
+
 /* === tiny blocks ======================================================= */
 
 /* A tiny block whose objects are all freed becomes a free slot. */
-static void reclaim_tiny_block(struct gm_mcentral *c, struct gm_mspan *s, u32 idx)
+static void reclaim_tiny_block(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s,
+			       u32 idx)
 {
 	s->tiny_pending -= gm_popcount64(s->tiny_freed[idx]);
 	s->tiny_alloc[idx] = 0;
@@ -68,13 +118,15 @@ static void reclaim_tiny_block(struct gm_mcentral *c, struct gm_mspan *s, u32 id
 	gm_bit_set(s->free_bits, idx);
 	s->nfreed++;
 	c->nfrees++;
+	gm_heap_live_add(h, -(s64)s->elemsize);
 }
 
 /*
  * Reclaim every fully freed tiny block of @s but @keep, the block an
  * mcache still packs objects into.
  */
-static void reclaim_tiny(struct gm_mcentral *c, struct gm_mspan *s, uintptr_t keep)
+static void reclaim_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s,
+			 uintptr_t keep)
 {
 	u32 i;
 
@@ -84,7 +136,7 @@ static void reclaim_tiny(struct gm_mcentral *c, struct gm_mspan *s, uintptr_t ke
 	for (i = 0; i < s->nelems; i++) {
 		if (s->tiny_alloc[i] && s->tiny_alloc[i] == s->tiny_freed[i] &&
 		    s->start + (uintptr_t)i * s->elemsize != keep)
-			reclaim_tiny_block(c, s, i);
+			reclaim_tiny_block(h, c, s, i);
 	}
 }
 
@@ -102,14 +154,62 @@ void gm_mcentral_init(struct gm_mcentral *c)
 
 /*
  * A span leaves the lists for an mcache: mark it cached (Go's sg + 3) and
- * make its free slots allocatable.
+ * make its free slots allocatable. Its unused slots count as live from
+ * now on, as in Go: the pacer sees what mcaches may hand out without
+ * telling anyone.
  */
 static void take_for_cache(struct gm_heap *h, struct gm_mspan *s)
 {
 	s->cached = true;
-	s->sweepgen = h->sweepgen + 3;
+	gm_atomic_store_u32(&s->sweepgen, READ_ONCE(h->sweepgen) + 3);
 	if (s->freeindex == s->nelems)
 		gm_span_sweep_free_bits(s);
+	gm_heap_live_add(h, unused_bytes(s));
+}
+
+/*
+ * Go's cacheSpan sweeping: before the heap grows, unswept spans of the
+ * class are swept, and the first with a free slot is taken. At most
+ * @budget spans are swept, so an allocation does not pay for a whole
+ * class of full spans.
+ */
+static struct gm_mspan *sweep_for_cache(struct gm_heap *h, struct gm_mcentral *c, int budget)
+{
+	u32 sg = READ_ONCE(h->sweepgen);
+	struct gm_span_list *lists[2] = {
+		&c->partial[1 - sg / 2 % 2], &c->full[1 - sg / 2 % 2],
+	};
+	struct gm_mspan *s;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(lists); i++) {
+		for (; budget > 0; budget--) {
+			gm_spin_lock(&c->lock);
+			s = lists[i]->first;
+			if (!s) {
+				gm_spin_unlock(&c->lock);
+				break;
+			}
+			gm_span_list_remove(s);
+			if (GM_WARN_ON_ONCE(!gm_sweep_claim(h, s))) {
+				gm_mcentral_relist(h, c, s);
+				gm_spin_unlock(&c->lock);
+				continue;
+			}
+			/* An empty span is kept for the cache (Go's preserve). */
+			if (gm_sweep_span(h, s))
+				WRITE_ONCE(s->state, GM_SPAN_IN_USE);
+			gm_atomic64_add(&h->gc.swept_lazy_pages, s->npages);
+			if (s->alloc_count < s->nelems) {
+				take_for_cache(h, s);
+				gm_spin_unlock(&c->lock);
+				return s;
+			}
+			gm_mcentral_relist(h, c, s);
+			gm_spin_unlock(&c->lock);
+		}
+	}
+	return NULL;
 }
 
 /**
@@ -117,9 +217,9 @@ static void take_for_cache(struct gm_heap *h, struct gm_mspan *s)
  * @h: the heap
  * @spanclass: the span class
  *
- * Swept partial spans first, then a new span from the heap (Go's
- * cacheSpan; the unswept lists stay empty until the collector fills them).
- * May sleep: call without the CPU pinned.
+ * Swept partial spans first, then unswept ones swept here, then a new
+ * span from the heap (Go's cacheSpan). May sleep: call without the CPU
+ * pinned.
  *
  * Return: the span, marked cached, or NULL if memory ran out.
  */
@@ -134,10 +234,13 @@ struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass)
 	l = partial_swept(c, h->sweepgen);
 	s = l->first;
 	if (s) {
-		list_remove(s);
+		gm_span_list_remove(s);
 		take_for_cache(h, s);
 	}
 	gm_spin_unlock(&c->lock);
+	if (s)
+		return s;
+	s = sweep_for_cache(h, c, 100);
 	if (s)
 		return s;
 
@@ -165,17 +268,18 @@ void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s)
 
 	gm_spin_lock(&c->lock);
 	s->cached = false;
-	s->sweepgen = h->sweepgen;
+	gm_atomic_store_u32(&s->sweepgen, READ_ONCE(h->sweepgen));
 	/* The mcache retired its tiny block before letting the span go. */
-	reclaim_tiny(c, s, 0);
+	reclaim_tiny(h, c, s, 0);
+	gm_heap_live_add(h, -unused_bytes(s));
 	if (span_empty(s)) {
 		/* Dead under the lock: a racing free now sees a dead span. */
 		WRITE_ONCE(s->state, GM_SPAN_DEAD);
 		release = true;
 	} else if (has_free_slot(s)) {
-		list_push(partial_swept(c, h->sweepgen), s);
+		gm_span_list_push(partial_swept(c, h->sweepgen), s);
 	} else {
-		list_push(full_swept(c, h->sweepgen), s);
+		gm_span_list_push(full_swept(c, h->sweepgen), s);
 	}
 	gm_spin_unlock(&c->lock);
 	if (release)
@@ -198,8 +302,10 @@ bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s, uintptr_t ti
 	if (!READ_ONCE(s->nfreed) && !READ_ONCE(s->tiny_pending))
 		return false;
 	gm_spin_lock(&c->lock);
-	reclaim_tiny(c, s, tiny);
+	reclaim_tiny(h, c, s, tiny);
 	n = gm_span_sweep_free_bits(s);
+	/* The slots are the cache's to hand out again (see take_for_cache()). */
+	gm_heap_live_add(h, (s64)n * s->elemsize);
 	gm_spin_unlock(&c->lock);
 	return n;
 }
@@ -217,15 +323,26 @@ static bool relist_after_free(struct gm_heap *h, struct gm_mcentral *c,
 	struct gm_span_list *l = s->list;
 
 	if (span_empty(s)) {
-		list_remove(s);
+		gm_span_list_remove(s);
 		WRITE_ONCE(s->state, GM_SPAN_DEAD);
 		return true;
 	}
 	if (l == &c->full[0] || l == &c->full[1]) {
-		list_remove(s);
-		list_push(&c->partial[l - c->full], s);
+		gm_span_list_remove(s);
+		gm_span_list_push(&c->partial[l - c->full], s);
 	}
 	return false;
+}
+
+/*
+ * Whether the pacer counts a live slot in heap_live: not if the last mark
+ * found it dead and its span is not swept yet (the cycle already left it
+ * out).
+ */
+static bool counted_live(struct gm_heap *h, struct gm_mspan *s, u32 idx)
+{
+	return READ_ONCE(s->sweepgen) != READ_ONCE(h->sweepgen) - 2 ||
+	       gm_bit_test(s->gcmark_bits, idx);
 }
 
 /*
@@ -247,7 +364,7 @@ static int free_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *
 	s->tiny_pending++;
 	c->tiny_frees++;
 	if (!s->cached && s->tiny_freed[idx] == s->tiny_alloc[idx]) {
-		reclaim_tiny_block(c, s, idx);
+		reclaim_tiny_block(h, c, s, idx);
 		*release = relist_after_free(h, c, s);
 	}
 	return 0;
@@ -297,7 +414,10 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	/* Before the slot can be swept and reused by another CPU. */
 	if (GM_TRACK_OBJECTS && h->track)
 		gm_track_free((void *)p);
+	if (counted_live(h, s, idx))
+		gm_heap_live_add(h, -(s64)s->elemsize);
 	gm_bit_set(s->free_bits, idx);
+	gm_bit_clear(s->root_bits, idx);
 	s->nfreed++;
 	c->nfrees++;
 	if (!s->cached)
@@ -357,6 +477,102 @@ size_t gm_mcentral_usable_size(struct gm_heap *h, struct gm_mspan *s, uintptr_t 
 	} else if (!off) {
 		ret = s->elemsize;
 	}
+out:
+	gm_spin_unlock(&c->lock);
+	return ret;
+}
+
+/*
+ * The span of a large object at @p, checked under its class's lock (which
+ * the caller holds): spans die under it, and a live large span of this
+ * class starting at @p is the one gm_span_of() finds now.
+ */
+static bool large_at(struct gm_mspan *s, u8 spanclass, uintptr_t p)
+{
+	return READ_ONCE(s->state) == GM_SPAN_IN_USE && s->spanclass == spanclass &&
+	       !(spanclass >> 1) && s->start == p;
+}
+
+/**
+ * gm_mcentral_free_large() - free a large object explicitly
+ * @h: the heap
+ * @s: the span gm_span_of() found for @p, without a lock
+ * @p: the address to free
+ *
+ * Return: 0, or -EINVAL if @p is not the base of a live large object.
+ */
+int gm_mcentral_free_large(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
+{
+	u8 spanclass = READ_ONCE(s->spanclass);
+	struct gm_mcentral *c = &h->central[spanclass];
+	bool live;
+
+	if (spanclass >> 1)
+		return -EINVAL;
+	gm_spin_lock(&c->lock);
+	if (!large_at(s, spanclass, p)) {
+		gm_spin_unlock(&c->lock);
+		return -EINVAL;
+	}
+	live = counted_live(h, s, 0);
+	/* Off the sweeper's lists and dead before anyone else can see it. */
+	gm_span_list_remove(s);
+	WRITE_ONCE(s->state, GM_SPAN_DEAD);
+	gm_spin_unlock(&c->lock);
+	if (GM_TRACK_OBJECTS && h->track)
+		gm_track_free((void *)p);
+	if (live)
+		gm_heap_live_add(h, -(s64)(s->npages * GM_PAGE_SIZE));
+	gm_mutex_lock(&h->lock);
+	h->large_frees++;
+	h->large_bytes -= s->npages * GM_PAGE_SIZE;
+	gm_mutex_unlock(&h->lock);
+	gm_heap_free_span(h, s);
+	return 0;
+}
+
+/**
+ * gm_mcentral_set_root() - make an object a root of the collector, or not
+ * @h: the heap
+ * @s: the span gm_span_of() found for @p, without a lock
+ * @p: the object's base address
+ * @root: set or clear its root bit
+ *
+ * Tiny objects cannot be roots: their block is shared.
+ *
+ * Return: 0, -EINVAL if @p is not the base of a live object that is not
+ * tiny, -EEXIST if it is a root already, -ENOENT if it is not one.
+ */
+int gm_mcentral_set_root(struct gm_heap *h, struct gm_mspan *s, uintptr_t p, bool root)
+{
+	u8 spanclass = READ_ONCE(s->spanclass);
+	struct gm_mcentral *c = &h->central[spanclass];
+	int ret = -EINVAL;
+	u32 idx = 0;
+
+	gm_spin_lock(&c->lock);
+	if (!(spanclass >> 1)) {
+		if (!large_at(s, spanclass, p))
+			goto out;
+	} else {
+		if (READ_ONCE(s->state) != GM_SPAN_IN_USE || s->spanclass != spanclass ||
+		    p - s->start >= s->npages * GM_PAGE_SIZE)
+			goto out;
+		idx = gm_span_obj_index(s, p);
+		if (idx >= s->nelems || s->start + (uintptr_t)idx * s->elemsize != p ||
+		    !gm_span_slot_allocated(s, idx) ||
+		    (s->tiny_alloc && READ_ONCE(s->tiny_alloc[idx])))
+			goto out;
+	}
+	if (gm_bit_test(s->root_bits, idx) == root) {
+		ret = root ? -EEXIST : -ENOENT;
+		goto out;
+	}
+	if (root)
+		gm_bit_set(s->root_bits, idx);
+	else
+		gm_bit_clear(s->root_bits, idx);
+	ret = 0;
 out:
 	gm_spin_unlock(&c->lock);
 	return ret;

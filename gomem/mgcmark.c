@@ -47,6 +47,7 @@ static void grey(struct gm_gcwork *w, uintptr_t p)
 		return;
 	gm_bit_set(s->gcmark_bits, idx);
 	w->st->marked++;
+	w->st->marked_bytes += s->elemsize;
 	if (s->spanclass & 1)
 		return;
 	if (w->n == w->cap) {
@@ -109,6 +110,41 @@ static void rescan_marked(struct gm_gcwork *w)
 	}
 }
 
+/*
+ * The registered roots: ranges (globals, stacks) are scanned; root
+ * objects are marked, and scanned in turn unless they are noscan.
+ */
+static void mark_registered_roots(struct gm_gcwork *w)
+{
+	struct gm_heap *h = w->h;
+	struct gm_mspan *s;
+	size_t i;
+	u32 j;
+
+	gm_mutex_assert_held(&h->lock);
+	for (i = 0; i < h->gc.nroots; i++) {
+		scan_range(w, h->gc.roots[i].addr, h->gc.roots[i].len);
+		w->st->root_bytes += h->gc.roots[i].len;
+		drain(w);
+	}
+	for (s = h->spans_all; s; s = s->allnext) {
+		if (s->state != GM_SPAN_IN_USE)
+			continue;
+		for (j = 0; j < s->bitmap_words; j++) {
+			u64 bits = s->root_bits[j];
+
+			while (bits) {
+				u32 idx = j * 64 + gm_ctz64(bits);
+
+				bits &= bits - 1;
+				grey(w, s->start + (uintptr_t)idx * s->elemsize);
+				w->st->root_bytes += s->elemsize;
+				drain(w);
+			}
+		}
+	}
+}
+
 static void clear_marks(struct gm_heap *h)
 {
 	struct gm_mspan *s;
@@ -127,8 +163,9 @@ static void clear_marks(struct gm_heap *h)
  *	the only memory the mark allocates
  * @st: filled in with what the mark did
  *
- * Afterwards an in-use span's gcmark bits say which of its objects are
- * reachable. Roots are read with gm_heap_read(), so a root may lie in the
+ * The heap's registered roots (gm_heap_add_root(), root objects) are
+ * scanned too. Afterwards an in-use span's gcmark bits say which of its
+ * objects are reachable. Roots are read with gm_heap_read(), so a root may lie in the
  * heap's memory itself (an object the program holds).
  *
  * Return: 0, or -ENOMEM if the queue could not be allocated (no mark bit
@@ -148,6 +185,7 @@ int gm_heap_mark(struct gm_heap *h, const struct gm_root *roots, size_t nroots,
 		return -ENOMEM;
 	gm_mutex_lock(&h->lock);
 	clear_marks(h);
+	mark_registered_roots(&w);
 	for (i = 0; i < nroots; i++) {
 		scan_range(&w, roots[i].addr, roots[i].len);
 		drain(&w);

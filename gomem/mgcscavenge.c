@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Giving free memory back to the system, after Go's mgcscavenge.go: the
- * synchronous half (debug.FreeOSMemory). Free pages are marked scavenged
- * in the page allocator and the page source releases their memory; they
- * count as HeapReleased until a span uses them again.
+ * Giving free memory back to the system, after Go's mgcscavenge.go. Free
+ * pages are marked scavenged in the page allocator and the page source
+ * releases their memory; they count as HeapReleased until a span uses
+ * them again. Three callers: the synchronous debug.FreeOSMemory, the
+ * background scavenger (the environment runs it, with a CPU budget)
+ * working toward Go's goals, and allocations that took the heap over its
+ * memory limit.
  *
  * Also the heap's answer to memory that vanished under it: a range the
  * program unmapped by hand is taken out of use for good.
@@ -49,6 +52,80 @@ u64 gm_heap_scavenge(struct gm_heap *h, u64 max_bytes)
 	h->scavenged_bytes += sc.pages * GM_PAGE_SIZE;
 	gm_mutex_unlock(&h->lock);
 	return sc.pages * GM_PAGE_SIZE;
+}
+
+/* Bytes retained: mapped and not released (Go's heapRetained). */
+static u64 retained(struct gm_heap *h)
+{
+	gm_mutex_assert_held(&h->lock);
+	return h->sys_bytes - (u64)gm_pagealloc_scav_pages(&h->pages) * GM_PAGE_SIZE;
+}
+
+/**
+ * gm_heap_scavenge_excess() - how far the heap is over the scavenger's goal
+ * @h: the heap
+ *
+ * Go's two goals: retain at most 10% more than the heap goal (when GOGC
+ * is on), and at most 95% of the memory limit (when there is one).
+ *
+ * Return: retained bytes over the lower goal, 0 if none.
+ */
+u64 gm_heap_scavenge_excess(struct gm_heap *h)
+{
+	u64 goal = GM_NO_LIMIT, r;
+
+	gm_mutex_lock(&h->lock);
+	if (h->gc.gogc != GM_GOGC_OFF && h->gc.heap_goal != GM_NO_LIMIT)
+		goal = h->gc.heap_goal + h->gc.heap_goal / 10;
+	if (h->gc.memory_limit != GM_NO_LIMIT)
+		goal = min(goal, h->gc.memory_limit - h->gc.memory_limit / 20);
+	r = retained(h);
+	gm_mutex_unlock(&h->lock);
+	return r > goal ? r - goal : 0;
+}
+
+/**
+ * gm_heap_scavenge_background() - one step of the background scavenger
+ * @h: the heap
+ * @max_bytes: give back at most this much in this step
+ *
+ * Return: the bytes given back; 0 when the heap is at its goal.
+ */
+u64 gm_heap_scavenge_background(struct gm_heap *h, u64 max_bytes)
+{
+	u64 excess = gm_heap_scavenge_excess(h), n;
+
+	if (!excess || !max_bytes)
+		return 0;
+	n = gm_heap_scavenge(h, min(excess, max_bytes));
+	gm_atomic64_add(&h->gc.bg_scavenged, n);
+	return n;
+}
+
+/**
+ * gm_heap_scavenge_for_limit() - get back under the memory limit
+ * @h: the heap
+ *
+ * After an allocation took pages: if retained memory is over the limit,
+ * free pages are given back until it is not (or none are left).
+ */
+void gm_heap_scavenge_for_limit(struct gm_heap *h)
+{
+	struct scavenge_ctx sc = { .h = h };
+	u64 limit, r;
+
+	if (!h->src->unused)
+		return;
+	gm_mutex_lock(&h->lock);
+	limit = h->gc.memory_limit;
+	r = retained(h);
+	if (limit != GM_NO_LIMIT && r > limit) {
+		gm_pagealloc_scavenge(&h->pages, (r - limit + GM_PAGE_SIZE - 1) >> GM_PAGE_SHIFT,
+				      release_run, &sc);
+		h->scavenged_bytes += sc.pages * GM_PAGE_SIZE;
+	}
+	gm_mutex_unlock(&h->lock);
+	gm_atomic64_add(&h->gc.limit_scavenged, sc.pages * GM_PAGE_SIZE);
 }
 
 /**

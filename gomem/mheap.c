@@ -465,7 +465,10 @@ static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
  * @npages: pages, at least 1
  * @spanclass: size class << 1 | noscan; size class 0 for a large object
  *
- * Takes the heap lock; may sleep (the page source may).
+ * First sweeps its share of what the last GC cycle left unswept, and
+ * afterwards gives free pages back if the heap went over its memory
+ * limit, as Go's allocSpan does. Takes the heap lock; may sleep (the page
+ * source may).
  *
  * Return: the span, in use, with empty bitmaps, or NULL if memory ran out.
  */
@@ -476,6 +479,7 @@ struct gm_mspan *gm_heap_alloc_span(struct gm_heap *h, size_t npages, u8 spancla
 	uintptr_t base;
 
 	gm_might_sleep();
+	gm_heap_sweep_credit(h, npages);
 	gm_mutex_lock(&h->lock);
 	s = span_struct_alloc(h);
 	if (!s)
@@ -489,6 +493,8 @@ struct gm_mspan *gm_heap_alloc_span(struct gm_heap *h, size_t npages, u8 spancla
 	}
 	s->needzero = needzero;
 	gm_mutex_unlock(&h->lock);
+	if (READ_ONCE(h->gc.memory_limit) != GM_NO_LIMIT)
+		gm_heap_scavenge_for_limit(h);
 	return s;
 
 fail_struct:

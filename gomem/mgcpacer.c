@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The pacer, after Go's mgcpacer.go, for a collector that stops the world
+ * to mark: when to start the next cycle.
+ *
+ * heap_live counts the bytes of objects allocated since the last mark
+ * plus the bytes that mark found live (heap_marked). As in Go, a span
+ * counts whole, less its allocated slots, when an mcache takes it, and
+ * its unused slots are taken off when the mcache lets it go, so the fast
+ * path never touches the counter. gomem's explicit frees take their
+ * objects off.
+ *
+ * The goal is Go's: heap_marked * (1 + GOGC/100), at least 4 MiB, and
+ * under a memory limit no more than 95% of the limit. Go starts its
+ * concurrent mark before the goal (the trigger) so that marking ends near
+ * it; a stopped-world mark ends where it starts, so gomem's trigger is
+ * the goal itself.
+ */
+#include "malloc.h"
+
+/**
+ * gm_heap_live_add() - account bytes allocated (> 0) or freed (< 0)
+ * @h: the heap
+ * @bytes: the change
+ */
+void gm_heap_live_add(struct gm_heap *h, s64 bytes)
+{
+	gm_atomic64_add(&h->gc.heap_live, (u64)bytes);
+}
+
+/**
+ * gm_heap_live() - the pacer's live heap
+ * @h: the heap
+ *
+ * Return: heap_live; never below 0 (a free of an object the last mark
+ * left out may make the counter dip for a while).
+ */
+u64 gm_heap_live(struct gm_heap *h)
+{
+	s64 v = (s64)gm_atomic64_read(&h->gc.heap_live);
+
+	return v > 0 ? v : 0;
+}
+
+/* heap_marked * (100 + gogc) / 100, saturating. */
+static u64 gogc_goal(u64 marked, s32 gogc)
+{
+	u64 extra;
+
+	if (gogc > 0 && marked / 100 > (GM_NO_LIMIT - marked) / (u64)gogc)
+		return GM_NO_LIMIT;
+	extra = marked / 100 * gogc + marked % 100 * gogc / 100;
+	return max(marked + extra, GM_HEAP_MIN_GOAL);
+}
+
+static u64 compute_goal(struct gm_heap *h)
+{
+	u64 marked = h->gc.heap_marked, limit = h->gc.memory_limit, goal = GM_NO_LIMIT;
+
+	if (h->gc.gogc >= 0)
+		goal = gogc_goal(marked, h->gc.gogc);
+	if (limit != GM_NO_LIMIT) {
+		u64 lgoal = limit - limit / 20;
+
+		/*
+		 * Go's CPU limiter stops a heap whose live data outgrows its
+		 * limit from collecting without end; here each cycle allows at
+		 * least a chunk of allocation instead.
+		 */
+		goal = min(goal, max(lgoal, marked + GM_CHUNK_BYTES));
+	}
+	return goal;
+}
+
+/**
+ * gm_pacer_commit() - set the goal and sweep pacing after a mark, or after
+ *	a change of GOGC or of the memory limit (Go's commit)
+ * @h: the heap, locked
+ *
+ * Sweep pacing: the pages in use now must all be swept by the time
+ * heap_live reaches the goal (gm_heap_sweep_credit()).
+ */
+void gm_pacer_commit(struct gm_heap *h)
+{
+	gm_mutex_assert_held(&h->lock);
+	WRITE_ONCE(h->gc.heap_goal, compute_goal(h));
+}
+
+/* After a mark: what the sweepers have ahead of them. */
+static void commit_sweep(struct gm_heap *h)
+{
+	gm_mutex_assert_held(&h->lock);
+	WRITE_ONCE(h->gc.credit_basis, gm_heap_live(h));
+	WRITE_ONCE(h->gc.credit_swept, gm_atomic64_read(&h->gc.swept_pages));
+	WRITE_ONCE(h->gc.credit_pages, h->inuse_pages);
+}
+
+/**
+ * gm_pacer_end_mark() - the pacer's part of mark termination
+ * @h: the heap, locked, world stopped
+ * @marked: bytes the mark found live
+ */
+void gm_pacer_end_mark(struct gm_heap *h, u64 marked)
+{
+	gm_mutex_assert_held(&h->lock);
+	h->gc.heap_marked = marked;
+	gm_heap_live_add(h, (s64)(marked - gm_atomic64_read(&h->gc.heap_live)));
+	gm_pacer_commit(h);
+	commit_sweep(h);
+}
+
+/**
+ * gm_heap_gc_due() - whether an allocation should run a cycle first
+ * @h: the heap
+ * @size: bytes about to be allocated
+ *
+ * One atomic read and a comparison; the caller runs the cycle.
+ *
+ * Return: true if heap_live + @size would pass the goal.
+ */
+bool gm_heap_gc_due(struct gm_heap *h, size_t size)
+{
+	u64 goal = READ_ONCE(h->gc.heap_goal);
+
+	return goal != GM_NO_LIMIT && gm_heap_live(h) + size > goal;
+}
+
+/**
+ * gm_heap_set_gogc() - set GOGC (Go's debug.SetGCPercent)
+ * @h: the heap
+ * @gogc: the percent, 0 and up, or GM_GOGC_OFF
+ *
+ * Return: the previous value.
+ */
+s32 gm_heap_set_gogc(struct gm_heap *h, s32 gogc)
+{
+	s32 old;
+
+	gm_mutex_lock(&h->lock);
+	old = h->gc.gogc;
+	h->gc.gogc = gogc < 0 ? GM_GOGC_OFF : gogc;
+	gm_pacer_commit(h);
+	gm_mutex_unlock(&h->lock);
+	return old;
+}
+
+/**
+ * gm_heap_set_memory_limit() - set the soft memory limit (SetMemoryLimit)
+ * @h: the heap
+ * @limit: bytes of heap_sys - heap_released, or GM_NO_LIMIT
+ *
+ * Return: the previous value.
+ */
+u64 gm_heap_set_memory_limit(struct gm_heap *h, u64 limit)
+{
+	u64 old;
+
+	gm_mutex_lock(&h->lock);
+	old = h->gc.memory_limit;
+	WRITE_ONCE(h->gc.memory_limit, limit);
+	gm_pacer_commit(h);
+	gm_mutex_unlock(&h->lock);
+	return old;
+}
