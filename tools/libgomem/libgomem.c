@@ -1,14 +1,32 @@
 // SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
 /*
  * libgomem: a thin layer over the /dev/gomem ioctls (include/uapi/linux/
- * gomem.h). A heap is its file descriptor and nothing else, so every
- * function may be called by several threads at once; the kernel
- * serialises what needs it.
+ * gomem.h). Every function may be called by several threads at once; the
+ * kernel serialises what needs it.
+ *
+ * With GOMEM_FEATURE_GC a heap is garbage collected, and a cycle must not
+ * run while another thread writes pointers into the heap. A heap has a
+ * "world" lock for that: threads that write pointers do so inside mutator
+ * sections (gomem_mutator_enter/exit), and a cycle runs only once every
+ * thread in a section is out of it or parked inside libgomem, waiting for
+ * the cycle itself. Allocations ask the kernel not to collect
+ * (GOMEM_ALLOC_NOGC); when it answers -EAGAIN, a cycle is due, and the
+ * allocating thread stops the world, runs it (GOMEM_IOC_GC with
+ * GOMEM_GC_IF_DUE) and allocates while the world is still stopped.
+ *
+ * A thread in a section may hold objects it allocated in that section and
+ * not yet stored anywhere the collector looks. So that a cycle run while
+ * it is parked does not free them, each thread remembers the objects of
+ * its current section, and registers that list as a root range while it
+ * is parked.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +42,28 @@ _Static_assert(sizeof(void *) == sizeof(__u64), "gomem needs 64-bit pointers");
 
 struct gomem_heap {
 	int fd;
+	__u64 features;
+	/* The world lock: @lock guards the counts, @cond signals changes. */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned int active;	/* threads in a section or an allocation, not parked */
+	unsigned int waiting;	/* threads waiting to stop the world */
+	bool stopped;		/* one of them has stopped it */
 };
+
+/*
+ * One thread's mutator section on one heap: how deep it is nested, and
+ * the objects allocated since the outermost gomem_mutator_enter().
+ */
+struct section {
+	struct gomem_heap *h;
+	unsigned int depth;
+	__u64 *objs;
+	size_t nobjs, cap;
+	struct section *next;
+};
+
+static _Thread_local struct section *sections;
 
 static inline void *to_ptr(__u64 addr)
 {
@@ -42,13 +81,18 @@ static int gomem_ioctl(const struct gomem_heap *h, unsigned long cmd, void *arg)
 	return ioctl(h->fd, cmd, arg) ? -errno : 0;
 }
 
+static bool has_gc(const struct gomem_heap *h)
+{
+	return h->features & GOMEM_FEATURE_GC;
+}
+
 struct gomem_heap *gomem_open(const char *path)
 {
 	struct gomem_version v;
 	struct gomem_heap *h;
 	int err;
 
-	h = malloc(sizeof(*h));
+	h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
 	h->fd = open(path ? path : GOMEM_DEFAULT_PATH, O_RDWR | O_CLOEXEC);
@@ -62,8 +106,18 @@ struct gomem_heap *gomem_open(const char *path)
 		err = EPROTO;
 	if (!err && !(v.features & GOMEM_FEATURE_HEAP))
 		err = ENOTSUP;
-	if (!err)
+	if (!err) {
+		err = pthread_mutex_init(&h->lock, NULL);
+		if (!err) {
+			err = pthread_cond_init(&h->cond, NULL);
+			if (err)
+				pthread_mutex_destroy(&h->lock);
+		}
+	}
+	if (!err) {
+		h->features = v.features;
 		return h;
+	}
 	close(h->fd);
 fail:
 	free(h);
@@ -78,6 +132,8 @@ void gomem_close(struct gomem_heap *h)
 	if (!h)
 		return;
 	close(h->fd);
+	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->lock);
 	free(h);
 	errno = err;
 }
@@ -87,11 +143,248 @@ int gomem_fd(const struct gomem_heap *h)
 	return h->fd;
 }
 
+uint64_t gomem_features(const struct gomem_heap *h)
+{
+	return h->features;
+}
+
+/* ---- the world lock ---- */
+
+static struct section *find_section(const struct gomem_heap *h)
+{
+	struct section *s;
+
+	for (s = sections; s; s = s->next)
+		if (s->h == h)
+			return s;
+	return NULL;
+}
+
+/* Become an active mutator: wait while the world is stopped or about to be. */
+static void world_enter(struct gomem_heap *h)
+{
+	pthread_mutex_lock(&h->lock);
+	while (h->stopped || h->waiting)
+		pthread_cond_wait(&h->cond, &h->lock);
+	h->active++;
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void world_exit(struct gomem_heap *h)
+{
+	pthread_mutex_lock(&h->lock);
+	if (!--h->active && h->waiting)
+		pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/*
+ * Register (@add) or unregister the objects of section @s as root ranges,
+ * in pieces of at most GOMEM_ROOT_MAX_LEN bytes. Unregistering goes on
+ * past errors; registering undoes what it did when a piece fails.
+ */
+static int section_roots(struct gomem_heap *h, struct section *s, bool add)
+{
+	size_t per = GOMEM_ROOT_MAX_LEN / sizeof(__u64), i;
+	int err = 0;
+
+	for (i = 0; i < s->nobjs; i += per) {
+		struct gomem_root r = {
+			.addr = to_u64(s->objs + i),
+			.len = (s->nobjs - i < per ? s->nobjs - i : per) * sizeof(__u64),
+		};
+		int e = gomem_ioctl(h, add ? GOMEM_IOC_ROOT_ADD : GOMEM_IOC_ROOT_DEL, &r);
+
+		if (e && add) {
+			size_t n = i;
+
+			for (i = 0; i < n; i += per) {
+				struct gomem_root u = { .addr = to_u64(s->objs + i) };
+
+				gomem_ioctl(h, GOMEM_IOC_ROOT_DEL, &u);
+			}
+			return e;
+		}
+		if (e && !err)
+			err = e;
+	}
+	return err;
+}
+
+/*
+ * Stop the heap's world: wait until no thread is active in it. A thread in
+ * a section (@s) parks first: it stops counting as active, and the objects
+ * of its section become roots until stop_world()'s caller is done.
+ */
+static int stop_world(struct gomem_heap *h, struct section *s)
+{
+	if (s) {
+		int err = section_roots(h, s, true);
+
+		if (err)
+			return err;
+	}
+	pthread_mutex_lock(&h->lock);
+	if (s)
+		h->active--;
+	h->waiting++;
+	if (!h->active)
+		pthread_cond_broadcast(&h->cond);
+	while (h->stopped || h->active)
+		pthread_cond_wait(&h->cond, &h->lock);
+	h->waiting--;
+	h->stopped = true;
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+/* Let the world go again; a parked thread is active again at once. */
+static void start_world(struct gomem_heap *h, struct section *s)
+{
+	pthread_mutex_lock(&h->lock);
+	h->stopped = false;
+	if (s)
+		h->active++;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	if (s)
+		section_roots(h, s, false);
+}
+
+int gomem_mutator_enter(struct gomem_heap *h)
+{
+	struct section *s = find_section(h);
+
+	if (s) {
+		if (s->depth == UINT_MAX)
+			return -EOVERFLOW;
+		s->depth++;
+		return 0;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->h = h;
+	s->depth = 1;
+	world_enter(h);
+	s->next = sections;
+	sections = s;
+	return 0;
+}
+
+int gomem_mutator_exit(struct gomem_heap *h)
+{
+	struct section **pp, *s;
+
+	for (pp = &sections; (s = *pp); pp = &s->next)
+		if (s->h == h)
+			break;
+	if (!s)
+		return -EPERM;
+	if (--s->depth)
+		return 0;
+	*pp = s->next;
+	world_exit(h);
+	free(s->objs);
+	free(s);
+	return 0;
+}
+
+int gomem_mutator_depth(const struct gomem_heap *h)
+{
+	struct section *s = find_section(h);
+
+	return s ? (int)s->depth : 0;
+}
+
+/* Remember @n objects allocated in section @s; on failure they are freed. */
+static int track(struct gomem_heap *h, struct section *s, const __u64 *addrs, size_t n)
+{
+	size_t i;
+
+	if (s->cap - s->nobjs < n) {
+		size_t cap = s->cap ? s->cap : 64;
+		__u64 *objs;
+
+		while (cap - s->nobjs < n)
+			cap *= 2;
+		objs = realloc(s->objs, cap * sizeof(*objs));
+		if (!objs) {
+			for (i = 0; i < n; i++) {
+				struct gomem_free f = { .addr = addrs[i] };
+
+				gomem_ioctl(h, GOMEM_IOC_FREE, &f);
+			}
+			return -ENOMEM;
+		}
+		s->objs = objs;
+		s->cap = cap;
+	}
+	memcpy(s->objs + s->nobjs, addrs, n * sizeof(*addrs));
+	s->nobjs += n;
+	return 0;
+}
+
+static int gc_ioctl(struct gomem_heap *h, unsigned int flags, struct gomem_gc_stats *st)
+{
+	struct gomem_gc g = { .flags = flags };
+
+	if (st) {
+		memset(st, 0, sizeof(*st));
+		g.buf = to_u64(st);
+		g.size = sizeof(*st);
+	}
+	return gomem_ioctl(h, GOMEM_IOC_GC, &g);
+}
+
+/*
+ * One allocating command (@cmd with @arg, whose flags are at @flags) made
+ * the way a mutator must: without letting the kernel collect while other
+ * threads may write pointers. A caller that passes GOMEM_ALLOC_NOGC
+ * itself gets -EAGAIN back as it is.
+ */
+static int alloc_ioctl(struct gomem_heap *h, unsigned long cmd, void *arg, __u32 *flags)
+{
+	struct section *s;
+	int err;
+
+	if (!has_gc(h) || (*flags & GOMEM_ALLOC_NOGC))
+		return gomem_ioctl(h, cmd, arg);
+	s = find_section(h);
+	*flags |= GOMEM_ALLOC_NOGC;
+	if (!s)
+		world_enter(h);
+	err = gomem_ioctl(h, cmd, arg);
+	if (!s)
+		world_exit(h);
+	if (err != -EAGAIN)
+		return err;
+	/*
+	 * A cycle is due. Run it with the world stopped, then allocate while
+	 * it still is, without GOMEM_ALLOC_NOGC: should the object alone be
+	 * over the new goal, the kernel collects again instead of failing.
+	 */
+	err = stop_world(h, s);
+	if (err)
+		return err;
+	err = gc_ioctl(h, GOMEM_GC_IF_DUE, NULL);
+	*flags &= ~GOMEM_ALLOC_NOGC;
+	if (!err)
+		err = gomem_ioctl(h, cmd, arg);
+	start_world(h, s);
+	return err;
+}
+
+/* ---- objects ---- */
+
 void *gomem_alloc(struct gomem_heap *h, size_t size, unsigned int flags)
 {
 	struct gomem_alloc a = { .size = size, .flags = flags };
-	int err = gomem_ioctl(h, GOMEM_IOC_ALLOC, &a);
+	struct section *s = has_gc(h) ? find_section(h) : NULL;
+	int err = alloc_ioctl(h, GOMEM_IOC_ALLOC, &a, &a.flags);
 
+	if (!err && s)
+		err = track(h, s, &a.addr, 1);
 	if (err) {
 		errno = -err;
 		return NULL;
@@ -125,6 +418,7 @@ static int free_addr(struct gomem_heap *h, __u64 addr)
 int gomem_alloc_bulk(struct gomem_heap *h, size_t size, unsigned int flags,
 		     void **out, size_t count)
 {
+	struct section *s = has_gc(h) ? find_section(h) : NULL;
 	size_t done = 0, i;
 	int err = 0;
 
@@ -139,7 +433,10 @@ int gomem_alloc_bulk(struct gomem_heap *h, size_t size, unsigned int flags,
 			.addrs = to_u64(out + done),
 		};
 
-		err = gomem_ioctl(h, GOMEM_IOC_ALLOC_BULK, &b);
+		err = alloc_ioctl(h, GOMEM_IOC_ALLOC_BULK, &b, &b.flags);
+		/* void * and __u64 have one size and representation here. */
+		if (!err && s)
+			err = track(h, s, (const __u64 *)(out + done), b.count);
 		if (err)
 			break;
 		done += b.count;
@@ -234,4 +531,105 @@ int64_t gomem_get_cap(struct gomem_heap *h)
 	if (err)
 		return err;
 	return cap > INT64_MAX ? -EOVERFLOW : (int64_t)cap;
+}
+
+/* ---- the collector ---- */
+
+static int root_ioctl(struct gomem_heap *h, unsigned long cmd, const void *addr,
+		      size_t len, unsigned int flags)
+{
+	struct gomem_root r = { .addr = to_u64(addr), .len = len, .flags = flags };
+
+	return gomem_ioctl(h, cmd, &r);
+}
+
+int gomem_root_add(struct gomem_heap *h, const void *addr, size_t len)
+{
+	return root_ioctl(h, GOMEM_IOC_ROOT_ADD, addr, len, 0);
+}
+
+int gomem_root_del(struct gomem_heap *h, const void *addr)
+{
+	return root_ioctl(h, GOMEM_IOC_ROOT_DEL, addr, 0, 0);
+}
+
+int gomem_root_add_object(struct gomem_heap *h, const void *obj)
+{
+	return root_ioctl(h, GOMEM_IOC_ROOT_ADD, obj, 0, GOMEM_ROOT_OBJECT);
+}
+
+int gomem_root_del_object(struct gomem_heap *h, const void *obj)
+{
+	return root_ioctl(h, GOMEM_IOC_ROOT_DEL, obj, 0, GOMEM_ROOT_OBJECT);
+}
+
+static int collect(struct gomem_heap *h, unsigned int flags, struct gomem_gc_stats *st)
+{
+	struct section *s = find_section(h);
+	int err = stop_world(h, s);
+
+	if (err)
+		return err;
+	err = gc_ioctl(h, flags, st);
+	start_world(h, s);
+	return err;
+}
+
+int gomem_gc(struct gomem_heap *h, struct gomem_gc_stats *st)
+{
+	return collect(h, 0, st);
+}
+
+int gomem_gc_if_due(struct gomem_heap *h, struct gomem_gc_stats *st)
+{
+	return collect(h, GOMEM_GC_IF_DUE, st);
+}
+
+static int set_gc(struct gomem_heap *h, struct gomem_gc_params *p)
+{
+	return gomem_ioctl(h, GOMEM_IOC_SET_GC, p);
+}
+
+int gomem_gc_params(struct gomem_heap *h, int *gogc, uint64_t *memory_limit)
+{
+	struct gomem_gc_params p = { 0 };
+	int err = set_gc(h, &p);
+
+	if (err)
+		return err;
+	if (gogc)
+		*gogc = p.old_gogc;
+	if (memory_limit)
+		*memory_limit = p.old_limit;
+	return 0;
+}
+
+int gomem_set_gcpercent(struct gomem_heap *h, int percent)
+{
+	struct gomem_gc_params p = {
+		.gogc = percent < 0 ? GOMEM_GOGC_OFF : percent,
+		.flags = GOMEM_GC_SET_GOGC,
+	};
+	int err = set_gc(h, &p);
+
+	if (err) {
+		errno = -err;
+		return GOMEM_GCPERCENT_ERROR;
+	}
+	return p.old_gogc < 0 ? GOMEM_GOGC_OFF : p.old_gogc;
+}
+
+int64_t gomem_set_memory_limit(struct gomem_heap *h, int64_t limit)
+{
+	struct gomem_gc_params p = { 0 };
+	int err;
+
+	if (limit >= 0) {
+		p.flags = GOMEM_GC_SET_LIMIT;
+		p.memory_limit = limit == INT64_MAX ? GOMEM_NO_LIMIT : (__u64)limit;
+	}
+	err = set_gc(h, &p);
+	if (err)
+		return err;
+	return p.old_limit > INT64_MAX ? INT64_MAX : (int64_t)p.old_limit;
 }
