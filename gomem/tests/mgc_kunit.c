@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the collector (mgc.c, mgcsweep.c, mgcpacer.c): objects
+ * reachable from registered roots survive cycles with their contents,
+ * the rest is swept and its slots reused; garbage cycles, interior
+ * pointers, noscan objects, root objects, tiny and large objects; the
+ * sweepgen state of every span after each phase; lazy, background and
+ * proportional sweeping; the pacer's goal, GOGC off, the memory limit,
+ * and the gctrace line.
+ *
+ * Objects the collector may have freed are never touched again: only the
+ * heap's metadata is asked about them.
+ */
+#include <kunit/test.h>
+
+#include "../malloc.h"
+
+struct gc_ctx {
+	struct gm_heap *h;
+	struct gm_gc_cycle cyc;
+};
+
+static int gc_test_init(struct kunit *test)
+{
+	struct gc_ctx *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+
+	if (!c)
+		return -ENOMEM;
+	c->h = gm_heap_create(&gm_os_pagesrc, NULL);
+	if (!c->h)
+		return -ENOMEM;
+	/* Cycles run only when a test asks, unless it turns GOGC on. */
+	gm_heap_set_gogc(c->h, GM_GOGC_OFF);
+	test->priv = c;
+	return 0;
+}
+
+static void gc_test_exit(struct kunit *test)
+{
+	struct gc_ctx *c = test->priv;
+
+	gm_heap_destroy(c->h);
+}
+
+static struct gm_heap *heap(struct kunit *test)
+{
+	return ((struct gc_ctx *)test->priv)->h;
+}
+
+static uintptr_t *obj(struct kunit *test, size_t size, unsigned int flags)
+{
+	uintptr_t *p = gm_heap_alloc(heap(test), size, flags | GM_ZERO);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	return p;
+}
+
+static struct gm_gc_cycle *gc(struct kunit *test, bool forced)
+{
+	struct gc_ctx *c = test->priv;
+
+	KUNIT_ASSERT_EQ(test, gm_heap_gc(c->h, forced, &c->cyc), 0);
+	return &c->cyc;
+}
+
+static bool live(struct kunit *test, const void *p)
+{
+	return gm_heap_usable_size(heap(test), p) != 0;
+}
+
+/* A root range of @n words, in memory the test owns. */
+static uintptr_t *roots(struct kunit *test, size_t n)
+{
+	uintptr_t *r = kunit_kcalloc(test, n, sizeof(*r), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_EQ(test, gm_heap_add_root(heap(test), (uintptr_t)r, n * sizeof(*r)), 0);
+	return r;
+}
+
+static struct gm_memstats *stats(struct kunit *test)
+{
+	struct gm_memstats *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	gm_heap_read_stats(heap(test), st);
+	return st;
+}
+
+/* A list from a root survives cycles with its contents; garbage does not. */
+static void reachable_survive(struct kunit *test)
+{
+	enum { N = 3000, CYCLES = 5 };
+	uintptr_t *root = roots(test, 1), *p, *garbage[8];
+	u64 frees;
+	int i, n;
+
+	for (i = 0; i < N; i++) {
+		p = obj(test, 48, 0);
+		p[0] = *root;
+		p[1] = 0x5a5a0000 + i;
+		*root = (uintptr_t)p;
+		garbage[i % 8] = obj(test, 48, 0);
+	}
+	frees = stats(test)->frees;
+	for (i = 0; i < CYCLES; i++) {
+		struct gm_gc_cycle *c = gc(test, true);
+
+		KUNIT_EXPECT_EQ(test, c->mark.marked, N);
+		KUNIT_EXPECT_EQ(test, c->heap_marked, N * 48);
+		KUNIT_EXPECT_EQ(test, c->freed_objects, i ? 0 : N);
+	}
+	KUNIT_EXPECT_EQ(test, stats(test)->frees - frees, N);
+	KUNIT_EXPECT_EQ(test, stats(test)->heap_objects, N);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_FALSE(test, live(test, garbage[i]));
+	n = N;
+	for (p = (uintptr_t *)*root; p; p = (uintptr_t *)p[0])
+		KUNIT_EXPECT_EQ(test, p[1], 0x5a5a0000 + --n);
+	KUNIT_EXPECT_EQ(test, n, 0);
+}
+
+/* Swept slots are handed out again; the heap does not grow. */
+static void slots_reused(struct kunit *test)
+{
+	enum { N = 4096 };
+	uintptr_t **first = kunit_kcalloc(test, N, sizeof(*first), GFP_KERNEL);
+	u64 sys;
+	int i, j, reused = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, first);
+	for (i = 0; i < N; i++)
+		first[i] = obj(test, 128, 0);
+	sys = stats(test)->heap_sys;
+	gc(test, true);
+	for (i = 0; i < N; i++) {
+		uintptr_t *p = obj(test, 128, 0);
+
+		for (j = 0; j < N; j++)
+			if (p == first[j])
+				break;
+		reused += j < N;
+	}
+	KUNIT_EXPECT_EQ(test, reused, N);
+	KUNIT_EXPECT_EQ(test, stats(test)->heap_sys, sys);
+}
+
+/* Garbage cycles go; interior pointers keep; noscan words do not count. */
+static void cycles_interior_noscan(struct kunit *test)
+{
+	uintptr_t *root = roots(test, 2);
+	uintptr_t *a = obj(test, 64, 0), *b = obj(test, 64, 0), *c = obj(test, 64, 0);
+	uintptr_t *inner = obj(test, 512, 0), *ns = obj(test, 64, GM_NOSCAN);
+	uintptr_t *hidden = obj(test, 64, 0);
+
+	a[0] = (uintptr_t)b;
+	b[0] = (uintptr_t)c;
+	c[0] = (uintptr_t)a;
+	root[0] = (uintptr_t)inner + 300;
+	root[1] = (uintptr_t)ns;
+	ns[3] = (uintptr_t)hidden;
+	gc(test, true);
+	KUNIT_EXPECT_FALSE(test, live(test, a));
+	KUNIT_EXPECT_FALSE(test, live(test, b));
+	KUNIT_EXPECT_FALSE(test, live(test, c));
+	KUNIT_EXPECT_TRUE(test, live(test, inner));
+	KUNIT_EXPECT_TRUE(test, live(test, ns));
+	KUNIT_EXPECT_FALSE(test, live(test, hidden));
+}
+
+/* Root objects: kept until released; the calls' errors. */
+static void root_objects(struct kunit *test)
+{
+	struct gm_heap *h = heap(test);
+	uintptr_t *r = obj(test, 96, 0), *child = obj(test, 32, 0);
+	uintptr_t *big = obj(test, 100000, GM_NOSCAN);
+	void *tiny = gm_heap_alloc(h, 4, GM_NOSCAN);
+
+	KUNIT_ASSERT_NOT_NULL(test, tiny);
+	r[2] = (uintptr_t)child;
+	KUNIT_EXPECT_EQ(test, gm_heap_set_root_object(h, r, true), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_set_root_object(h, r, true), -EEXIST);
+	KUNIT_EXPECT_EQ(test, gm_heap_set_root_object(h, (char *)r + 8, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_set_root_object(h, tiny, true), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_set_root_object(h, child, false), -ENOENT);
+	KUNIT_EXPECT_EQ(test, gm_heap_set_root_object(h, big, true), 0);
+	gc(test, true);
+	gc(test, true);
+	KUNIT_EXPECT_TRUE(test, live(test, r));
+	KUNIT_EXPECT_TRUE(test, live(test, child));
+	KUNIT_EXPECT_TRUE(test, live(test, big));
+	KUNIT_EXPECT_FALSE(test, live(test, tiny));
+	KUNIT_EXPECT_EQ(test, gm_heap_set_root_object(h, r, false), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(h, big), 0);
+	gc(test, true);
+	KUNIT_EXPECT_FALSE(test, live(test, r));
+	KUNIT_EXPECT_FALSE(test, live(test, child));
+	KUNIT_EXPECT_EQ(test, stats(test)->heap_objects, 0);
+}
+
+/* Root ranges: registered, found by address, refused when bad. */
+static void root_ranges(struct kunit *test)
+{
+	struct gm_heap *h = heap(test);
+	uintptr_t *r = kunit_kcalloc(test, 4, sizeof(*r), GFP_KERNEL);
+	uintptr_t *p = obj(test, 64, 0);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_EXPECT_EQ(test, gm_heap_add_root(h, (uintptr_t)r, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_add_root(h, ~(uintptr_t)0 - 4, 8), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_add_root(h, (uintptr_t)r, 32), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_add_root(h, (uintptr_t)r, 8), -EEXIST);
+	KUNIT_EXPECT_EQ(test, gm_heap_del_root(h, (uintptr_t)r + 8), -ENOENT);
+	r[3] = (uintptr_t)p;
+	gc(test, true);
+	KUNIT_EXPECT_TRUE(test, live(test, p));
+	KUNIT_EXPECT_EQ(test, gc(test, true)->root_bytes, 32);
+	KUNIT_EXPECT_EQ(test, gm_heap_del_root(h, (uintptr_t)r), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_del_root(h, (uintptr_t)r), -ENOENT);
+	gc(test, true);
+	KUNIT_EXPECT_FALSE(test, live(test, p));
+	/* Many ranges stay sorted and are all found; the limit holds. */
+	for (i = GM_MAX_ROOTS - 1; i >= 0; i--)
+		KUNIT_ASSERT_EQ(test, gm_heap_add_root(h, 0x10000 + i * 16, 8), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_add_root(h, 0x8000, 8), -ENOSPC);
+	for (i = 0; i < GM_MAX_ROOTS; i++)
+		KUNIT_EXPECT_EQ(test, gm_heap_del_root(h, 0x10000 + i * 16), 0);
+}
+
+/* Tiny objects go with their block; a reachable one keeps it whole. */
+static void tiny_and_large(struct kunit *test)
+{
+	struct gm_heap *h = heap(test);
+	uintptr_t *root = roots(test, 1);
+	u64 tiny_frees = stats(test)->tiny_frees;
+	void *t[40], *big = obj(test, 3 << 20, 0), *kept_big = obj(test, 1 << 20, 0);
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		t[i] = gm_heap_alloc(h, 4, GM_NOSCAN);
+		KUNIT_ASSERT_NOT_NULL(test, t[i]);
+	}
+	/* A pointer to t[39] keeps its block, and the objects packed with it. */
+	((uintptr_t *)kept_big)[1000] = (uintptr_t)t[39];
+	*root = (uintptr_t)kept_big;
+	gc(test, true);
+	KUNIT_EXPECT_TRUE(test, live(test, t[39]));
+	KUNIT_EXPECT_FALSE(test, live(test, t[0]));
+	KUNIT_EXPECT_GE(test, stats(test)->tiny_frees - tiny_frees, 36);
+	KUNIT_EXPECT_FALSE(test, live(test, big));
+	KUNIT_EXPECT_TRUE(test, live(test, kept_big));
+	KUNIT_EXPECT_EQ(test, stats(test)->by_class[0].frees, 1);
+}
+
+static struct gm_sweep_census census(struct kunit *test)
+{
+	struct gm_sweep_census c;
+
+	gm_heap_sweep_census(heap(test), &c);
+	return c;
+}
+
+/* Every span's sweepgen, after each phase and each kind of sweep. */
+static void sweepgen_states(struct kunit *test)
+{
+	enum { N = 20000 };
+	uintptr_t *root = roots(test, 1);
+	struct gm_sweep_census c;
+	u64 spans;
+	int i;
+
+	for (i = 0; i < N; i++) {
+		uintptr_t *p = obj(test, 16 << (i % 8), 0);
+
+		if (i % 3 == 0) {
+			p[0] = *root;
+			*root = (uintptr_t)p;
+		}
+	}
+	obj(test, 200000, 0);
+	c = census(test);
+	KUNIT_EXPECT_GT(test, c.cached, 0);
+	KUNIT_EXPECT_EQ(test, c.unswept + c.sweeping + c.bad, 0);
+	spans = c.cached + c.swept;
+
+	/* Mark termination flips sweepgen: every span is unswept at once. */
+	gc(test, false);
+	c = census(test);
+	KUNIT_EXPECT_EQ(test, c.unswept, spans);
+	KUNIT_EXPECT_EQ(test, c.swept + c.cached + c.sweeping + c.bad, 0);
+
+	/* The background sweeper, a few pages at a time, to the end. */
+	KUNIT_EXPECT_TRUE(test, gm_heap_sweep_some(heap(test), 1));
+	c = census(test);
+	KUNIT_EXPECT_LT(test, c.unswept, spans);
+	KUNIT_EXPECT_GT(test, c.unswept, 0);
+	while (gm_heap_sweep_some(heap(test), 16))
+		;
+	c = census(test);
+	KUNIT_EXPECT_EQ(test, c.unswept + c.sweeping + c.cached + c.bad, 0);
+	KUNIT_EXPECT_GT(test, c.swept, 0);
+	KUNIT_EXPECT_LT(test, c.swept, spans);
+
+	/* Allocation caches swept spans only; a forced cycle leaves none unswept. */
+	obj(test, 64, 0);
+	c = census(test);
+	KUNIT_EXPECT_EQ(test, c.cached, 1);
+	gc(test, true);
+	c = census(test);
+	KUNIT_EXPECT_EQ(test, c.unswept + c.sweeping + c.cached + c.bad, 0);
+}
+
+/* After an unforced cycle, allocations sweep what they need first. */
+static void lazy_and_credit_sweep(struct kunit *test)
+{
+	enum { N = 30000 };
+	struct gm_heap *h = heap(test);
+	u64 sys, lazy;
+	int i;
+
+	for (i = 0; i < N; i++)
+		obj(test, 256, 0);
+	sys = stats(test)->heap_sys;
+	gc(test, false);
+	KUNIT_EXPECT_EQ(test, census(test).unswept, stats(test)->by_class[gm_size_to_class(256)].spans);
+	lazy = gm_atomic64_read(&h->gc.swept_lazy_pages);
+	for (i = 0; i < N; i++)
+		obj(test, 256, 0);
+	/* The same memory served them: cacheSpan swept spans rather than grow. */
+	KUNIT_EXPECT_EQ(test, stats(test)->heap_sys, sys);
+	KUNIT_EXPECT_GT(test, gm_atomic64_read(&h->gc.swept_lazy_pages), lazy);
+	KUNIT_EXPECT_EQ(test, stats(test)->heap_objects, N);
+}
+
+/* Explicit frees and the collector count each object once. */
+static void explicit_free_alongside(struct kunit *test)
+{
+	enum { N = 1000 };
+	struct gm_heap *h = heap(test);
+	uintptr_t *root = roots(test, N);
+	uintptr_t **p = kunit_kcalloc(test, N, sizeof(*p), GFP_KERNEL);
+	u64 frees = stats(test)->frees;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 0; i < N; i++) {
+		p[i] = obj(test, 80, 0);
+		if (i % 2)
+			root[i] = (uintptr_t)p[i];
+	}
+	/* Freed before the mark: a rooted one and a garbage one. */
+	KUNIT_EXPECT_EQ(test, gm_heap_free(h, p[1]), 0);
+	root[1] = 0;
+	KUNIT_EXPECT_EQ(test, gm_heap_free(h, p[2]), 0);
+	gc(test, false);
+	/* Freed after the mark, before its span is swept. */
+	KUNIT_EXPECT_EQ(test, gm_heap_free(h, p[3]), 0);
+	root[3] = 0;
+	gm_heap_finish_sweep(h);
+	KUNIT_EXPECT_EQ(test, stats(test)->frees - frees, N / 2 + 2);
+	KUNIT_EXPECT_EQ(test, stats(test)->heap_objects, N / 2 - 2);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(h, p[5]), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(h, p[5]), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(h, p[4]), -EINVAL);
+}
+
+/* The goal: live * (1 + GOGC/100), at least 4 MiB, capped by the limit. */
+static void pacer_goal(struct kunit *test)
+{
+	enum { N = 6 << 10 };
+	struct gm_heap *h = heap(test);
+	uintptr_t *root = roots(test, N);
+	struct gm_gc_info gi;
+	int i;
+
+	KUNIT_EXPECT_EQ(test, gm_heap_set_gogc(h, 100), GM_GOGC_OFF);
+	gm_heap_read_gc_info(h, &gi);
+	KUNIT_EXPECT_EQ(test, gi.next_gc, GM_HEAP_MIN_GOAL);
+	KUNIT_EXPECT_FALSE(test, gm_heap_gc_due(h, 1 << 20));
+	KUNIT_EXPECT_TRUE(test, gm_heap_gc_due(h, 5 << 20));
+	for (i = 0; i < N; i++)
+		root[i] = (uintptr_t)obj(test, 1024, 0);
+	gc(test, true);
+	gm_heap_read_gc_info(h, &gi);
+	KUNIT_EXPECT_EQ(test, gi.heap_marked, N * 1024);
+	KUNIT_EXPECT_EQ(test, gi.next_gc, 2 * N * 1024);
+	KUNIT_EXPECT_EQ(test, gm_heap_set_gogc(h, 50), 100);
+	gm_heap_read_gc_info(h, &gi);
+	KUNIT_EXPECT_EQ(test, gi.next_gc, N * 1024 + N * 512);
+	KUNIT_EXPECT_EQ(test, gm_heap_set_gogc(h, 100), 50);
+	KUNIT_EXPECT_EQ(test, gm_heap_set_memory_limit(h, 12 << 20), GM_NO_LIMIT);
+	gm_heap_read_gc_info(h, &gi);
+	KUNIT_EXPECT_EQ(test, gi.next_gc, (12 << 20) - (12 << 20) / 20);
+	/* A limit below the live heap still lets a chunk be allocated. */
+	KUNIT_EXPECT_EQ(test, gm_heap_set_memory_limit(h, 7 << 20), 12 << 20);
+	gm_heap_read_gc_info(h, &gi);
+	KUNIT_EXPECT_EQ(test, gi.next_gc, N * 1024 + GM_CHUNK_BYTES);
+	gm_heap_set_memory_limit(h, GM_NO_LIMIT);
+	gm_heap_set_gogc(h, GM_GOGC_OFF);
+	KUNIT_EXPECT_FALSE(test, gm_heap_gc_due(h, 1ULL << 40));
+}
+
+/*
+ * An allocating program in a steady state, cycles run when due: the
+ * heap stays within a band around the goal of twice the live heap.
+ */
+static void steady_state_near_goal(struct kunit *test)
+{
+	enum { LIVE = 24 << 10, SIZE = 256, ROUNDS = 200000 };
+	struct gm_heap *h = heap(test);
+	uintptr_t *root = roots(test, LIVE);
+	u64 peak = 0, cycles;
+	struct gm_gc_info gi;
+	int i;
+
+	gm_heap_set_gogc(h, 100);
+	for (i = 0; i < ROUNDS; i++) {
+		u64 alloc;
+
+		if (gm_heap_gc_due(h, SIZE))
+			gc(test, false);
+		root[i % LIVE] = (uintptr_t)obj(test, SIZE, 0);
+		if (i % 1000 == 0) {
+			alloc = gm_heap_live(h);
+			peak = max(peak, alloc);
+		}
+	}
+	gm_heap_read_gc_info(h, &gi);
+	cycles = gi.numgc;
+	kunit_info(test, "live %u KiB, %llu cycles, peak heap_live %llu KiB, goal %llu KiB",
+		   LIVE * SIZE >> 10, (unsigned long long)cycles,
+		   (unsigned long long)peak >> 10, (unsigned long long)gi.next_gc >> 10);
+	KUNIT_EXPECT_GE(test, cycles, 4);
+	KUNIT_EXPECT_LE(test, peak, 2 * LIVE * SIZE + (LIVE * SIZE) / 5);
+	KUNIT_EXPECT_GE(test, gi.heap_marked, LIVE * SIZE);
+	KUNIT_EXPECT_LE(test, stats(test)->heap_sys, 4ULL * LIVE * SIZE);
+}
+
+/* Under a memory limit, GOGC off: retained memory stays near the limit. */
+static void memory_limit_holds(struct kunit *test)
+{
+	enum { SIZE = 4096, ROUNDS = 20000 };
+	const u64 limit = 16 << 20;
+	struct gm_heap *h = heap(test);
+	struct gm_memstats *st;
+	u64 worst = 0;
+	int i;
+
+	if (!h->src->unused)
+		kunit_skip(test, "the page source cannot give memory back");
+	gm_heap_set_memory_limit(h, limit);
+	for (i = 0; i < ROUNDS; i++) {
+		if (gm_heap_gc_due(h, SIZE))
+			gc(test, false);
+		obj(test, SIZE, 0);
+		if (i % 512 == 0) {
+			st = stats(test);
+			worst = max(worst, st->heap_sys - st->heap_released);
+		}
+		if (i == 4000)
+			obj(test, 6 << 20, 0);	/* a spike of large garbage */
+	}
+	kunit_info(test, "limit %llu KiB, worst retained %llu KiB",
+		   (unsigned long long)limit >> 10, (unsigned long long)worst >> 10);
+	KUNIT_EXPECT_GT(test, h->gc.numgc, 3);
+	KUNIT_EXPECT_LE(test, worst, limit + GM_CHUNK_BYTES);
+}
+
+/* The gctrace line has Go's shape. */
+static void trace_line(struct kunit *test)
+{
+	struct gm_heap *h = heap(test);
+	char line[256];
+	int n;
+
+	gm_heap_set_gogc(h, 100);
+	obj(test, 5 << 20, 0);
+	n = gm_gc_trace_line(h, gc(test, true), line, sizeof(line));
+	kunit_info(test, "%s", line);
+	KUNIT_EXPECT_EQ(test, n, (int)strlen(line));
+	KUNIT_EXPECT_EQ(test, strncmp(line, "gc 1 @", 6), 0);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(line, "%: "));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(line, " ms clock, "));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(line, " ms cpu, 5->5->0 MB, 4 MB goal, 0 MB stacks, 0 MB globals, "));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(line, " P (forced)"));
+}
+
+static struct kunit_case gomem_mgc_cases[] = {
+	KUNIT_CASE(reachable_survive),
+	KUNIT_CASE(slots_reused),
+	KUNIT_CASE(cycles_interior_noscan),
+	KUNIT_CASE(root_objects),
+	KUNIT_CASE(root_ranges),
+	KUNIT_CASE(tiny_and_large),
+	KUNIT_CASE(sweepgen_states),
+	KUNIT_CASE(lazy_and_credit_sweep),
+	KUNIT_CASE(explicit_free_alongside),
+	KUNIT_CASE(pacer_goal),
+	KUNIT_CASE(steady_state_near_goal),
+	KUNIT_CASE(memory_limit_holds),
+	KUNIT_CASE(trace_line),
+	{}
+};
+
+static struct kunit_suite gomem_mgc_suite = {
+	.name = "gomem_mgc",
+	.init = gc_test_init,
+	.exit = gc_test_exit,
+	.test_cases = gomem_mgc_cases,
+};
+
+kunit_test_suite(gomem_mgc_suite);
