@@ -316,21 +316,62 @@ static void lazy_and_credit_sweep(struct kunit *test)
 {
 	enum { N = 30000 };
 	struct gm_heap *h = heap(test);
-	u64 sys, lazy;
+	u64 sys, lazy, unswept, inuse, freed_spans;
 	int i;
 
 	for (i = 0; i < N; i++)
 		obj(test, 256, 0);
 	sys = stats(test)->heap_sys;
 	gc(test, false);
-	KUNIT_EXPECT_EQ(test, census(test).unswept, stats(test)->by_class[gm_size_to_class(256)].spans);
+	unswept = census(test).unswept;
+	KUNIT_EXPECT_EQ(test, unswept, stats(test)->by_class[gm_size_to_class(256)].spans);
 	lazy = gm_atomic64_read(&h->gc.swept_lazy_pages);
-	for (i = 0; i < N; i++)
+	/*
+	 * The first allocation sweeps one span of its class and takes it
+	 * whole, empty as it is (Go's preserve), rather than free it.
+	 */
+	inuse = stats(test)->heap_inuse;
+	freed_spans = gm_atomic64_read(&h->gc.freed_spans);
+	obj(test, 256, 0);
+	KUNIT_EXPECT_EQ(test, gm_atomic64_read(&h->gc.freed_spans), freed_spans);
+	KUNIT_EXPECT_EQ(test, census(test).unswept, unswept - 1);
+	KUNIT_EXPECT_EQ(test, census(test).cached, 1);
+	KUNIT_EXPECT_EQ(test, stats(test)->heap_inuse, inuse);
+	for (i = 1; i < N; i++)
 		obj(test, 256, 0);
 	/* The same memory served them: cacheSpan swept spans rather than grow. */
 	KUNIT_EXPECT_EQ(test, stats(test)->heap_sys, sys);
 	KUNIT_EXPECT_GT(test, gm_atomic64_read(&h->gc.swept_lazy_pages), lazy);
 	KUNIT_EXPECT_EQ(test, stats(test)->heap_objects, N);
+}
+
+/*
+ * Sweep credit: allocations that take pages sweep in proportion, so that
+ * everything is swept by the time heap_live reaches the goal.
+ */
+static void sweep_credit(struct kunit *test)
+{
+	enum { N = 30000, BIG = 128 << 10 };
+	struct gm_heap *h = heap(test);
+	u64 unswept;
+	int i;
+
+	gm_heap_set_gogc(h, 100);
+	for (i = 0; i < N; i++)
+		obj(test, 256, 0);
+	gc(test, false);
+	/* Nothing live: the goal is 4 MiB, the runway all of it. */
+	KUNIT_EXPECT_EQ(test, h->gc.heap_goal, GM_HEAP_MIN_GOAL);
+	unswept = census(test).unswept;
+	for (i = 0; i < (2 << 20) / BIG; i++)
+		obj(test, BIG, GM_NOSCAN);
+	kunit_info(test, "%llu of %llu spans unswept at half the runway",
+		   (unsigned long long)census(test).unswept, (unsigned long long)unswept);
+	KUNIT_EXPECT_LE(test, census(test).unswept, unswept / 2 + unswept / 20);
+	KUNIT_EXPECT_GT(test, census(test).unswept, 0);
+	for (; i < (4 << 20) / BIG; i++)
+		obj(test, BIG, GM_NOSCAN);
+	KUNIT_EXPECT_EQ(test, census(test).unswept, 0);
 }
 
 /* Explicit frees and the collector count each object once. */
@@ -495,6 +536,7 @@ static struct kunit_case gomem_mgc_cases[] = {
 	KUNIT_CASE(tiny_and_large),
 	KUNIT_CASE(sweepgen_states),
 	KUNIT_CASE(lazy_and_credit_sweep),
+	KUNIT_CASE(sweep_credit),
 	KUNIT_CASE(explicit_free_alongside),
 	KUNIT_CASE(pacer_goal),
 	KUNIT_CASE(steady_state_near_goal),
