@@ -4,6 +4,8 @@
  *
  *   gomemctl sizeclasses       Go's size class table, as gomem built it
  *   gomemctl stats [-v] [PID]  MemStats of the heaps (of PID), from debugfs
+ *   gomemctl gc [-p PID] [ID]  the collector's state of the heaps, from debugfs
+ *   gomemctl gctrace [...]     follow the kernel log's gctrace lines
  *   gomemctl top [...]         live per-size-class view of all heaps
  *   gomemctl demo [--scale N]  the 600 MiB experiment on a heap of its own
  *
@@ -16,6 +18,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -39,6 +42,8 @@
 
 #define DEBUGFS_DEFAULT	"/sys/kernel/debug/gomem"
 #define DEVICE		"/dev/gomem"
+#define KMSG		"/dev/kmsg"
+#define GCTRACE_PARAM	"/sys/module/gomem/parameters/gctrace"
 #define MIB		(1024ULL * 1024)
 
 /* ---- output helpers ---- */
@@ -227,6 +232,7 @@ struct heap {
 	char *memstats;		/* the file's text */
 	char *classes;
 	char *arenas;
+	char *gc;		/* NULL if the module has no collector */
 };
 
 struct heap_list {
@@ -276,7 +282,7 @@ static void parse_owner(struct heap *hp, char *text)
  * away while it is read is left out. Dies with a clear message when
  * debugfs cannot be read.
  */
-static void read_heaps(struct heap_list *hl, long pid, bool classes, bool arenas)
+static void read_heaps(struct heap_list *hl, long pid, bool classes, bool arenas, bool gc)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -323,6 +329,8 @@ static void read_heaps(struct heap_list *hl, long pid, bool classes, bool arenas
 			hp.classes = heap_file(hp.id, "classes");
 		if (arenas)
 			hp.arenas = heap_file(hp.id, "arenas");
+		if (gc)
+			hp.gc = heap_file(hp.id, "gc");
 		hl->v = realloc(hl->v, (hl->n + 1) * sizeof(*hl->v));
 		if (!hl->v)
 			die("out of memory");
@@ -341,6 +349,7 @@ static void free_heaps(struct heap_list *hl)
 		free(hl->v[i].memstats);
 		free(hl->v[i].classes);
 		free(hl->v[i].arenas);
+		free(hl->v[i].gc);
 	}
 	free(hl->v);
 	hl->v = NULL;
@@ -452,6 +461,7 @@ static bool is_bytes_stat(const char *name)
 	static const char * const names[] = {
 		"HeapAlloc", "HeapSys", "HeapIdle", "HeapInuse", "HeapReleased",
 		"Reserved", "Resident", "Cap", "Lost", "Scavenged", "TotalAlloc", "Sys",
+		"NextGC", "HeapLive", "HeapMarked", "MemoryLimit",
 	};
 	size_t i, len = strlen(name);
 
@@ -462,27 +472,132 @@ static bool is_bytes_stat(const char *name)
 	       (len > 3 && !strcmp(name + len - 3, "Sys"));
 }
 
+/* Names of nanosecond values: "...Ns". */
+static bool is_ns_stat(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 2 && !strcmp(name + len - 2, "Ns");
+}
+
+/* Nanoseconds for people: "0 s", "850 ns", "12.3 us", "1.25 ms", "2.5 s". */
+static const char *hns(u64 ns, char *buf, size_t size)
+{
+	if (!ns)
+		snprintf(buf, size, "0 s");
+	else if (ns < 1000)
+		snprintf(buf, size, "%" PRIu64 " ns", ns);
+	else if (ns < 1000000)
+		snprintf(buf, size, "%.1f us", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, size, "%.2f ms", ns / 1e6);
+	else
+		snprintf(buf, size, "%.2f s", ns / 1e9);
+	return buf;
+}
+
+static u64 monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* One "Name value" line of memstats or gc, value made readable. */
+static void print_stat(const char *name, const char *value)
+{
+	char *end, buf[32];
+	u64 v;
+
+	v = strtoull(value, &end, 0);
+	if (*end || end == value) {
+		printf("  %-14s %12s\n", name, value);	/* "none", "off" */
+	} else if (!strcmp(name, "LastGC")) {
+		/* CLOCK_MONOTONIC in the kernel and here alike */
+		u64 now = monotonic_ns();
+
+		if (!v)
+			printf("  %-14s %12s\n", name, "never");
+		else
+			printf("  %-14s %8s ago\n", name, hns(now > v ? now - v : 0, buf, sizeof(buf)));
+	} else if (is_ns_stat(name)) {
+		if (v < 1000)
+			printf("  %-14s %12s\n", name, hns(v, buf, sizeof(buf)));
+		else
+			printf("  %-14s %12s  (%" PRIu64 " ns)\n", name, hns(v, buf, sizeof(buf)), v);
+	} else if (!is_bytes_stat(name)) {
+		printf("  %-14s %12s\n", name, value);
+	} else if (!v && !strcmp(name, "Cap")) {
+		printf("  %-14s %12s\n", name, "none");
+	} else if (v < 1024) {
+		printf("  %-14s %12s\n", name, hsize(v).s);
+	} else {
+		printf("  %-14s %12s  (%" PRIu64 " bytes)\n", name, hsize(v).s, v);
+	}
+}
+
+/*
+ * A "Name value" line: a capitalised name and one value, or two words
+ * ("GOGC off -1"), whose first is shown. Fills @w[0..1].
+ */
+static bool stat_line(char *line, char **w)
+{
+	char *words[4];
+	int n = split_words(line, words, 4);
+
+	if (n < 2 || n > 3 || !isupper((unsigned char)words[0][0]))
+		return false;
+	w[0] = words[0];
+	w[1] = words[1];
+	return true;
+}
+
+static bool text_has_stat(const char *text, const char *name)
+{
+	char *copy = strdup(text), *p = copy, *line, *w[2];
+	bool found = false;
+
+	if (!copy)
+		die("out of memory");
+	while (!found && (line = next_line(&p)))
+		found = stat_line(line, w) && !strcmp(w[0], name);
+	free(copy);
+	return found;
+}
+
 static void print_memstats(const char *memstats)
 {
 	char *copy = strdup(memstats), *text = copy, *line, *w[2];
 
 	if (!copy)
 		die("out of memory");
-	while ((line = next_line(&text))) {
-		u64 v;
-		char *end;
+	while ((line = next_line(&text)))
+		if (split_words(line, w, 2) == 2)
+			print_stat(w[0], w[1]);
+	free(copy);
+}
 
-		if (split_words(line, w, 2) < 2)
+/* The collector's fields that stats shows, from the gc file. */
+static const char * const gc_summary[] = {
+	"NumGC", "NumForcedGC", "NextGC", "GOGC", "MemoryLimit", "HeapLive",
+	"HeapMarked", "LastGC", "LastPauseNs", "PauseTotalNs", "GCCPUNs",
+};
+
+/* Those of @gc's lines that the memstats text does not have already. */
+static void print_gc_summary(const char *gc, const char *memstats)
+{
+	char *copy = strdup(gc), *text = copy, *line, *w[2];
+	unsigned int i;
+
+	if (!copy)
+		die("out of memory");
+	while ((line = next_line(&text))) {
+		if (!stat_line(line, w) || text_has_stat(memstats, w[0]))
 			continue;
-		v = strtoull(w[1], &end, 0);
-		if (*end || !is_bytes_stat(w[0]))
-			printf("  %-14s %12s\n", w[0], w[1]);
-		else if (!v && !strcmp(w[0], "Cap"))
-			printf("  %-14s %12s\n", w[0], "none");
-		else if (v < 1024)
-			printf("  %-14s %12s\n", w[0], hsize(v).s);
-		else
-			printf("  %-14s %12s  (%" PRIu64 " bytes)\n", w[0], hsize(v).s, v);
+		for (i = 0; i < ARRAY_SIZE(gc_summary); i++)
+			if (!strcmp(w[0], gc_summary[i]))
+				print_stat(w[0], w[1]);
 	}
 	free(copy);
 }
@@ -582,7 +697,7 @@ static int cmd_stats(int argc, char **argv)
 	if (optind < argc)
 		pid = parse_pid(argv[optind]);
 
-	read_heaps(&hl, pid, verbose, verbose);
+	read_heaps(&hl, pid, verbose, verbose, true);
 	if (!hl.n) {
 		if (pid >= 0)
 			printf("no gomem heap owned by pid %ld\n", pid);
@@ -596,6 +711,8 @@ static int cmd_stats(int argc, char **argv)
 		printf("%sheap %u: pid %ld (%s)\n", i ? "\n" : "", hp->id, hp->pid,
 		       hp->comm[0] ? hp->comm : "?");
 		print_memstats(hp->memstats);
+		if (hp->gc)
+			print_gc_summary(hp->gc, hp->memstats);
 		if (!verbose)
 			continue;
 		printf("\n  size classes in use:\n");
@@ -616,6 +733,349 @@ static int cmd_stats(int argc, char **argv)
 			print_indented(total);
 			free(total);
 		}
+	}
+	return 0;
+}
+
+/* ---- signals ---- */
+
+static atomic_int got_signal;
+
+/*
+ * Installed without SA_RESTART: a blocking poll() returns EINTR and the
+ * loop looks. SIGWINCH (top) only interrupts, so that the view is redrawn.
+ */
+static void on_signal(int sig)
+{
+	if (sig != SIGWINCH)
+		got_signal = sig;
+}
+
+/* ---- gomemctl gc ---- */
+
+/* The ring of recent cycles: columns found by the header's names. */
+enum { RC_CYCLE, RC_FORCED, RC_START, RC_SWEEPTERM, RC_MARK, RC_MARKTERM, RC_SWEEP,
+	RC_PAUSE, RC_BEFORE, RC_AFTER, RC_MARKED, RC_GOAL, RC_FREED, NR_RC };
+
+static const char * const ring_cols[NR_RC] = {
+	"cycle", "forced", "start_ns", "sweepterm_ns", "mark_ns", "markterm_ns", "sweep_ns",
+	"pause_ns", "heap_before", "heap_after", "heap_marked", "heap_goal", "freed_objects",
+};
+
+/* Print the ring table whose header is @hdr and rows follow in *@text. */
+static void print_ring(char *hdr, char **text)
+{
+	char *w[32], *line, buf[5][16];
+	int col[NR_RC], n, i, j;
+
+	n = split_words(hdr, w, ARRAY_SIZE(w));
+	for (i = 0; i < NR_RC; i++) {
+		col[i] = -1;
+		for (j = 0; j < n; j++)
+			if (!strcmp(w[j], ring_cols[i]))
+				col[i] = j;
+	}
+	printf("\n  recent cycles:\n");
+	printf("  %5s %6s %9s %9s %9s %9s %9s %9s %9s %9s %9s %9s %7s\n", "cycle", "forced",
+	       "start", "pause", "sweepterm", "mark", "markterm", "sweep", "before", "after",
+	       "marked", "goal", "freed");
+	/* The rows: the lines that start with a digit. */
+	while (isdigit((unsigned char)**text) && (line = next_line(text))) {
+		u64 v[NR_RC] = { 0 };
+
+		n = split_words(line, w, ARRAY_SIZE(w));
+		for (i = 0; i < NR_RC; i++)
+			if (col[i] >= 0 && col[i] < n)
+				v[i] = strtoull(w[col[i]], NULL, 10);
+		printf("  %5" PRIu64 " %6s %8.3fs %9s %9s %9s %9s %9s %9s %9s %9s %9s %7" PRIu64 "\n",
+		       v[RC_CYCLE], v[RC_FORCED] ? "yes" : "no", v[RC_START] / 1e9,
+		       hns(v[RC_PAUSE], buf[0], sizeof(buf[0])),
+		       hns(v[RC_SWEEPTERM], buf[1], sizeof(buf[1])),
+		       hns(v[RC_MARK], buf[2], sizeof(buf[2])),
+		       hns(v[RC_MARKTERM], buf[3], sizeof(buf[3])),
+		       hns(v[RC_SWEEP], buf[4], sizeof(buf[4])),
+		       hsize(v[RC_BEFORE]).s, hsize(v[RC_AFTER]).s, hsize(v[RC_MARKED]).s,
+		       hsize(v[RC_GOAL]).s, v[RC_FREED]);
+	}
+}
+
+/* A heap's gc file: the Name value lines, other lines as they are, the ring. */
+static void print_gc(const char *gc)
+{
+	char *copy = strdup(gc), *text = copy, *line, *w[2], *save;
+
+	if (!copy)
+		die("out of memory");
+	while ((line = next_line(&text))) {
+		save = strdup(line);
+		if (!save)
+			die("out of memory");
+		if (stat_line(line, w))
+			print_stat(w[0], w[1]);
+		else if (!strncmp(save, "cycle ", 6))
+			print_ring(save, &text);
+		else if (*save)
+			printf("  %s\n", save);
+		free(save);
+	}
+	free(copy);
+}
+
+#define GC_USAGE "usage: gomemctl gc [-p PID] [HEAP-ID]"
+
+/*
+ * The collector's state of every heap (of PID, or heap HEAP-ID) from
+ * debugfs. A cycle cannot be run from here: heap commands made from
+ * another process than the heap's fail with EPERM (gomemctl demo runs
+ * cycles on a heap of its own).
+ */
+static int cmd_gc(int argc, char **argv)
+{
+	struct heap_list hl;
+	long pid = -1, id = -1;
+	size_t i, shown = 0;
+	char *end;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "+p:")) != -1) {
+		if (opt != 'p')
+			die(GC_USAGE);
+		pid = parse_pid(optarg);
+	}
+	if (optind + 1 < argc)
+		die(GC_USAGE);
+	if (optind < argc) {
+		errno = 0;
+		id = strtol(argv[optind], &end, 10);
+		if (errno || end == argv[optind] || *end || id < 0 || id > UINT_MAX)
+			die("'%s' is not a heap id", argv[optind]);
+	}
+	read_heaps(&hl, pid, false, false, true);
+	for (i = 0; i < hl.n; i++) {
+		struct heap *hp = &hl.v[i];
+
+		if (id >= 0 && hp->id != id)
+			continue;
+		printf("%sheap %u: pid %ld (%s)\n", shown++ ? "\n" : "", hp->id, hp->pid,
+		       hp->comm[0] ? hp->comm : "?");
+		if (hp->gc)
+			print_gc(hp->gc);
+		else
+			printf("  (no gc file: this gomem module has no collector)\n");
+	}
+	free_heaps(&hl);
+	if (!shown) {
+		if (id >= 0)
+			printf("no gomem heap %ld%s\n", id, pid >= 0 ? " owned by that pid" : "");
+		else if (pid >= 0)
+			printf("no gomem heap owned by pid %ld\n", pid);
+		else
+			printf("no gomem heap\n");
+	}
+	return 0;
+}
+
+/* ---- gomemctl gctrace ---- */
+
+/*
+ * The gctrace line in a /dev/kmsg record ("pri,seq,usec,flags;text\n" and
+ * " KEY=value" lines), if it is one and of the heap @want ("heap 3",
+ * "kheap kernel", or NULL for any): its text, NUL-terminated in place.
+ */
+static char *gctrace_text(char *rec, const char *want)
+{
+	char *text = strchr(rec, ';'), *nl, *colon;
+	size_t len;
+
+	if (!text)
+		return NULL;
+	text++;
+	nl = strchr(text, '\n');
+	if (nl)
+		*nl = '\0';
+	if (strncmp(text, "gomem: ", 7))
+		return NULL;
+	colon = strstr(text + 7, ": gc ");
+	if (!colon)
+		return NULL;
+	len = colon - (text + 7);
+	if (want && (strlen(want) != len || strncmp(text + 7, want, len)))
+		return NULL;
+	if (strncmp(text + 7, "heap ", 5) && strncmp(text + 7, "kheap ", 6))
+		return NULL;
+	return text;
+}
+
+struct kmsg {
+	int fd;
+	bool lost;	/* records were overwritten before they were read */
+};
+
+/* Open the kernel log at its end (or start); 0 or an errno. */
+static int kmsg_open(struct kmsg *k, bool from_start)
+{
+	k->fd = open(KMSG, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	k->lost = false;
+	if (k->fd < 0)
+		return errno;
+	if (!from_start && lseek(k->fd, 0, SEEK_END) < 0) {
+		int err = errno;
+
+		close(k->fd);
+		k->fd = -1;
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * The next gctrace line of @want in the log, waiting until @deadline
+ * (CLOCK_MONOTONIC ns; 0: forever). Return: the line in @buf, or NULL at
+ * the deadline or on a signal.
+ */
+static char *kmsg_next(struct kmsg *k, const char *want, u64 deadline, char *buf, size_t size)
+{
+	for (;;) {
+		struct pollfd pfd = { .fd = k->fd, .events = POLLIN };
+		ssize_t n = read(k->fd, buf, size - 1);
+		char *text;
+		int ms = -1;
+
+		if (n > 0) {
+			buf[n] = '\0';
+			text = gctrace_text(buf, want);
+			if (text)
+				return text;
+			continue;
+		}
+		if (n < 0 && errno == EPIPE) {
+			k->lost = true;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			die("%s: %s", KMSG, strerror(errno));
+		if (got_signal)
+			return NULL;
+		if (deadline) {
+			u64 now = monotonic_ns();
+
+			if (now >= deadline)
+				return NULL;
+			ms = (deadline - now + 999999) / 1000000;
+		}
+		if (poll(&pfd, 1, ms) < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+	}
+}
+
+/* The gctrace module parameter: 0, 1, or -1 if it cannot be read. */
+static int gctrace_param(void)
+{
+	char *text = slurp(GCTRACE_PARAM);
+	int v = -1;
+
+	if (text) {
+		v = atoi(text);
+		free(text);
+	}
+	return v;
+}
+
+static bool set_gctrace_param(int v)
+{
+	FILE *f = fopen(GCTRACE_PARAM, "w");
+	bool ok;
+
+	if (!f)
+		return false;
+	ok = fprintf(f, "%d\n", v) > 0;
+	return !fclose(f) && ok;
+}
+
+#define GCTRACE_USAGE \
+	"usage: gomemctl gctrace [--all] [--on] [-n COUNT] [-t SECONDS] [HEAP-ID|KHEAP-NAME]"
+
+static int cmd_gctrace(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "on", no_argument, NULL, 'o' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct sigaction sa = { .sa_handler = on_signal };
+	bool all = false, on = false;
+	char want[64], *end, *line;
+	const char *filter = NULL;
+	long count = 0, seen = 0;
+	double timeout = 0;
+	u64 deadline = 0;
+	static char buf[8192];
+	struct kmsg k;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+an:t:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'a':
+			all = true;
+			break;
+		case 'o':
+			on = true;
+			break;
+		case 'n':
+			count = strtol(optarg, &end, 10);
+			if (*end || end == optarg || count < 1)
+				die("-n wants a count of at least 1: '%s'", optarg);
+			break;
+		case 't':
+			timeout = strtod(optarg, &end);
+			if (*end || end == optarg || !(timeout > 0) || timeout > 86400 * 365)
+				die("-t wants seconds, more than 0: '%s'", optarg);
+			break;
+		default:
+			die(GCTRACE_USAGE);
+		}
+	}
+	if (optind + 1 < argc)
+		die(GCTRACE_USAGE);
+	if (optind < argc) {
+		const char *a = argv[optind];
+
+		if (!*a || strlen(a) > 40 || strpbrk(a, " \t:"))
+			die("'%s' is not a heap id or a kernel heap's name", a);
+		snprintf(want, sizeof(want), "%s %s",
+			 strspn(a, "0123456789") == strlen(a) ? "heap" : "kheap", a);
+		filter = want;
+	}
+	if (on && !set_gctrace_param(1))
+		die("%s: %s: cannot turn gctrace on (root needed)", GCTRACE_PARAM, strerror(errno));
+	if (gctrace_param() == 0)
+		fprintf(stderr, "gomemctl: gctrace is off, no line will come: gomemctl gctrace --on, or echo 1 > %s\n",
+			GCTRACE_PARAM);
+	opt = kmsg_open(&k, all);
+	if (opt == EACCES || opt == EPERM)
+		die("%s: %s: reading the kernel log needs root (or CAP_SYSLOG)", KMSG, strerror(opt));
+	if (opt)
+		die("%s: %s", KMSG, strerror(opt));
+	/* Ctrl-C ends the wait, not the process: the count is reported. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (timeout > 0)
+		deadline = monotonic_ns() + (u64)(timeout * 1e9);
+	while ((!count || seen < count) &&
+	       (line = kmsg_next(&k, filter, deadline, buf, sizeof(buf)))) {
+		puts(line);
+		fflush(stdout);
+		seen++;
+	}
+	close(k.fd);
+	if (k.lost)
+		fprintf(stderr, "gomemctl: some kernel log records were overwritten before they were read\n");
+	if (count && seen < count) {
+		fprintf(stderr, "gomemctl: %ld of %ld gctrace line%s %s\n", seen, count,
+			count == 1 ? "" : "s", got_signal ? "before the signal" : "before the timeout");
+		return 1;
 	}
 	return 0;
 }
@@ -651,7 +1111,7 @@ static void take_snapshot(struct snapshot *s)
 		s->rows[i].class = i;
 		s->rows[i].size = i ? gm_class_to_size[i] : 0;
 	}
-	read_heaps(&hl, -1, true, false);
+	read_heaps(&hl, -1, true, false, false);
 	for (i = 0; i < hl.n; i++) {
 		struct heap *hp = &hl.v[i];
 		long long small;
@@ -736,7 +1196,6 @@ static void print_snapshot(struct snapshot *s, enum sort_key key, double delay,
 
 static struct termios saved_tio;
 static bool raw_on, screen_on;
-static atomic_int got_signal;
 
 static void restore_terminal(void)
 {
@@ -750,13 +1209,6 @@ static void restore_terminal(void)
 		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
 		raw_on = false;
 	}
-}
-
-/* SIGWINCH only interrupts poll(), so that the view is redrawn at once. */
-static void on_signal(int sig)
-{
-	if (sig != SIGWINCH)
-		got_signal = sig;
 }
 
 static void setup_terminal(void)
@@ -991,7 +1443,13 @@ static const struct mapping *mapping_of(const struct arena_maps *am, const void 
 	return NULL;
 }
 
-static void demo_row(struct gomem_heap *h, const char *step)
+static void demo_header(bool gc)
+{
+	printf("\n%-24s %10s %10s %10s %10s %13s%s\n", "step", "VSZ", "RSS(heap)", "HeapSys",
+	       "HeapAlloc", "HeapReleased", gc ? "  NumGC" : "");
+}
+
+static void demo_row(struct gomem_heap *h, const char *step, bool gc)
 {
 	struct gomem_memstats st;
 	struct arena_maps am;
@@ -1000,9 +1458,12 @@ static void demo_row(struct gomem_heap *h, const char *step)
 	if (err)
 		die("GOMEM_IOC_STATS: %s", strerror(-err));
 	read_arena_maps(h, &am);
-	printf("%-24s %10s %10s %10s %10s %13s\n", step, hsize(vsz_bytes()).s,
+	printf("%-24s %10s %10s %10s %10s %13s", step, hsize(vsz_bytes()).s,
 	       hsize(am.rss).s, hsize(st.heap_sys).s, hsize(st.heap_alloc).s,
 	       hsize(st.heap_released).s);
+	if (gc)
+		printf("  %5" PRIu64, (u64)st.num_gc);
+	printf("\n");
 	fflush(stdout);
 }
 
@@ -1025,99 +1486,325 @@ static struct gomem_heap *open_heap(void)
 	}
 }
 
-static void *alloc_or_die(struct gomem_heap *h, size_t size)
+static void *alloc_or_die(struct gomem_heap *h, size_t size, unsigned int flags)
 {
-	void *p = gomem_alloc(h, size, GOMEM_ALLOC_NOSCAN);
+	void *p = gomem_alloc(h, size, GOMEM_ALLOC_NOSCAN | flags);
 
 	if (!p)
 		die("allocating %s: %s", hsize(size).s, strerror(errno));
 	return p;
 }
 
-static int cmd_demo(int argc, char **argv)
+static void stats_or_die(struct gomem_heap *h, struct gomem_memstats *st)
 {
-	static const struct option opts[] = {
-		{ "scale", required_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const struct mapping *m1, *m2;
-	struct gomem_memstats st;
-	struct arena_maps am;
-	size_t big, half;
-	struct gomem_heap *h;
-	u64 released = 0;
-	char step[64];
-	long scale = 1;
-	unsigned int i;
-	char *p, *q, *end;
-	int opt, err;
+	int err = gomem_stats(h, st);
 
-	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		if (opt != 'S')
-			die("usage: gomemctl demo [--scale N]");
-		scale = strtol(optarg, &end, 10);
-		if (*end || end == optarg || scale < 1 || scale > 1024)
-			die("--scale wants a divisor from 1 to 1024: '%s'", optarg);
-	}
-	if (optind < argc)
-		die("usage: gomemctl demo [--scale N]");
-	big = 600 * MIB / scale;
-	half = 300 * MIB / scale;
-
-	h = open_heap();
-	err = gomem_stats(h, &st);
 	if (err)
 		die("GOMEM_IOC_STATS: %s", strerror(-err));
-	printf("Go's memory experiment on gomem heap %u (pid %d), sizes divided by %ld\n\n",
-	       st.heap_id, (int)getpid(), scale);
-	p = alloc_or_die(h, big);
-	read_arena_maps(h, &am);
-	printf("a %s object at %p; the heap's mappings of %s:\n", hsize(big).s, p, DEVICE);
-	for (i = 0; i < am.n; i++)
-		printf("  %010" PRIx64 "-%010" PRIx64 " %s %10s\n", am.v[i].start, am.v[i].end,
-		       am.v[i].perms, hsize(am.v[i].end - am.v[i].start).s);
-	if (!am.n)
+}
+
+static void sleep_ns(u64 ns)
+{
+	struct timespec ts = { .tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Let the background scavenger work for at most @max_ns: until it has
+ * given back every idle byte, or stopped for half a second after it had
+ * started. Return: the time waited.
+ */
+static u64 wait_scavenger(struct gomem_heap *h, u64 max_ns)
+{
+	u64 t0 = monotonic_ns(), last_change = t0, now = t0, released;
+	struct gomem_memstats st;
+	bool started = false;
+
+	stats_or_die(h, &st);
+	released = st.heap_released;
+	while (now - t0 < max_ns) {
+		sleep_ns(100000000);
+		now = monotonic_ns();
+		stats_or_die(h, &st);
+		if (st.heap_released != released) {
+			released = st.heap_released;
+			last_change = now;
+			started = true;
+		}
+		if (st.heap_released >= st.heap_idle ||
+		    (started && now - last_change >= 500000000))
+			break;
+	}
+	return now - t0;
+}
+
+/* The gctrace lines of the demo's heap, if the kernel log can be read. */
+struct demo_trace {
+	struct kmsg k;
+	int old_param;		/* to restore, or -1 */
+	const char *why_not;	/* NULL when lines are collected */
+};
+
+static void demo_trace_start(struct demo_trace *t)
+{
+	int param = gctrace_param();
+
+	t->old_param = -1;
+	t->k.fd = -1;
+	t->why_not = NULL;
+	if (param < 0) {
+		t->why_not = "the module has no gctrace parameter";
+		return;
+	}
+	if (kmsg_open(&t->k, false)) {
+		t->why_not = "reading " KMSG " needs root";
+		return;
+	}
+	if (param == 0) {
+		if (!set_gctrace_param(1)) {
+			t->why_not = "gctrace is 0 and " GCTRACE_PARAM " is not writable";
+			close(t->k.fd);
+			t->k.fd = -1;
+			return;
+		}
+		t->old_param = 0;
+	}
+}
+
+static void demo_trace_end(struct demo_trace *t, unsigned int heap_id)
+{
+	char want[32], buf[8192], *line;
+	unsigned int n = 0;
+
+	if (t->why_not) {
+		printf("\n(no gctrace lines: %s)\n", t->why_not);
+		return;
+	}
+	snprintf(want, sizeof(want), "heap %u", heap_id);
+	printf("\ngctrace=1 (the kernel log's lines for heap %u):\n", heap_id);
+	/* Every line is in the log by now: take what is there, wait for nothing. */
+	while ((line = kmsg_next(&t->k, want, 1, buf, sizeof(buf)))) {
+		printf("  %s\n", line);
+		n++;
+	}
+	if (!n)
+		printf("  (none)\n");
+	if (t->k.lost)
+		printf("  (some kernel log records were overwritten before they were read)\n");
+	close(t->k.fd);
+	if (t->old_param >= 0)
+		set_gctrace_param(t->old_param);
+}
+
+static void print_mappings(const struct arena_maps *am)
+{
+	unsigned int i;
+
+	for (i = 0; i < am->n; i++)
+		printf("  %010" PRIx64 "-%010" PRIx64 " %s %10s\n", am->v[i].start, am->v[i].end,
+		       am->v[i].perms, hsize(am->v[i].end - am->v[i].start).s);
+	if (!am->n)
 		printf("  (none found in /proc/self/smaps)\n");
-	printf("\n%-24s %10s %10s %10s %10s %13s\n", "step", "VSZ", "RSS(heap)", "HeapSys",
-	       "HeapAlloc", "HeapReleased");
+}
 
+static const char *where_second(const struct arena_maps *am, const struct mapping *m1,
+				const void *q)
+{
+	const struct mapping *m2 = mapping_of(am, q);
+
+	if (!m2)
+		return "outside the heap's mappings (unexpected)";
+	if (m1 && m1->start == m2->start)
+		return "in the same mapping as the first one";
+	return "in another mapping than the first one";
+}
+
+/*
+ * The experiment's first part: the big object allocated (with @flags), its
+ * mappings listed, three bytes touched, then all. Return: the object.
+ */
+static char *demo_first(struct gomem_heap *h, size_t big, unsigned int flags, bool gc,
+			struct arena_maps *am)
+{
+	char step[64], *p = alloc_or_die(h, big, flags);
+
+	read_arena_maps(h, am);
+	printf("a %s object at %p%s; the heap's mappings of %s:\n", hsize(big).s, p,
+	       flags & GOMEM_ALLOC_ROOT ? ", a root (GOMEM_ALLOC_ROOT)" : "", DEVICE);
+	print_mappings(am);
+	demo_header(gc);
 	snprintf(step, sizeof(step), "allocated %s", hsize(big).s);
-	demo_row(h, step);
-
+	demo_row(h, step, gc);
 	p[0] = 1;
 	p[big / 2] = 1;
 	p[big - 1] = 1;
-	demo_row(h, "touched 3 bytes");
-
+	demo_row(h, "touched 3 bytes", gc);
 	memset(p, 0xa5, big);
-	demo_row(h, "touched every byte");
+	demo_row(h, "touched every byte", gc);
+	return p;
+}
 
+/* The last part: the second object allocated and touched. Return: it. */
+static char *demo_second(struct gomem_heap *h, size_t half, unsigned int flags, bool gc,
+			 struct arena_maps *am)
+{
+	char step[64], *q = alloc_or_die(h, half, flags);
+
+	snprintf(step, sizeof(step), "allocated %s", hsize(half).s);
+	demo_row(h, step, gc);
+	memset(q, 0x5a, half);
+	snprintf(step, sizeof(step), "touched %s", hsize(half).s);
+	demo_row(h, step, gc);
+	read_arena_maps(h, am);
+	printf("\nVSZ: this process's address space; RSS(heap): resident pages of the heap's\n"
+	       "mappings (/proc/self/smaps); Heap*%s: the heap's MemStats (GOMEM_IOC_STATS).\n",
+	       gc ? ", NumGC" : "");
+	return q;
+}
+
+/* The experiment without a collector: free and scavenge by hand. */
+static void demo_nogc(struct gomem_heap *h, size_t big, size_t half)
+{
+	const struct mapping *m1;
+	struct arena_maps am;
+	u64 released = 0;
+	char *p, *q;
+	int err;
+
+	p = demo_first(h, big, 0, false, &am);
 	m1 = mapping_of(&am, p);
 	if (gomem_free(h, p))
 		die("gomem_free: %s", strerror(errno));
 	err = gomem_scavenge(h, 0, &released);
 	if (err)
 		die("GOMEM_IOC_SCAVENGE: %s", strerror(-err));
-	demo_row(h, "freed + scavenged");
+	demo_row(h, "freed + scavenged", false);
 
-	q = alloc_or_die(h, half);
-	snprintf(step, sizeof(step), "allocated %s", hsize(half).s);
-	demo_row(h, step);
-
-	memset(q, 0x5a, half);
-	snprintf(step, sizeof(step), "touched %s", hsize(half).s);
-	demo_row(h, step);
-
-	read_arena_maps(h, &am);
-	m2 = mapping_of(&am, q);
-	printf("\nVSZ: this process's address space; RSS(heap): resident pages of the heap's\n"
-	       "mappings (/proc/self/smaps); Heap*: the heap's MemStats (GOMEM_IOC_STATS).\n");
+	q = demo_second(h, half, 0, false, &am);
 	printf("the scavenger gave back %s; the address space stayed reserved.\n",
 	       hsize(released).s);
-	printf("the %s object is at %p, %s\n", hsize(half).s, q,
-	       !m2 ? "outside the heap's mappings (unexpected)" :
-	       m1 && m1->start == m2->start ? "in the same mapping as the first one" :
-	       "in another mapping than the first one");
+	printf("the %s object is at %p, %s\n", hsize(half).s, q, where_second(&am, m1, q));
+}
+
+/*
+ * The experiment as the notes run it in Go: the object is held by a root
+ * until it is dropped, runtime.GC() frees it, the scavenger gives its
+ * pages back, and the next object reuses the addresses.
+ */
+static void demo_gc(struct gomem_heap *h, unsigned int heap_id, size_t big, size_t half,
+		    u64 wait_ns)
+{
+	u64 bg_before, released = 0, waited;
+	struct gomem_memstats st0, st1;
+	const struct mapping *m1;
+	struct gomem_gc_stats gs;
+	struct demo_trace trace;
+	struct arena_maps am;
+	char step[64], t[4][32];
+	char *p, *q;
+	int err;
+
+	demo_trace_start(&trace);
+	p = demo_first(h, big, GOMEM_ALLOC_ROOT, true, &am);
+	m1 = mapping_of(&am, p);
+	err = gomem_root_del_object(h, p);
+	if (err)
+		die("GOMEM_IOC_ROOT_DEL: %s", strerror(-err));
+	p = NULL;	/* dropped: nothing reaches the object now */
+	demo_row(h, "dropped (root released)", true);
+
+	err = gomem_gc(h, &gs);
+	if (err)
+		die("GOMEM_IOC_GC: %s", strerror(-err));
+	demo_row(h, "runtime.GC()", true);
+
+	stats_or_die(h, &st0);
+	bg_before = st0.bg_scavenged_bytes;
+	waited = wait_scavenger(h, wait_ns);
+	snprintf(step, sizeof(step), "bg scavenger, %.1f s", waited / 1e9);
+	demo_row(h, step, true);
+
+	stats_or_die(h, &st1);
+	err = gomem_scavenge(h, 0, &released);
+	if (err)
+		die("GOMEM_IOC_SCAVENGE: %s", strerror(-err));
+	demo_row(h, "debug.FreeOSMemory()", true);
+
+	q = demo_second(h, half, GOMEM_ALLOC_ROOT, true, &am);
+	printf("runtime.GC(): cycle %" PRIu64 "%s, pause %s (mark %s, sweep %s), heap %s -> %s, %s live,\n"
+	       "  %" PRIu64 " object%s freed (%s), next goal %s\n",
+	       (u64)gs.cycle, gs.forced ? " (forced)" : "", hns(gs.pause_ns, t[0], sizeof(t[0])),
+	       hns(gs.mark_ns, t[1], sizeof(t[1])), hns(gs.sweep_ns, t[2], sizeof(t[2])),
+	       hsize(gs.heap_before).s, hsize(gs.heap_after).s, hsize(gs.heap_marked).s,
+	       (u64)gs.freed_objects, gs.freed_objects == 1 ? "" : "s", hsize(gs.freed_bytes).s,
+	       hsize(gs.heap_goal).s);
+	printf("the background scavenger gave back %s in %s; debug.FreeOSMemory() (GOMEM_IOC_SCAVENGE)\n"
+	       "  the other %s; the address space stayed reserved.\n",
+	       hsize(st1.bg_scavenged_bytes - bg_before).s, hns(waited, t[3], sizeof(t[3])),
+	       hsize(released).s);
+	printf("the %s object is at %p, %s\n", hsize(half).s, q, where_second(&am, m1, q));
+	demo_trace_end(&trace, heap_id);
+}
+
+#define DEMO_USAGE "usage: gomemctl demo [--scale N] [--wait SECONDS] [--no-gc]"
+
+static int cmd_demo(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "scale", required_argument, NULL, 'S' },
+		{ "wait", required_argument, NULL, 'W' },
+		{ "no-gc", no_argument, NULL, 'N' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct gomem_memstats st;
+	double wait = 3.0;
+	struct gomem_heap *h;
+	bool gc, no_gc = false;
+	long scale = 1;
+	char *end;
+	int opt, gogc = 0;
+
+	while ((opt = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'S':
+			scale = strtol(optarg, &end, 10);
+			if (*end || end == optarg || scale < 1 || scale > 1024)
+				die("--scale wants a divisor from 1 to 1024: '%s'", optarg);
+			break;
+		case 'W':
+			wait = strtod(optarg, &end);
+			if (*end || end == optarg || !(wait >= 0) || wait > 600)
+				die("--wait wants seconds from 0 to 600: '%s'", optarg);
+			break;
+		case 'N':
+			no_gc = true;
+			break;
+		default:
+			die(DEMO_USAGE);
+		}
+	}
+	if (optind < argc)
+		die(DEMO_USAGE);
+
+	h = open_heap();
+	gc = !no_gc && (gomem_features(h) & GOMEM_FEATURE_GC);
+	stats_or_die(h, &st);
+	if (gc && gomem_gc_params(h, &gogc, NULL))
+		gc = false;
+	printf("Go's memory experiment on gomem heap %u (pid %d), sizes divided by %ld", st.heap_id,
+	       (int)getpid(), scale);
+	if (gc && gogc >= 0)
+		printf(", GOGC %d", gogc);
+	else if (gc)
+		printf(", GOGC off");
+	else
+		printf(", %s", no_gc ? "freed by hand" : "no collector in this module");
+	printf("\n\n");
+	if (gc)
+		demo_gc(h, st.heap_id, 600 * MIB / scale, 300 * MIB / scale, wait * 1e9);
+	else
+		demo_nogc(h, 600 * MIB / scale, 300 * MIB / scale);
 	gomem_close(h);
 	return 0;
 }
@@ -1130,7 +1817,9 @@ static int cmd_demo(int argc, char **argv)
 static int cmd_hold(int argc, char **argv)
 {
 	static const unsigned int sizes[] = { 16, 128, 1024, 8192 };
+	void **objs[ARRAY_SIZE(sizes)] = { NULL };
 	struct gomem_memstats st;
+	bool gc;
 	long long size, seconds;
 	struct gomem_heap *h;
 	unsigned int i;
@@ -1142,23 +1831,36 @@ static int cmd_hold(int argc, char **argv)
 	if (seconds < 0 || seconds > UINT_MAX || size < 16)
 		die("usage: gomemctl hold SECONDS SIZE (SIZE at least 16, K/M/G allowed)");
 	h = open_heap();
-	/* Half the bytes in one large object, the rest in small ones. */
-	big = alloc_or_die(h, size / 2);
+	gc = gomem_features(h) & GOMEM_FEATURE_GC;
+	/*
+	 * Half the bytes in one large object, the rest in small ones. With a
+	 * collector, all stay reachable: the large one is a root object, the
+	 * arrays of small ones' addresses are root ranges, and a cycle that
+	 * comes due meanwhile finds them in a mutator section.
+	 */
+	big = alloc_or_die(h, size / 2, gc ? GOMEM_ALLOC_ROOT : 0);
 	memset(big, 1, size / 2);
+	if (gc && gomem_mutator_enter(h))
+		die("out of memory");
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		size_t n = size / 2 / ARRAY_SIZE(sizes) / sizes[i];
-		void **objs;
 
 		if (!n)
 			continue;
-		objs = calloc(n, sizeof(*objs));
-		if (!objs)
+		objs[i] = calloc(n, sizeof(*objs[i]));
+		if (!objs[i])
 			die("out of memory");
-		err = gomem_alloc_bulk(h, sizes[i], GOMEM_ALLOC_ZERO, objs, n);
+		err = gomem_alloc_bulk(h, sizes[i], GOMEM_ALLOC_ZERO, objs[i], n);
 		if (err)
 			die("allocating %zu objects of %u bytes: %s", n, sizes[i], strerror(-err));
-		free(objs);
+		if (gc) {
+			err = gomem_root_add(h, objs[i], n * sizeof(*objs[i]));
+			if (err)
+				die("GOMEM_IOC_ROOT_ADD: %s", strerror(-err));
+		}
 	}
+	if (gc)
+		gomem_mutator_exit(h);
 	err = gomem_stats(h, &st);
 	if (err)
 		die("GOMEM_IOC_STATS: %s", strerror(-err));
@@ -1167,6 +1869,8 @@ static int cmd_hold(int argc, char **argv)
 	fflush(stdout);
 	sleep((unsigned int)seconds);
 	gomem_close(h);
+	for (i = 0; i < ARRAY_SIZE(sizes); i++)
+		free(objs[i]);
 	return 0;
 }
 
@@ -1180,12 +1884,22 @@ static void print_usage(FILE *f)
 		"  sizeclasses            Go's size class table, as gomem uses it\n"
 		"  stats [-v] [PID]       MemStats of every heap, or of PID's heaps (-v: size\n"
 		"                         classes and arenas too); from debugfs, as root\n"
+		"  gc [-p PID] [HEAP-ID]  the collector's state of every heap (of PID, or one):\n"
+		"                         NumGC, NextGC, GOGC, pauses, recent cycles; as root\n"
+		"  gctrace [--all] [--on] [-n COUNT] [-t SECONDS] [HEAP-ID|KHEAP-NAME]\n"
+		"                         print the kernel log's gctrace lines (of one heap)\n"
+		"                         as they come, until COUNT lines, SECONDS or Ctrl-C;\n"
+		"                         --all: those already logged too; --on: set gctrace=1\n"
 		"  top [-d SECONDS] [-s inuse|allocs|frees|bytes|spans] [-n N] [--once]\n"
 		"                         live per-size-class view of all heaps, as root;\n"
 		"                         keys i a f b s sort, q quits; -n/--once or no\n"
 		"                         terminal: N plain snapshots (--once: one)\n"
-		"  demo [--scale N]       allocate 600 MiB (/N) in a heap, touch it, free,\n"
-		"                         scavenge, allocate 300 MiB (/N): VSZ, RSS, HeapSys\n"
+		"  demo [--scale N] [--wait SECONDS] [--no-gc]\n"
+		"                         allocate 600 MiB (/N) as a root in a heap, touch it,\n"
+		"                         drop it, runtime.GC(), let the scavenger work (up to\n"
+		"                         SECONDS, default 3), FreeOSMemory, allocate 300 MiB\n"
+		"                         (/N): VSZ, RSS, HeapSys, NumGC, gctrace lines\n"
+		"                         (--no-gc or no collector: free and scavenge by hand)\n"
 		"  help                   this text\n"
 		"\n"
 		"debugfs is read from $GOMEMCTL_DEBUGFS (default %s).\n",
@@ -1199,6 +1913,8 @@ int main(int argc, char **argv)
 		int (*run)(int argc, char **argv);
 	} cmds[] = {
 		{ "stats", cmd_stats },
+		{ "gc", cmd_gc },
+		{ "gctrace", cmd_gctrace },
 		{ "top", cmd_top },
 		{ "demo", cmd_demo },
 		{ "hold", cmd_hold },
