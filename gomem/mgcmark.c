@@ -88,8 +88,14 @@ static void scan_object(struct gm_gcwork *w, uintptr_t base)
 
 static void drain(struct gm_gcwork *w)
 {
-	while (w->n)
+	u64 n = 0;
+
+	while (w->n) {
 		scan_object(w, w->buf[--w->n]);
+		/* A million objects take seconds on a debug kernel. */
+		if (!(++n % 4096))
+			gm_cond_resched();
+	}
 }
 
 /* After an overflow: scan every marked object of a scan span again. */

@@ -250,6 +250,7 @@ bool gm_heap_sweep_some(struct gm_heap *h, size_t max_pages)
 		if (!n)
 			break;
 		done += n;
+		gm_cond_resched();
 	}
 	gm_atomic64_add(&h->gc.cpu_ns, gm_now_ns() - t0);
 	return n;
@@ -261,8 +262,11 @@ bool gm_heap_sweep_some(struct gm_heap *h, size_t max_pages)
  */
 void gm_heap_finish_sweep(struct gm_heap *h)
 {
+	u64 n = 0;
+
 	while (sweep_one(h, NULL))
-		;
+		if (!(++n % 256))
+			gm_cond_resched();
 }
 
 /**

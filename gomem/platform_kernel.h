@@ -153,6 +153,8 @@ static inline void gm_track_ignore(const void *meta)
 }
 
 #define gm_might_sleep()	might_sleep()
+/* Long loops of the collector yield the CPU now and then. */
+#define gm_cond_resched()	cond_resched()
 #define gm_pr_warn(fmt, ...)	pr_warn("gomem: " fmt, ##__VA_ARGS__)
 #define gm_pr_info(fmt, ...)	pr_info("gomem: " fmt, ##__VA_ARGS__)
 #define GM_WARN_ON_ONCE(c)	WARN_ON_ONCE(c)
