@@ -120,6 +120,37 @@ static void reachable_survive(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, n, 0);
 }
 
+/* A million-node list survives cycles, and all of it goes with its root. */
+static void million_node_list(struct kunit *test)
+{
+	enum { N = 1000000 };
+	uintptr_t *root = roots(test, 1), *p;
+	struct gm_gc_cycle *c;
+	int i, n = 0;
+
+	for (i = 0; i < N; i++) {
+		p = obj(test, 16, 0);
+		p[0] = *root;
+		p[1] = i;
+		*root = (uintptr_t)p;
+	}
+	c = gc(test, true);
+	KUNIT_EXPECT_EQ(test, c->mark.marked, N);
+	KUNIT_EXPECT_EQ(test, c->freed_objects, 0);
+	for (p = (uintptr_t *)*root; p; p = (uintptr_t *)p[0])
+		n += p[1] == N - 1 - n;
+	KUNIT_EXPECT_EQ(test, n, N);
+	*root = 0;
+	c = gc(test, true);
+	kunit_info(test, "freed %llu objects, mark %llu us, sweep %llu us",
+		   (unsigned long long)c->freed_objects,
+		   (unsigned long long)c->phase_ns[GM_PHASE_MARK] / 1000,
+		   (unsigned long long)c->phase_ns[GM_PHASE_SWEEP] / 1000);
+	KUNIT_EXPECT_EQ(test, c->freed_objects, N);
+	KUNIT_EXPECT_EQ(test, stats(test)->heap_objects, 0);
+	KUNIT_EXPECT_EQ(test, stats(test)->heap_inuse, 0);
+}
+
 /* Swept slots are handed out again; the heap does not grow. */
 static void slots_reused(struct kunit *test)
 {
@@ -529,6 +560,7 @@ static void trace_line(struct kunit *test)
 
 static struct kunit_case gomem_mgc_cases[] = {
 	KUNIT_CASE(reachable_survive),
+	KUNIT_CASE(million_node_list),
 	KUNIT_CASE(slots_reused),
 	KUNIT_CASE(cycles_interior_noscan),
 	KUNIT_CASE(root_objects),
