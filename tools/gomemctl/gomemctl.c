@@ -504,6 +504,9 @@ static u64 monotonic_ns(void)
 	return (u64)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Width of the names: memstats' are short, gc's up to 19 characters. */
+static int stat_width = 14;
+
 /* One "Name value" line of memstats or gc, value made readable. */
 static void print_stat(const char *name, const char *value)
 {
@@ -512,28 +515,28 @@ static void print_stat(const char *name, const char *value)
 
 	v = strtoull(value, &end, 0);
 	if (*end || end == value) {
-		printf("  %-14s %12s\n", name, value);	/* "none", "off" */
+		printf("  %-*s %12s\n", stat_width, name, value);	/* "none", "off" */
 	} else if (!strcmp(name, "LastGC")) {
 		/* CLOCK_MONOTONIC in the kernel and here alike */
 		u64 now = monotonic_ns();
 
 		if (!v)
-			printf("  %-14s %12s\n", name, "never");
+			printf("  %-*s %12s\n", stat_width, name, "never");
 		else
-			printf("  %-14s %8s ago\n", name, hns(now > v ? now - v : 0, buf, sizeof(buf)));
+			printf("  %-*s %8s ago\n", stat_width, name, hns(now > v ? now - v : 0, buf, sizeof(buf)));
 	} else if (is_ns_stat(name)) {
 		if (v < 1000)
-			printf("  %-14s %12s\n", name, hns(v, buf, sizeof(buf)));
+			printf("  %-*s %12s\n", stat_width, name, hns(v, buf, sizeof(buf)));
 		else
-			printf("  %-14s %12s  (%" PRIu64 " ns)\n", name, hns(v, buf, sizeof(buf)), v);
+			printf("  %-*s %12s  (%" PRIu64 " ns)\n", stat_width, name, hns(v, buf, sizeof(buf)), v);
 	} else if (!is_bytes_stat(name)) {
-		printf("  %-14s %12s\n", name, value);
+		printf("  %-*s %12s\n", stat_width, name, value);
 	} else if (!v && !strcmp(name, "Cap")) {
-		printf("  %-14s %12s\n", name, "none");
+		printf("  %-*s %12s\n", stat_width, name, "none");
 	} else if (v < 1024) {
-		printf("  %-14s %12s\n", name, hsize(v).s);
+		printf("  %-*s %12s\n", stat_width, name, hsize(v).s);
 	} else {
-		printf("  %-14s %12s  (%" PRIu64 " bytes)\n", name, hsize(v).s, v);
+		printf("  %-*s %12s  (%" PRIu64 " bytes)\n", stat_width, name, hsize(v).s, v);
 	}
 }
 
@@ -851,6 +854,7 @@ static int cmd_gc(int argc, char **argv)
 			die("'%s' is not a heap id", argv[optind]);
 	}
 	read_heaps(&hl, pid, false, false, true);
+	stat_width = 19;
 	for (i = 0; i < hl.n; i++) {
 		struct heap *hp = &hl.v[i];
 
@@ -1732,8 +1736,8 @@ static void demo_gc(struct gomem_heap *h, unsigned int heap_id, size_t big, size
 	demo_row(h, "debug.FreeOSMemory()", true);
 
 	q = demo_second(h, half, GOMEM_ALLOC_ROOT, true, &am);
-	printf("runtime.GC(): cycle %" PRIu64 "%s, pause %s (mark %s, sweep %s), heap %s -> %s, %s live,\n"
-	       "  %" PRIu64 " object%s freed (%s), next goal %s\n",
+	printf("runtime.GC(): cycle %" PRIu64 "%s, pause %s (mark %s, sweep %s),\n"
+	       "  heap %s -> %s -> %s live, %" PRIu64 " object%s freed (%s), next goal %s\n",
 	       (u64)gs.cycle, gs.forced ? " (forced)" : "", hns(gs.pause_ns, t[0], sizeof(t[0])),
 	       hns(gs.mark_ns, t[1], sizeof(t[1])), hns(gs.sweep_ns, t[2], sizeof(t[2])),
 	       hsize(gs.heap_before).s, hsize(gs.heap_after).s, hsize(gs.heap_marked).s,
