@@ -332,7 +332,7 @@ TEST_F(heap, alloc_bulk_bad_args)
 	static const struct { __u64 size; __u32 flags, count; __u64 reserved; } cases[] = {
 		{ 64, 0, 0, 0 }, { 64, 0, GOMEM_BULK_MAX + 1, 0 }, { 64, 0, ~0U, 0 },
 		{ 0, 0, 4, 0 }, { GOMEM_ALLOC_MAX + 1, 0, 4, 0 }, { ~0ULL, 0, 4, 0 },
-		{ 64, 1U << 2, 4, 0 }, { 64, 1U << 31, 4, 0 }, { 64, 0, 4, 1 },
+		{ 64, GOMEM_ALLOC_NOGC << 1, 4, 0 }, { 64, 1U << 31, 4, 0 }, { 64, 0, 4, 1 },
 		{ 64, 0, 4, 1ULL << 63 },
 	};
 	static __u64 addrs[GOMEM_BULK_MAX + 1];
