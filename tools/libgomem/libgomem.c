@@ -11,8 +11,8 @@
  * thread in a section is out of it or parked inside libgomem, waiting for
  * the cycle itself. Allocations ask the kernel not to collect
  * (GOMEM_ALLOC_NOGC); when it answers -EAGAIN, a cycle is due, and the
- * allocating thread stops the world, runs it (GOMEM_IOC_GC with
- * GOMEM_GC_IF_DUE) and allocates while the world is still stopped.
+ * allocating thread stops the world and allocates again without the flag,
+ * so that the kernel runs the cycle while no thread writes pointers.
  *
  * A thread in a section may hold objects it allocated in that section and
  * not yet stored anywhere the collector looks. So that a cycle run while
@@ -360,17 +360,17 @@ static int alloc_ioctl(struct gomem_heap *h, unsigned long cmd, void *arg, __u32
 	if (err != -EAGAIN)
 		return err;
 	/*
-	 * A cycle is due. Run it with the world stopped, then allocate while
-	 * it still is, without GOMEM_ALLOC_NOGC: should the object alone be
-	 * over the new goal, the kernel collects again instead of failing.
+	 * A cycle is due: stop the world and allocate without
+	 * GOMEM_ALLOC_NOGC, so that the kernel runs the cycle and then
+	 * allocates, in one call. (GOMEM_IOC_GC with GOMEM_GC_IF_DUE first
+	 * would run a second cycle for an object that alone passes the goal
+	 * the first one sets: the kernel counts the object in.)
 	 */
 	err = stop_world(h, s);
 	if (err)
 		return err;
-	err = gc_ioctl(h, GOMEM_GC_IF_DUE, NULL);
 	*flags &= ~GOMEM_ALLOC_NOGC;
-	if (!err)
-		err = gomem_ioctl(h, cmd, arg);
+	err = gomem_ioctl(h, cmd, arg);
 	start_world(h, s);
 	return err;
 }
