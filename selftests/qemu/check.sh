@@ -29,6 +29,10 @@ dkms=$?
 # The size class tables are generated: the committed ones must match.
 python3 "$GOMEM_TOP/tools/mksizeclasses.py" --check
 sizeclasses=$?
+# libgomem against a mock ioctl(): its wrappers and the world lock.
+msg "running the libgomem mock test"
+make -s -C "$GOMEM_TOP/tools/libgomem" test OUT="$GOMEM_OUT/tools-mock"
+libgomem_mock=$?
 
 runs="$GOMEM_OUT/runs/check"
 rm -rf "$runs" "$runs".*
@@ -54,7 +58,7 @@ done
 
 "$GOMEM_QEMU_DIR/report.py" --ksrc "$ksrc" \
 	--check "checkpatch=$checkpatch" --check "dkms=$dkms" \
-	--check "sizeclasses-generated=$sizeclasses" \
+	--check "sizeclasses-generated=$sizeclasses" --check "libgomem-mock=$libgomem_mock" \
 	"native=$runs/native" "debug=$runs/debug" "stock=$runs/stock" >"$runs.report" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then

@@ -76,8 +76,9 @@ struct gomem_version {
 #define GOMEM_ALLOC_ROOT	(1U << 2)
 /*
  * Fail with -EAGAIN instead of running a GC cycle when the pacer says one
- * is due: for a program that must stop its own threads first (libgomem
- * does, then calls GOMEM_IOC_GC with GOMEM_GC_IF_DUE).
+ * is due: for a program that must stop its own threads first. libgomem
+ * does, then repeats the allocation without the flag, so that the kernel
+ * runs the one cycle (GOMEM_IOC_GC with GOMEM_GC_IF_DUE is the other way).
  */
 #define GOMEM_ALLOC_NOGC	(1U << 3)
 #define GOMEM_ALLOC_FLAGS	(GOMEM_ALLOC_NOSCAN | GOMEM_ALLOC_ZERO | \
