@@ -83,6 +83,26 @@ static long gomem_ioc_set_cap(struct gomem_file *gf, void *arg)
 	return gomem_dev_heap_set_cap(gf, arg);
 }
 
+static long gomem_ioc_root_add(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_root(gf, arg, true);
+}
+
+static long gomem_ioc_root_del(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_root(gf, arg, false);
+}
+
+static long gomem_ioc_gc(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_gc(gf, arg);
+}
+
+static long gomem_ioc_set_gc(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_set_gc(gf, arg);
+}
+
 /* === ioctl dispatch ===================================================== */
 
 /* The size check makes an oversized argument a build error, not a stack overflow. */
@@ -103,6 +123,10 @@ static const struct gomem_ioctl_desc gomem_ioctls[] = {
 	GOMEM_IOCTL(GOMEM_IOC_CLASS_STATS, gomem_ioc_class_stats),
 	GOMEM_IOCTL(GOMEM_IOC_SCAVENGE, gomem_ioc_scavenge),
 	GOMEM_IOCTL(GOMEM_IOC_SET_CAP, gomem_ioc_set_cap),
+	GOMEM_IOCTL(GOMEM_IOC_ROOT_ADD, gomem_ioc_root_add),
+	GOMEM_IOCTL(GOMEM_IOC_ROOT_DEL, gomem_ioc_root_del),
+	GOMEM_IOCTL(GOMEM_IOC_GC, gomem_ioc_gc),
+	GOMEM_IOCTL(GOMEM_IOC_SET_GC, gomem_ioc_set_gc),
 };
 
 /**

@@ -16,6 +16,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 #include <linux/gomem.h>
 
 #include "gomem.h"
@@ -25,8 +26,9 @@
  * struct gomem_dev_heap - the heap of one open of /dev/gomem
  * @gm: the core heap
  * @mem: its memory
- * @world: taken for reading by every heap command, for writing by those
- *	that need the heap to stand still (scavenging flushes the per-CPU
+ * @world: taken for reading by every heap command and by the background
+ *	worker, for writing by those that need the heap to stand still: a GC
+ *	cycle (Go's stop-the-world), scavenging (it flushes the per-CPU
  *	caches)
  * @id: the heap's number, from 1
  * @pid: the opener's thread group id, in the initial pid namespace
@@ -35,6 +37,15 @@
  *	unmapped by the program before the heap handed them out
  * @dir: debugfs directory, or NULL
  * @node: in gomem_dev_heaps
+ * @bg: the background worker (Go's bgsweep and bgscavenge), queued after
+ *	each cycle and when the GC settings change
+ * @dying: the heap is being destroyed: the worker stops at once
+ * @gc_wanted: an allocation was refused with -EAGAIN (GOMEM_ALLOC_NOGC)
+ *	since the last cycle: GOMEM_GC_IF_DUE runs the cycle it would have run
+ * @bg_runs: times the worker ran
+ * @bg_sweep_batches: batches of spans it swept
+ * @bg_scavenge_batches: batches of pages it scavenged
+ * @bg_sleep_ns: time it waited to keep to its CPU budget
  */
 struct gomem_dev_heap {
 	struct gm_heap *gm;
@@ -46,6 +57,13 @@ struct gomem_dev_heap {
 	atomic64_t lost_objects;
 	struct dentry *dir;
 	struct list_head node;
+	struct delayed_work bg;
+	bool dying;
+	atomic_t gc_wanted;
+	atomic64_t bg_runs;
+	atomic64_t bg_sweep_batches;
+	atomic64_t bg_scavenge_batches;
+	atomic64_t bg_sleep_ns;
 };
 
 static DEFINE_IDA(gomem_heap_ids);
@@ -53,6 +71,27 @@ static LIST_HEAD(gomem_dev_heaps);
 static DEFINE_MUTEX(gomem_dev_heaps_lock);
 
 /* === statistics ========================================================= */
+
+/* The collector's fields of MemStats (GOMEM_MEMSTATS_SIZE_VER1). */
+static void read_gc_info(struct gomem_dev_heap *dh, struct gomem_memstats *out)
+{
+	struct gm_gc_info gi;
+
+	gm_heap_read_gc_info(dh->gm, &gi);
+	out->num_gc = gi.numgc;
+	out->num_forced_gc = gi.numforced;
+	out->next_gc = gi.next_gc;
+	/* gm_now_ns() is ktime_get_ns(): CLOCK_MONOTONIC, as the ABI says. */
+	out->last_gc_ns = gi.last_gc_ns;
+	out->pause_total_ns = gi.pause_total_ns;
+	out->gc_cpu_ns = gi.cpu_ns;
+	out->heap_live = gi.heap_live;
+	out->heap_marked = gi.heap_marked;
+	out->gogc = gi.gogc;
+	out->memory_limit = gi.memory_limit;
+	out->swept_pages = gi.swept_pages;
+	out->bg_scavenged_bytes = gi.bg_scavenged;
+}
 
 static void read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out)
 {
@@ -77,6 +116,7 @@ static void read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out)
 	}
 	gomem_mem_read_stats(&dh->mem, out);
 	out->scavenged_bytes = READ_ONCE(dh->gm->scavenged_bytes);
+	read_gc_info(dh, out);
 }
 
 static int owner_show(struct seq_file *seq, void *v)
@@ -154,6 +194,26 @@ void gomem_dev_heaps_show(struct seq_file *seq)
 		   sum.heap_alloc, sum.heap_sys, sum.resident_bytes, sum.reserved_bytes);
 }
 
+/* "gc": the collector's state, then the background worker's counters. */
+static int gc_show(struct seq_file *seq, void *v)
+{
+	GOMEM_SEQ_PRINTER(sp, seq);
+	struct gomem_dev_heap *dh = seq->private;
+
+	/* Not in the middle of a cycle: the census walks every span. */
+	if (down_read_killable(&dh->world))
+		return -EINTR;
+	gm_heap_print_gc(dh->gm, &sp.p);
+	up_read(&dh->world);
+	seq_printf(seq, "%-19s %lld\n", "BgRuns", atomic64_read(&dh->bg_runs));
+	seq_printf(seq, "%-19s %lld\n", "BgSweepBatches", atomic64_read(&dh->bg_sweep_batches));
+	seq_printf(seq, "%-19s %lld\n", "BgScavengeBatches",
+		   atomic64_read(&dh->bg_scavenge_batches));
+	seq_printf(seq, "%-19s %lld\n", "BgSleepNs", atomic64_read(&dh->bg_sleep_ns));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(gc);
+
 static void heap_debugfs_init(struct gomem_dev_heap *dh)
 {
 	struct dentry *parent = gomem_debugfs_devheaps_dir();
@@ -171,6 +231,81 @@ static void heap_debugfs_init(struct gomem_dev_heap *dh)
 	debugfs_create_file("memstats", 0400, dh->dir, dh, &memstats_fops);
 	debugfs_create_file("classes", 0400, dh->dir, dh, &classes_fops);
 	debugfs_create_file("arenas", 0400, dh->dir, dh, &arenas_fops);
+	debugfs_create_file("gc", 0400, dh->dir, dh, &gc_fops);
+}
+
+/* === the background worker ============================================== */
+
+/* Pages of spans swept per hold of the world. */
+#define BG_SWEEP_PAGES		64
+/* Bytes scavenged per step, as Go's scavenger works in 64 KiB units. */
+#define BG_SCAVENGE_BYTES	(64 * 1024)
+/* Work done before the worker sleeps to keep to its budget. */
+#define BG_SLICE_NS		NSEC_PER_MSEC
+
+static void bg_kick(struct gomem_dev_heap *dh)
+{
+	mod_delayed_work(system_unbound_wq, &dh->bg, 0);
+}
+
+/* Go's bgsweep: finish the last cycle's sweep, a batch at a time. */
+static void bg_sweep(struct gomem_dev_heap *dh)
+{
+	bool more = true;
+
+	while (more && !READ_ONCE(dh->dying)) {
+		down_read(&dh->world);
+		more = gm_heap_sweep_some(dh->gm, BG_SWEEP_PAGES);
+		up_read(&dh->world);
+		atomic64_inc(&dh->bg_sweep_batches);
+		cond_resched();
+	}
+}
+
+/*
+ * Go's bgscavenge: give free pages back toward the scavenger's goal for
+ * about BG_SLICE_NS, then sleep long enough that the work is
+ * scavenge_percent of the time. Return: the delay before the next slice,
+ * or -1 when the heap is at its goal.
+ */
+static long bg_scavenge(struct gomem_dev_heap *dh)
+{
+	u64 t0 = ktime_get_ns(), cost = 0, released;
+	int pct = gomem_param_scavenge_percent();
+
+	while (cost < BG_SLICE_NS && !READ_ONCE(dh->dying)) {
+		down_read(&dh->world);
+		released = gm_heap_scavenge_background(dh->gm, BG_SCAVENGE_BYTES);
+		up_read(&dh->world);
+		cost = ktime_get_ns() - t0;
+		if (!released)
+			return -1;
+		atomic64_inc(&dh->bg_scavenge_batches);
+		cond_resched();
+	}
+	cost = div_u64(cost * (100 - pct), pct);
+	atomic64_add(cost, &dh->bg_sleep_ns);
+	return nsecs_to_jiffies(cost);
+}
+
+/*
+ * The worker holds the world for reading one batch at a time, so a cycle
+ * (which takes it for writing) never runs beside it, and a heap being
+ * destroyed cancels it (gomem_dev_heap_destroy()) before anything goes.
+ */
+static void bg_work(struct work_struct *work)
+{
+	struct gomem_dev_heap *dh = container_of(to_delayed_work(work),
+						 struct gomem_dev_heap, bg);
+	long delay;
+
+	atomic64_inc(&dh->bg_runs);
+	bg_sweep(dh);
+	if (READ_ONCE(dh->dying))
+		return;
+	delay = bg_scavenge(dh);
+	if (delay >= 0 && !READ_ONCE(dh->dying))
+		queue_delayed_work(system_unbound_wq, &dh->bg, delay);
 }
 
 /* === life cycle ========================================================= */
@@ -201,6 +336,7 @@ struct gomem_dev_heap *gomem_dev_heap_create(struct file *file)
 	dh->pid = task_tgid_nr(current);
 	get_task_comm(dh->comm, current);
 	init_rwsem(&dh->world);
+	INIT_DELAYED_WORK(&dh->bg, bg_work);
 	gomem_mem_init(&dh->mem, file, id);
 	dh->gm = gm_heap_create(gomem_mem_pagesrc(), &dh->mem);
 	if (!dh->gm) {
@@ -209,6 +345,7 @@ struct gomem_dev_heap *gomem_dev_heap_create(struct file *file)
 		kfree(dh);
 		return ERR_PTR(-ENOMEM);
 	}
+	gm_heap_set_gogc(dh->gm, gomem_param_gogc());
 	heap_debugfs_init(dh);
 	mutex_lock(&gomem_dev_heaps_lock);
 	list_add_tail(&dh->node, &gomem_dev_heaps);
@@ -226,6 +363,13 @@ void gomem_dev_heap_destroy(struct gomem_dev_heap *dh)
 	list_del(&dh->node);
 	mutex_unlock(&gomem_dev_heaps_lock);
 	debugfs_remove(dh->dir);
+	/*
+	 * No command can run any more (the file is being released), so
+	 * nothing queues the worker again but the worker itself, which
+	 * cancel_delayed_work_sync() handles; @dying only makes it stop early.
+	 */
+	WRITE_ONCE(dh->dying, true);
+	cancel_delayed_work_sync(&dh->bg);
 	gm_heap_destroy(dh->gm);
 	gomem_mem_destroy(&dh->mem);
 	ida_free(&gomem_heap_ids, dh->id);
@@ -277,20 +421,73 @@ static void forget_lost(struct gomem_dev_heap *dh)
 		gm_heap_forget_range(dh->gm, addr, len);
 }
 
-/*
- * Enter the heap for an allocation: for reading, after handling what the
- * program unmapped since the last command.
- */
-static int enter_for_alloc(struct gomem_dev_heap *dh)
+/* gctrace=1: Go's one line per cycle, after the heap's id. */
+static void gc_trace(struct gomem_dev_heap *dh, const struct gm_gc_cycle *c)
 {
-	if (gomem_mem_lost_pending(&dh->mem)) {
-		if (down_write_killable(&dh->world))
-			return -EINTR;
-		forget_lost(dh);
-		downgrade_write(&dh->world);
+	char line[200];
+
+	if (gomem_param_gctrace() <= 0)
+		return;
+	gm_gc_trace_line(dh->gm, c, line, sizeof(line));
+	pr_info("heap %u: %s\n", dh->id, line);
+}
+
+/*
+ * One GC cycle, with the world stopped: no other command runs, the
+ * background worker waits. Then the worker finishes the sweep and
+ * scavenges toward the new goal.
+ */
+static int run_gc(struct gomem_dev_heap *dh, bool forced, struct gm_gc_cycle *c)
+{
+	int ret;
+
+	lockdep_assert_held_write(&dh->world);
+	forget_lost(dh);
+	ret = gm_heap_gc(dh->gm, forced, c);
+	if (ret)
+		return ret;
+	atomic_set(&dh->gc_wanted, 0);
+	gc_trace(dh, c);
+	bg_kick(dh);
+	return 0;
+}
+
+/*
+ * Enter the heap to allocate @bytes: for reading, after handling what the
+ * program unmapped since the last command and after the GC cycle the
+ * pacer asks for (Go's mallocgc starts one when the heap passes its
+ * trigger). With GOMEM_ALLOC_NOGC a due cycle is -EAGAIN instead. A
+ * cycle that fails for lack of memory is not the allocation's failure:
+ * the allocation is still tried.
+ */
+static int enter_for_alloc(struct gomem_dev_heap *dh, u64 bytes, u32 flags)
+{
+	struct gm_gc_cycle c;
+	bool due;
+
+	if (down_read_killable(&dh->world))
+		return -EINTR;
+	due = gm_heap_gc_due(dh->gm, bytes);
+	if (!due && !gomem_mem_lost_pending(&dh->mem))
 		return 0;
+	up_read(&dh->world);
+	if (due && (flags & GOMEM_ALLOC_NOGC)) {
+		atomic_set(&dh->gc_wanted, 1);
+		return -EAGAIN;
 	}
-	return down_read_killable(&dh->world) ? -EINTR : 0;
+	if (down_write_killable(&dh->world))
+		return -EINTR;
+	forget_lost(dh);
+	if (gm_heap_gc_due(dh->gm, bytes)) {
+		if (flags & GOMEM_ALLOC_NOGC) {
+			atomic_set(&dh->gc_wanted, 1);
+			up_write(&dh->world);
+			return -EAGAIN;
+		}
+		run_gc(dh, false, &c);
+	}
+	downgrade_write(&dh->world);
+	return 0;
 }
 
 static long check_alloc_args(u64 size, u32 flags)
@@ -310,11 +507,15 @@ static long alloc_one(struct gomem_dev_heap *dh, u64 size, u32 flags, u64 *addr)
 {
 	unsigned int gmflags = 0;
 	void *p;
+	int ret;
 
 	if (flags & GOMEM_ALLOC_NOSCAN)
 		gmflags |= GM_NOSCAN;
 	if (flags & GOMEM_ALLOC_ZERO)
 		gmflags |= GM_ZERO;
+	/* A root is an object of its own, never part of a tiny block. */
+	if ((flags & GOMEM_ALLOC_ROOT) && (flags & GOMEM_ALLOC_NOSCAN) && size < GM_TINY_SIZE)
+		size = GM_TINY_SIZE;
 	for (;;) {
 		p = gm_heap_alloc(dh->gm, size, gmflags);
 		if (!p)
@@ -326,6 +527,13 @@ static long alloc_one(struct gomem_dev_heap *dh, u64 size, u32 flags, u64 *addr)
 			return -EINTR;
 		cond_resched();
 	}
+	if (flags & GOMEM_ALLOC_ROOT) {
+		ret = gm_heap_set_root_object(dh->gm, p, true);
+		if (ret) {
+			gm_heap_free(dh->gm, p);
+			return ret;
+		}
+	}
 	*addr = (unsigned long)p;
 	return 0;
 }
@@ -335,8 +543,12 @@ static long alloc_one(struct gomem_dev_heap *dh, u64 size, u32 flags, u64 *addr)
  * @gf: the open file
  * @a: the argument; @a->addr and @a->usable are set on success
  *
- * Return: 0, -EINVAL for a bad argument, -ENOMEM, -EPERM from another
- * address space, -EBADF if the file has no heap, -EINTR.
+ * With GOMEM_ALLOC_ROOT the object is a root of the collector; when the
+ * pacer says a cycle is due, the cycle runs first, or with
+ * GOMEM_ALLOC_NOGC the call fails with -EAGAIN.
+ *
+ * Return: 0, -EINVAL for a bad argument, -ENOMEM, -EAGAIN, -EPERM from
+ * another address space, -EBADF if the file has no heap, -EINTR.
  */
 long gomem_dev_heap_alloc(struct gomem_file *gf, struct gomem_alloc *a)
 {
@@ -349,8 +561,9 @@ long gomem_dev_heap_alloc(struct gomem_file *gf, struct gomem_alloc *a)
 		return ret;
 	if (a->reserved || check_alloc_args(a->size, a->flags))
 		return -EINVAL;
-	if (enter_for_alloc(dh))
-		return -EINTR;
+	ret = enter_for_alloc(dh, a->size, a->flags);
+	if (ret)
+		return ret;
 	ret = alloc_one(dh, a->size, a->flags, &addr);
 	if (!ret) {
 		a->addr = addr;
@@ -415,9 +628,14 @@ long gomem_dev_heap_alloc_bulk(struct gomem_file *gf, struct gomem_alloc_bulk *b
 	addrs = kvmalloc_array(b->count, sizeof(u64), GOMEM_IOCTL_GFP);
 	if (!addrs)
 		return -ENOMEM;
-	if (enter_for_alloc(dh)) {
+	/*
+	 * A cycle is only run before the first object: one in the middle
+	 * would free the objects this call holds, which no root reaches.
+	 */
+	ret = enter_for_alloc(dh, b->size * b->count, b->flags);
+	if (ret) {
 		kvfree(addrs);
-		return -EINTR;
+		return ret;
 	}
 	ret = alloc_bulk(dh, b, addrs);
 	up_read(&dh->world);
@@ -597,5 +815,170 @@ long gomem_dev_heap_set_cap(struct gomem_file *gf, struct gomem_cap *c)
 	if (!(c->flags & GOMEM_CAP_QUERY))
 		WRITE_ONCE(dh->mem.cap_bytes, c->cap_bytes);
 	spin_unlock(&dh->mem.lock);
+	return 0;
+}
+
+/* === the collector ====================================================== */
+
+/**
+ * gomem_dev_heap_root() - GOMEM_IOC_ROOT_ADD (@add) and GOMEM_IOC_ROOT_DEL
+ * @gf: the open file
+ * @r: the argument
+ * @add: register the root, rather than remove it
+ *
+ * A range must lie in user memory (the collector reads it through the
+ * owner's address space) and not wrap; its pages need not be mapped.
+ * An object root is named by its base address.
+ *
+ * Return: 0, -EINVAL for a bad argument or an address that is not the
+ * base of a live (non-tiny) object, -EEXIST for a root already there,
+ * -ENOENT for one that is not, -ENOSPC past GOMEM_ROOTS_MAX ranges,
+ * -ENOMEM, -EPERM, -EBADF, -EINTR.
+ */
+long gomem_dev_heap_root(struct gomem_file *gf, struct gomem_root *r, bool add)
+{
+	void *p = (void *)(unsigned long)r->addr;
+	struct gomem_dev_heap *dh;
+	long ret;
+
+	BUILD_BUG_ON(GOMEM_ROOTS_MAX != GM_MAX_ROOTS);
+	dh = heap_of(gf, &ret);
+	if (!dh)
+		return ret;
+	if (r->reserved || (r->flags & ~GOMEM_ROOT_OBJECT) || r->addr != (unsigned long)r->addr)
+		return -EINVAL;
+	if (r->flags & GOMEM_ROOT_OBJECT) {
+		if (add && r->len)
+			return -EINVAL;
+	} else if (add) {
+		if (!r->len || r->len > GOMEM_ROOT_MAX_LEN || r->addr + r->len < r->addr ||
+		    !access_ok(u64_to_user_ptr(r->addr), r->len))
+			return -EINVAL;
+	}
+	if (down_read_killable(&dh->world))
+		return -EINTR;
+	if (r->flags & GOMEM_ROOT_OBJECT)
+		ret = gm_heap_set_root_object(dh->gm, p, add);
+	else if (add)
+		ret = gm_heap_add_root(dh->gm, r->addr, r->len);
+	else
+		ret = gm_heap_del_root(dh->gm, r->addr);
+	up_read(&dh->world);
+	return ret;
+}
+
+static void fill_gc_stats(struct gomem_gc_stats *st, const struct gm_gc_cycle *c)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	if (!c->num)
+		return;
+	st->forced = c->forced;
+	st->cycle = c->num;
+	st->start_ns = c->start_ns;
+	st->sweep_term_ns = c->phase_ns[GM_PHASE_SWEEP_TERM];
+	st->mark_ns = c->phase_ns[GM_PHASE_MARK];
+	st->mark_term_ns = c->phase_ns[GM_PHASE_MARK_TERM];
+	st->sweep_ns = c->phase_ns[GM_PHASE_SWEEP];
+	st->pause_ns = c->pause_ns;
+	st->heap_before = c->heap_before;
+	st->heap_after = c->heap_after;
+	st->heap_marked = c->heap_marked;
+	st->heap_goal = c->heap_goal;
+	st->marked_objects = c->mark.marked;
+	st->scanned_bytes = c->mark.scanned_bytes;
+	st->freed_objects = c->freed_objects;
+	st->freed_bytes = c->freed_bytes;
+	st->mark_overflows = c->mark.overflows;
+	st->root_bytes = c->root_bytes;
+}
+
+/**
+ * gomem_dev_heap_gc() - GOMEM_IOC_GC: runtime.GC
+ * @gf: the open file
+ * @g: the argument; @g->size is set to the module's statistics size
+ *
+ * Runs a forced cycle, swept completely before the call returns; with
+ * GOMEM_GC_IF_DUE only the cycle an allocation would run now, if any,
+ * swept lazily: one is due when the pacer says so, or when an allocation
+ * was refused with -EAGAIN since the last cycle (it asked for more than
+ * the heap has room for before its goal). The world is stopped meanwhile: every other command of
+ * the heap, and its background worker, waits. The statistics buffer is
+ * faulted in before the cycle, so that a bad one fails before anything
+ * happens.
+ *
+ * Return: 0, -EINVAL, -EFAULT, -ENOMEM, -EPERM, -EBADF, -EINTR.
+ */
+long gomem_dev_heap_gc(struct gomem_file *gf, struct gomem_gc *g)
+{
+	void __user *ubuf = u64_to_user_ptr(g->buf);
+	bool forced = !(g->flags & GOMEM_GC_IF_DUE);
+	struct gomem_dev_heap *dh;
+	struct gomem_gc_stats st;
+	struct gm_gc_cycle c;
+	size_t n;
+	long ret = 0;
+
+	dh = heap_of(gf, &ret);
+	if (!dh)
+		return ret;
+	if ((g->flags & ~GOMEM_GC_IF_DUE) || (g->buf ? g->size < 8 : g->size))
+		return -EINVAL;
+	n = min_t(size_t, g->size, sizeof(st));
+	if (n && (!access_ok(ubuf, n) || fault_in_safe_writeable(ubuf, n)))
+		return -EFAULT;
+	memset(&c, 0, sizeof(c));
+	if (down_write_killable(&dh->world))
+		return -EINTR;
+	if (forced || gm_heap_gc_due(dh->gm, 0) || atomic_read(&dh->gc_wanted))
+		ret = run_gc(dh, forced, &c);
+	up_write(&dh->world);
+	if (ret)
+		return ret;
+	fill_gc_stats(&st, &c);
+	if (n && copy_to_user(ubuf, &st, n))
+		return -EFAULT;
+	g->size = sizeof(st);
+	return 0;
+}
+
+/**
+ * gomem_dev_heap_set_gc() - GOMEM_IOC_SET_GC: SetGCPercent, SetMemoryLimit
+ * @gf: the open file
+ * @p: the argument; @p->old_gogc and @p->old_limit are set
+ *
+ * Return: 0, -EINVAL (a GOGC below GOMEM_GOGC_OFF, an unknown flag, a
+ * reserved field), -EPERM, -EBADF, -EINTR.
+ */
+long gomem_dev_heap_set_gc(struct gomem_file *gf, struct gomem_gc_params *p)
+{
+	struct gomem_dev_heap *dh;
+	struct gm_gc_info gi;
+	s32 old_gogc;
+	u64 old_limit;
+	long ret;
+
+	dh = heap_of(gf, &ret);
+	if (!dh)
+		return ret;
+	if (p->reserved || (p->flags & ~(GOMEM_GC_SET_GOGC | GOMEM_GC_SET_LIMIT)) ||
+	    ((p->flags & GOMEM_GC_SET_GOGC) && p->gogc < GOMEM_GOGC_OFF))
+		return -EINVAL;
+	BUILD_BUG_ON(GOMEM_GOGC_OFF != GM_GOGC_OFF || GOMEM_NO_LIMIT != GM_NO_LIMIT);
+	if (down_read_killable(&dh->world))
+		return -EINTR;
+	gm_heap_read_gc_info(dh->gm, &gi);
+	old_gogc = gi.gogc;
+	old_limit = gi.memory_limit;
+	if (p->flags & GOMEM_GC_SET_GOGC)
+		old_gogc = gm_heap_set_gogc(dh->gm, p->gogc);
+	if (p->flags & GOMEM_GC_SET_LIMIT)
+		old_limit = gm_heap_set_memory_limit(dh->gm, p->memory_limit);
+	up_read(&dh->world);
+	/* A new goal may leave more to give back. */
+	if (p->flags)
+		bg_kick(dh);
+	p->old_gogc = old_gogc;
+	p->old_limit = old_limit;
 	return 0;
 }

@@ -107,6 +107,9 @@ struct gomem_stats;
 struct gomem_class_stats;
 struct gomem_scavenge;
 struct gomem_cap;
+struct gomem_root;
+struct gomem_gc;
+struct gomem_gc_params;
 struct gomem_dev_heap *gomem_dev_heap_create(struct file *file);
 void gomem_dev_heap_destroy(struct gomem_dev_heap *dh);
 struct gomem_mem *gomem_dev_heap_mem(struct gomem_dev_heap *dh);
@@ -117,6 +120,9 @@ long gomem_dev_heap_stats(struct gomem_file *gf, struct gomem_stats *s);
 long gomem_dev_heap_class_stats(struct gomem_file *gf, struct gomem_class_stats *c);
 long gomem_dev_heap_scavenge(struct gomem_file *gf, struct gomem_scavenge *s);
 long gomem_dev_heap_set_cap(struct gomem_file *gf, struct gomem_cap *c);
+long gomem_dev_heap_root(struct gomem_file *gf, struct gomem_root *r, bool add);
+long gomem_dev_heap_gc(struct gomem_file *gf, struct gomem_gc *g);
+long gomem_dev_heap_set_gc(struct gomem_file *gf, struct gomem_gc_params *p);
 void gomem_dev_heaps_show(struct seq_file *seq);
 struct dentry *gomem_debugfs_devheaps_dir(void);
 
@@ -127,6 +133,11 @@ void gomem_kheap_exit(void);
 unsigned int gomem_heap_cached_spans(struct gomem_heap *heap, unsigned int cpu);
 
 u64 gomem_features(void);
+
+/* module.c: parameters */
+int gomem_param_gogc(void);
+int gomem_param_gctrace(void);
+int gomem_param_scavenge_percent(void);
 
 /* mem_dev.c: the memory of /dev/gomem heaps */
 

@@ -21,9 +21,10 @@
  * a mapping knows the heap address it was made for.
  *
  * Locks, outermost first: the heap lock (it calls alloc_block, unused and
- * free_block) -> mmap_lock (vm_mmap) -> @inval -> the page xarray's lock
- * -> @lock. The fault handler and the VMA close callback run under
- * mmap_lock and never take the heap lock.
+ * free_block) -> mmap_lock (vm_mmap, and faults on the program's memory
+ * when the collector reads its roots through read) -> @inval -> the page
+ * xarray's lock -> @lock. The fault handler and the VMA close callback
+ * run under mmap_lock and never take the heap lock.
  */
 
 #define pr_fmt(fmt) "gomem: " fmt
@@ -598,10 +599,63 @@ static void mem_zero(void *ctx, uintptr_t addr, size_t len)
 	}
 }
 
+/* Copy the part of the heap page at @addr: absent pages read as zeros. */
+static void read_heap_page(struct gomem_mem *mem, unsigned long addr, void *buf, size_t len)
+{
+	struct page *page;
+
+	/* Under the xarray lock no one can erase, and so free, the page. */
+	xa_lock(&mem->pages);
+	page = xa_load(&mem->pages, addr >> PAGE_SHIFT);
+	if (page)
+		memcpy_from_page(buf, page, offset_in_page(addr), len);
+	else
+		memset(buf, 0, len);
+	xa_unlock(&mem->pages);
+}
+
+/*
+ * Memory of the program that is not the heap's (its globals, a stack it
+ * registered as a root): read through its own mapping. The collector
+ * runs in a command of the heap's owner, so the current address space is
+ * the heap's; anything else (a worker, another process) reads zeros, and
+ * so does memory that cannot be read.
+ */
+static void read_user(struct gomem_mem *mem, unsigned long addr, void *buf, size_t len)
+{
+	if (current->mm != mem->mm || copy_from_user(buf, (const void __user *)addr, len))
+		memset(buf, 0, len);
+}
+
+/*
+ * The collector reads roots and objects through here, under the heap
+ * lock; taking mmap_lock on a fault under it is the order vm_mmap() in
+ * mem_alloc_block() already uses. Ranges are split per page: a range may
+ * run from the program's memory into an arena.
+ */
+static void mem_read(void *ctx, uintptr_t addr, void *buf, size_t len)
+{
+	struct gomem_mem *mem = ctx;
+	size_t n;
+
+	might_sleep();
+	while (len) {
+		n = min_t(size_t, len, PAGE_SIZE - offset_in_page(addr));
+		if (arena_of(mem, addr))
+			read_heap_page(mem, addr, buf, n);
+		else
+			read_user(mem, addr, buf, n);
+		addr += n;
+		buf += n;
+		len -= n;
+	}
+}
+
 static const struct gm_pagesrc_ops mem_dev_pagesrc = {
 	.alloc_block	= mem_alloc_block,
 	.free_block	= mem_free_block,
 	.zero		= mem_zero,
+	.read		= mem_read,
 	.unused		= mem_unused,
 	.used		= mem_used,
 	.kernel_memory	= false,

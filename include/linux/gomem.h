@@ -22,4 +22,16 @@ void *gomem_alloc(struct gomem_heap *heap, size_t size, unsigned int flags);
 int gomem_free(struct gomem_heap *heap, void *ptr);
 size_t gomem_size(struct gomem_heap *heap, const void *ptr);
 
+/*
+ * The collector (kernel-doc in gomem/kheap.c): objects that no root
+ * reaches are freed by gomem_heap_gc(), which the caller runs with its
+ * own users of the heap stopped.
+ */
+int gomem_heap_add_root(struct gomem_heap *heap, const void *addr, size_t len);
+int gomem_heap_del_root(struct gomem_heap *heap, const void *addr);
+int gomem_heap_set_root(struct gomem_heap *heap, void *obj, bool root);
+bool gomem_heap_gc_due(struct gomem_heap *heap, size_t size);
+int gomem_heap_gc(struct gomem_heap *heap);
+int gomem_heap_set_gogc(struct gomem_heap *heap, int gogc);
+
 #endif /* _LINUX_GOMEM_H */
