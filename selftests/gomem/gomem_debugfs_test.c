@@ -230,7 +230,7 @@ TEST_F(heap, arenas)
 /* One directory per open heap, gone with the heap. */
 TEST_F(heap, dir_follows_heap)
 {
-	struct gomem_heap *h2 = gomem_open(NULL);
+	struct gomem_heap *h2 = gm_open_nogc();
 	struct gomem_memstats st;
 	char dir[128];
 
@@ -265,7 +265,7 @@ TEST_F(heap, close_releases_pages)
 	free0 = gm_meminfo("MemFree:");
 	ASSERT_GT(free0, 0);
 
-	h2 = gomem_open(NULL);
+	h2 = gm_open_nogc();
 	ASSERT_NE(NULL, h2);
 	big = gomem_alloc(h2, len - MiB, GOMEM_ALLOC_NOSCAN);
 	ASSERT_NE(NULL, big);

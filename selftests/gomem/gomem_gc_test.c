@@ -93,7 +93,7 @@ FIXTURE_SETUP(gc)
 {
 	struct gomem_memstats st;
 
-	self->h = gm_open_heap(_metadata);
+	self->h = gm_open_heap_gogc(_metadata, GM_GOGC_MODULE);
 	self->fd = gomem_fd(self->h);
 	gm_stats(_metadata, self->h, &st);
 	self->id = st.heap_id;

@@ -171,7 +171,7 @@ static int fork_child(void *arg)
 		return gm_child_fail("version: %s", strerror(errno));
 
 	/* A heap of its own works, at the address the parent's has. */
-	own = gomem_open(NULL);
+	own = gm_open_nogc();
 	if (!own)
 		return gm_child_fail("open: %s", strerror(errno));
 	objs[0] = gomem_alloc(own, 64, 0);
@@ -273,7 +273,7 @@ TEST_F(heap, passed_fd_refused)
 		_exit(passed_fd_child(&pa));
 
 	/* Opened after the fork: the child never shared this heap's mm. */
-	h = gomem_open(NULL);
+	h = gm_open_nogc();
 	ASSERT_NE(NULL, h);
 	obj = (uintptr_t)gomem_alloc(h, 64, 0);
 	ASSERT_NE(0, obj);
@@ -640,7 +640,7 @@ struct iso_arg {
 static int iso_child(void *arg)
 {
 	struct iso_arg *ia = arg;
-	struct gomem_heap *h = gomem_open(NULL);
+	struct gomem_heap *h = gm_open_nogc();
 	int ret, tried = 0;
 	char c = 0;
 
@@ -820,7 +820,7 @@ static int charge_child(const char *dir)
 	char *p;
 
 	c0 = cg_read(dir, "memory.current", NULL);
-	h = gomem_open(NULL);
+	h = gm_open_nogc();
 	if (!h)
 		return gm_child_fail("open: %s", strerror(errno));
 	p = gomem_alloc(h, len, GOMEM_ALLOC_NOSCAN);
@@ -909,7 +909,7 @@ static int enomem_child(const char *dir, struct enomem_shared *sh)
 
 	/* Nothing but heap commands may need new memory at the limit. */
 	memset(objs, 0, sizeof(objs));
-	h = gomem_open(NULL);
+	h = gm_open_nogc();
 	if (!h)
 		return gm_child_fail("open: %s", strerror(errno));
 	objs[0] = gomem_alloc(h, 64 * 1024, 0);
@@ -1034,7 +1034,7 @@ TEST_F(memcg, ioctl_enomem_not_oom_kill)
 /* Touches 64 MiB of heap memory under a 32 MiB limit. */
 static int touch_child(const char *dir)
 {
-	struct gomem_heap *h = gomem_open(NULL);
+	struct gomem_heap *h = gm_open_nogc();
 	char *p;
 
 	if (!h)

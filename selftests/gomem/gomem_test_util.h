@@ -57,15 +57,41 @@ static inline void gm_kmsg(const char *test)
 	close(fd);
 }
 
+/* gm_open_heap_gogc(): keep the GOGC the module gives new heaps. */
+#define GM_GOGC_MODULE		(-2)
+
 /**
- * gm_open_heap() - open a heap for a fixture, or skip without the module
+ * gm_open_nogc() - gomem_open() with automatic collection off
+ *
+ * The tests written before the collector hold objects whose addresses
+ * only their locals have: an automatic cycle would free them. Their heaps
+ * run with GOGC off (explicit free only, as before).
+ *
+ * Return: the heap, or NULL with errno set.
+ */
+static inline struct gomem_heap *gm_open_nogc(void)
+{
+	struct gomem_gc_params p = { .gogc = GOMEM_GOGC_OFF, .flags = GOMEM_GC_SET_GOGC };
+	struct gomem_heap *h = gomem_open(NULL);
+
+	if (h && ioctl(gomem_fd(h), GOMEM_IOC_SET_GC, &p)) {
+		gomem_close(h);
+		return NULL;
+	}
+	return h;
+}
+
+/**
+ * gm_open_heap_gogc() - open a heap for a fixture, or skip without the module
+ * @gogc: its GOGC, or GM_GOGC_MODULE for the module's default
  *
  * 6.1's harness runs the test body even after a SKIP() in the setup, so
  * the test's child ends here; exit code 255 is its "skipped". A module
  * without GOMEM_FEATURE_HEAP fails the test.
  */
-static inline struct gomem_heap *gm_open_heap(struct __test_metadata *_metadata)
+static inline struct gomem_heap *gm_open_heap_gogc(struct __test_metadata *_metadata, int gogc)
 {
+	struct gomem_gc_params p = { .gogc = gogc, .flags = GOMEM_GC_SET_GOGC };
 	struct gomem_heap *h;
 
 	if (access(GOMEM_DEV, F_OK))
@@ -73,7 +99,15 @@ static inline struct gomem_heap *gm_open_heap(struct __test_metadata *_metadata)
 	gm_kmsg(_metadata->name);
 	h = gomem_open(NULL);
 	ASSERT_NE(NULL, h) TH_LOG("gomem_open: %s", strerror(errno));
+	if (gogc != GM_GOGC_MODULE)
+		ASSERT_EQ(0, ioctl(gomem_fd(h), GOMEM_IOC_SET_GC, &p));
 	return h;
+}
+
+/* A heap for the tests that predate the collector: GOGC off. */
+static inline struct gomem_heap *gm_open_heap(struct __test_metadata *_metadata)
+{
+	return gm_open_heap_gogc(_metadata, GOMEM_GOGC_OFF);
 }
 
 /* A heap's statistics; fails the test if they cannot be read. */
