@@ -339,7 +339,7 @@ TEST_F_TIMEOUT(heap, million_random_allocations, 300)
 	ASSERT_NE(NULL, cc);
 	while (allocs < total && !why) {
 		size_t size = rnd_size(&rs);
-		unsigned int flags = rnd(&rs) & GOMEM_ALLOC_FLAGS;
+		unsigned int flags = rnd(&rs) & (GOMEM_ALLOC_NOSCAN | GOMEM_ALLOC_ZERO);
 		long n = size > GOMEM_MAX_SMALL ? 1 : 1 + rnd(&rs) % BATCH_MAX;
 
 		if (n > total - allocs)
@@ -428,7 +428,7 @@ static void *worker_main(void *arg)
 
 	for (op = 0; op < sh->ops && !w->why; op++) {
 		size_t size = rnd_size(&rs);
-		unsigned int flags = rnd(&rs) & GOMEM_ALLOC_FLAGS;
+		unsigned int flags = rnd(&rs) & (GOMEM_ALLOC_NOSCAN | GOMEM_ALLOC_ZERO);
 		unsigned int what = rnd(&rs) % 8;
 
 		if (what < 4 && live < WORKER_LIVE) {
