@@ -972,10 +972,14 @@ static size_t scavenge_chunk(struct gm_pagealloc *pa, u64 ci,
 	size_t done = 0;
 
 	while (i < GM_CHUNK_PAGES && *left) {
-		if (!scav_candidate(d, i)) {
-			i++;
+		/* Skip to the next candidate a word at a time. */
+		u64 cand = ~d->alloc.w[i / 64] & ~d->scav.w[i / 64] & (~0ULL << (i % 64));
+
+		if (!cand) {
+			i = (i / 64 + 1) * 64;
 			continue;
 		}
+		i = i / 64 * 64 + gm_ctz64(cand);
 		for (n = 1; i + n < GM_CHUNK_PAGES && n < *left &&
 		     scav_candidate(d, i + n); n++)
 			;
