@@ -191,8 +191,47 @@ static void kernel_heap_api(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, gomem_alloc(heap, 64 << 20, 0));
 }
 
+/* The collector through the kernel API: roots keep, the rest goes. */
+static void kernel_heap_gc(struct kunit *test)
+{
+	struct gomem_heap *heap = gomem_heap_create("kunit-gc");
+	void **globals = kunit_kcalloc(test, 2, sizeof(void *), GFP_KERNEL);
+	void **held, *kept, *child, *garbage;
+
+	KUNIT_ASSERT_NOT_NULL(test, heap);
+	KUNIT_ASSERT_NOT_NULL(test, globals);
+	held = gomem_alloc(heap, 64, GOMEM_ZERO);
+	kept = gomem_alloc(heap, 300, GOMEM_ZERO);
+	child = gomem_alloc(heap, 32, GOMEM_ZERO);
+	garbage = gomem_alloc(heap, 1000, GOMEM_ZERO);
+	KUNIT_ASSERT_TRUE(test, held && kept && child && garbage);
+	globals[1] = kept + 10;		/* an interior pointer */
+	held[3] = child;
+	KUNIT_EXPECT_EQ(test, gomem_heap_add_root(heap, globals, 2 * sizeof(void *)), 0);
+	KUNIT_EXPECT_EQ(test, gomem_heap_add_root(heap, globals, 8), -EEXIST);
+	KUNIT_EXPECT_EQ(test, gomem_heap_set_root(heap, held, true), 0);
+	KUNIT_EXPECT_EQ(test, gomem_heap_set_root(heap, held, true), -EEXIST);
+	KUNIT_EXPECT_EQ(test, gomem_heap_set_gogc(heap, -2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gomem_heap_set_gogc(heap, GOMEM_GOGC_OFF), 100);
+	KUNIT_EXPECT_FALSE(test, gomem_heap_gc_due(heap, 1ULL << 40));
+	KUNIT_EXPECT_EQ(test, gomem_heap_gc(heap), 0);
+	KUNIT_EXPECT_EQ(test, gomem_size(heap, held), 64);
+	KUNIT_EXPECT_EQ(test, gomem_size(heap, kept), 320);
+	KUNIT_EXPECT_EQ(test, gomem_size(heap, child), 32);
+	KUNIT_EXPECT_EQ(test, gomem_size(heap, garbage), 0);
+	KUNIT_EXPECT_EQ(test, gomem_heap_del_root(heap, globals), 0);
+	KUNIT_EXPECT_EQ(test, gomem_heap_del_root(heap, globals), -ENOENT);
+	KUNIT_EXPECT_EQ(test, gomem_heap_set_root(heap, held, false), 0);
+	KUNIT_EXPECT_EQ(test, gomem_heap_gc(heap), 0);
+	KUNIT_EXPECT_EQ(test, gomem_size(heap, held), 0);
+	KUNIT_EXPECT_EQ(test, gomem_size(heap, kept), 0);
+	KUNIT_EXPECT_EQ(test, gomem_size(heap, child), 0);
+	gomem_heap_destroy(heap);
+}
+
 static struct kunit_case gomem_kheap_cases[] = {
 	KUNIT_CASE(kernel_heap_api),
+	KUNIT_CASE(kernel_heap_gc),
 	KUNIT_CASE(kthread_per_cpu),
 	KUNIT_CASE(offline_cpu_with_cached_spans),
 	{}
