@@ -99,6 +99,12 @@ struct gm_mcentral {
 	u64 tiny_frees;
 } ____cacheline_aligned;
 
+/* The half of an mcentral's list pairs that holds swept spans at @sg. */
+static inline unsigned int gm_swept_half(u32 sg)
+{
+	return sg / 2 % 2;
+}
+
 /**
  * struct gm_mcache - one CPU's cache (Go's per-P mcache)
  * @alloc: the span each span class allocates from; the heap's empty span

@@ -47,12 +47,12 @@ void gm_span_list_remove(struct gm_mspan *s)
 /* Which half of a list pair holds swept spans flips every cycle (Go). */
 static struct gm_span_list *partial_swept(struct gm_mcentral *c, u32 sg)
 {
-	return &c->partial[sg / 2 % 2];
+	return &c->partial[gm_swept_half(sg)];
 }
 
 static struct gm_span_list *full_swept(struct gm_mcentral *c, u32 sg)
 {
-	return &c->full[sg / 2 % 2];
+	return &c->full[gm_swept_half(sg)];
 }
 
 static bool has_free_slot(const struct gm_mspan *s)
@@ -177,7 +177,7 @@ static struct gm_mspan *sweep_for_cache(struct gm_heap *h, struct gm_mcentral *c
 {
 	u32 sg = READ_ONCE(h->sweepgen);
 	struct gm_span_list *lists[2] = {
-		&c->partial[1 - sg / 2 % 2], &c->full[1 - sg / 2 % 2],
+		&c->partial[!gm_swept_half(sg)], &c->full[!gm_swept_half(sg)],
 	};
 	struct gm_mspan *s;
 	size_t i;
@@ -370,6 +370,21 @@ static int free_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *
 	return 0;
 }
 
+/*
+ * The allocated slot of @s that holds @p, checked under the class's lock:
+ * spans of a class die under it, so a span still in use, of this class and
+ * holding @p is the one gm_span_of() would find now (two in-use spans
+ * never share a page).
+ */
+static bool live_slot(const struct gm_mspan *s, u8 spanclass, uintptr_t p, u32 *idx)
+{
+	if (READ_ONCE(s->state) != GM_SPAN_IN_USE || s->spanclass != spanclass ||
+	    p - s->start >= s->npages * GM_PAGE_SIZE)
+		return false;
+	*idx = gm_span_obj_index(s, p);
+	return *idx < s->nelems && gm_span_slot_allocated(s, *idx);
+}
+
 /**
  * gm_mcentral_free_object() - free one small object explicitly
  * @h: the heap
@@ -393,16 +408,7 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	u32 idx;
 
 	gm_spin_lock(&c->lock);
-	/*
-	 * Spans of this class die under this lock, so a span that is still in
-	 * use, of this class, and holds @p is the one gm_span_of() would find
-	 * now: two in-use spans never share a page.
-	 */
-	if (READ_ONCE(s->state) != GM_SPAN_IN_USE || s->spanclass != spanclass ||
-	    p - s->start >= s->npages * GM_PAGE_SIZE)
-		goto out;
-	idx = gm_span_obj_index(s, p);
-	if (idx >= s->nelems || !gm_span_slot_allocated(s, idx))
+	if (!live_slot(s, spanclass, p, &idx))
 		goto out;
 	if (s->tiny_alloc && READ_ONCE(s->tiny_alloc[idx])) {
 		ret = free_tiny(h, c, s, idx, p - s->start - (uintptr_t)idx * s->elemsize,
@@ -463,12 +469,7 @@ size_t gm_mcentral_usable_size(struct gm_heap *h, struct gm_mspan *s, uintptr_t 
 	u32 idx, off;
 
 	gm_spin_lock(&c->lock);
-	if (READ_ONCE(s->state) != GM_SPAN_IN_USE || s->spanclass != spanclass ||
-	    p - s->start >= s->npages * GM_PAGE_SIZE)
-		goto out;
-	idx = gm_span_obj_index(s, p);
-	if (idx >= s->nelems || !gm_span_slot_allocated(s, idx) ||
-	    gm_bit_test(s->free_bits, idx))
+	if (!live_slot(s, spanclass, p, &idx))
 		goto out;
 	off = p - s->start - (uintptr_t)idx * s->elemsize;
 	if (s->tiny_alloc && READ_ONCE(s->tiny_alloc[idx])) {
@@ -555,12 +556,8 @@ int gm_mcentral_set_root(struct gm_heap *h, struct gm_mspan *s, uintptr_t p, boo
 		if (!large_at(s, spanclass, p))
 			goto out;
 	} else {
-		if (READ_ONCE(s->state) != GM_SPAN_IN_USE || s->spanclass != spanclass ||
-		    p - s->start >= s->npages * GM_PAGE_SIZE)
-			goto out;
-		idx = gm_span_obj_index(s, p);
-		if (idx >= s->nelems || s->start + (uintptr_t)idx * s->elemsize != p ||
-		    !gm_span_slot_allocated(s, idx) ||
+		if (!live_slot(s, spanclass, p, &idx) ||
+		    s->start + (uintptr_t)idx * s->elemsize != p ||
 		    (s->tiny_alloc && READ_ONCE(s->tiny_alloc[idx])))
 			goto out;
 	}

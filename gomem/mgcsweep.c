@@ -184,10 +184,10 @@ void gm_sweep_release(struct gm_heap *h, struct gm_mspan *s)
 /* The unswept half of a list pair (see gm_mcentral). */
 static struct gm_mspan *pop_unswept(struct gm_mcentral *c, u32 sg)
 {
-	struct gm_mspan *s = c->partial[1 - sg / 2 % 2].first;
+	struct gm_mspan *s = c->partial[!gm_swept_half(sg)].first;
 
 	if (!s)
-		s = c->full[1 - sg / 2 % 2].first;
+		s = c->full[!gm_swept_half(sg)].first;
 	if (s)
 		gm_span_list_remove(s);
 	return s;
@@ -209,8 +209,8 @@ static size_t sweep_one(struct gm_heap *h, struct gm_atomic64 *who)
 		bool dead = false;
 		size_t npages;
 
-		if (!READ_ONCE(c->partial[1 - sg / 2 % 2].first) &&
-		    !READ_ONCE(c->full[1 - sg / 2 % 2].first))
+		if (!READ_ONCE(c->partial[!gm_swept_half(sg)].first) &&
+		    !READ_ONCE(c->full[!gm_swept_half(sg)].first))
 			continue;
 		gm_spin_lock(&c->lock);
 		s = pop_unswept(c, sg);
