@@ -45,6 +45,11 @@ static u32 refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 	if (!s)
 		return NO_SLOT;
 	idx = gm_span_next_free_index(s);
+	/* cacheSpan's promise; a slot at nelems would be the next span's memory. */
+	if (GM_WARN_ON_ONCE(idx == s->nelems)) {
+		*extra = s;
+		return NO_SLOT;
+	}
 	if (c->alloc[spc] == &h->emptyspan)
 		c->alloc[spc] = s;
 	else
@@ -96,15 +101,17 @@ static void *alloc_small(struct gm_heap *h, size_t size, unsigned int flags)
 	idx = next_free(h, &c, spc, &s, &extra);
 	if (idx == NO_SLOT) {
 		gm_cpu_put();
-		return NULL;
+		goto out;
 	}
 	zero = (flags & GM_ZERO) && s->needzero;
 	gm_cpu_put();
-	if (extra)
-		gm_mcentral_uncache_span(h, extra);
+	/* Zeroed before the span can go (uncached and emptied by a racing free). */
 	if (zero)
 		gm_heap_zero(h, s->start + (uintptr_t)idx * s->elemsize, s->elemsize);
-	return (void *)(s->start + (uintptr_t)idx * s->elemsize);
+out:
+	if (extra)
+		gm_mcentral_uncache_span(h, extra);
+	return idx == NO_SLOT ? NULL : (void *)(s->start + (uintptr_t)idx * s->elemsize);
 }
 
 /* === tiny objects ======================================================= */
@@ -153,6 +160,8 @@ static void *alloc_tiny(struct gm_heap *h, size_t size)
 	idx = next_free(h, &c, GM_TINY_SPANCLASS, &s, &extra);
 	if (idx == NO_SLOT) {
 		gm_cpu_put();
+		if (extra)
+			gm_mcentral_uncache_span(h, extra);
 		return NULL;
 	}
 	c->tiny_allocs++;
@@ -184,18 +193,15 @@ static void *alloc_large(struct gm_heap *h, size_t size, unsigned int flags)
 	s = gm_heap_alloc_span(h, npages, !!(flags & GM_NOSCAN));
 	if (!s)
 		return NULL;
-	/* The only slot is taken for as long as the span lives. */
-	s->freeindex = 1;
-	s->alloc_count = 1;
-	s->alloc_cache = 0;
+	if ((flags & GM_ZERO) && s->needzero)
+		gm_heap_zero(h, s->start, npages * GM_PAGE_SIZE);
 	gm_mutex_lock(&h->lock);
 	h->large_allocs++;
 	h->large_bytes += npages * GM_PAGE_SIZE;
 	gm_mutex_unlock(&h->lock);
 	gm_heap_live_add(h, npages * GM_PAGE_SIZE);
+	/* Only now can a free, a lookup or the sweeper find it. */
 	gm_mcentral_add_large(h, s);
-	if ((flags & GM_ZERO) && s->needzero)
-		gm_heap_zero(h, s->start, npages * GM_PAGE_SIZE);
 	return (void *)s->start;
 }
 

@@ -55,9 +55,14 @@ static struct gm_span_list *full_swept(struct gm_mcentral *c, u32 sg)
 	return &c->full[gm_swept_half(sg)];
 }
 
+/*
+ * Whether an mcache could allocate from @s: by its count, not by
+ * freeindex, which a sweep resets to 0 while leaving the slots above it
+ * allocated.
+ */
 static bool has_free_slot(const struct gm_mspan *s)
 {
-	return s->freeindex < s->nelems || s->nfreed;
+	return s->alloc_count < s->nelems || s->nfreed;
 }
 
 static bool span_empty(const struct gm_mspan *s)
@@ -85,23 +90,33 @@ void gm_mcentral_relist(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspa
 	u32 sg = READ_ONCE(h->sweepgen);
 
 	gm_spin_assert_held(&c->lock);
-	if ((s->spanclass >> 1) && (s->alloc_count < s->nelems || s->nfreed))
+	if ((s->spanclass >> 1) && has_free_slot(s))
 		gm_span_list_push(partial_swept(c, sg), s);
 	else
 		gm_span_list_push(full_swept(c, sg), s);
 }
 
 /**
- * gm_mcentral_add_large() - list a new large object's span for the sweeper
+ * gm_mcentral_add_large() - publish a new large object's span
  * @h: the heap
- * @s: the span, just allocated
+ * @s: the span, just allocated and not yet in use (gm_heap_alloc_span())
+ *
+ * The object's only slot is taken and the span listed for the sweeper,
+ * then it is marked in use, all under the class's lock: a free of the
+ * address, which checks the state under that lock, either finds nothing
+ * or a span that is whole and on its list.
  */
 void gm_mcentral_add_large(struct gm_heap *h, struct gm_mspan *s)
 {
 	struct gm_mcentral *c = &h->central[s->spanclass];
 
 	gm_spin_lock(&c->lock);
+	s->freeindex = 1;
+	s->alloc_count = 1;
+	s->alloc_cache = 0;
 	gm_mcentral_relist(h, c, s);
+	/* Lockless readers (gm_span_of) check the state last. */
+	WRITE_ONCE(s->state, GM_SPAN_IN_USE);
 	gm_spin_unlock(&c->lock);
 }
 
@@ -162,8 +177,8 @@ static void take_for_cache(struct gm_heap *h, struct gm_mspan *s)
 {
 	s->cached = true;
 	gm_atomic_store_u32(&s->sweepgen, READ_ONCE(h->sweepgen) + 3);
-	if (s->freeindex == s->nelems)
-		gm_span_sweep_free_bits(s);
+	/* Slots freed explicitly may be the only free ones: make them allocatable. */
+	gm_span_sweep_free_bits(s);
 	gm_heap_live_add(h, unused_bytes(s));
 }
 
@@ -276,10 +291,8 @@ void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s)
 		/* Dead under the lock: a racing free now sees a dead span. */
 		WRITE_ONCE(s->state, GM_SPAN_DEAD);
 		release = true;
-	} else if (has_free_slot(s)) {
-		gm_span_list_push(partial_swept(c, h->sweepgen), s);
 	} else {
-		gm_span_list_push(full_swept(c, h->sweepgen), s);
+		gm_mcentral_relist(h, c, s);
 	}
 	gm_spin_unlock(&c->lock);
 	if (release)

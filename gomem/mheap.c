@@ -452,8 +452,14 @@ static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
 	s->cached = false;
 	s->next = s->prev = NULL;
 	gm_arena_set_span(&h->arenas, s);
-	/* Lockless readers (gm_span_of) check the state last. */
-	WRITE_ONCE(s->state, GM_SPAN_IN_USE);
+	/*
+	 * Lockless readers (gm_span_of) check the state last. A large
+	 * object's span is not in use until gm_mcentral_add_large() has made
+	 * it whole: a free of its (predictable) address must not find it
+	 * before it is on a list.
+	 */
+	if (sizeclass)
+		WRITE_ONCE(s->state, GM_SPAN_IN_USE);
 	h->inuse_pages += npages;
 	h->class_spans[sizeclass]++;
 	return 0;
@@ -470,7 +476,9 @@ static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
  * limit, as Go's allocSpan does. Takes the heap lock; may sleep (the page
  * source may).
  *
- * Return: the span, in use, with empty bitmaps, or NULL if memory ran out.
+ * Return: the span, with empty bitmaps, or NULL if memory ran out. A
+ * small span is in use; a large object's is in use once
+ * gm_mcentral_add_large() publishes it.
  */
 struct gm_mspan *gm_heap_alloc_span(struct gm_heap *h, size_t npages, u8 spanclass)
 {

@@ -329,6 +329,35 @@ static void large_objects(struct kunit *test)
 	KUNIT_EXPECT_LE(test, c->st.heap_sys, 2 * GM_CHUNK_BYTES);
 }
 
+/*
+ * Issue 10: a large object's span is found by nothing (a free, a size
+ * query, a lookup) until it is whole and listed. Before, a free of its
+ * predictable first-fit address from another thread could come between
+ * gm_heap_alloc_span() and the listing, and took a span off a NULL list.
+ */
+static void large_span_published_whole(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	struct gm_mspan *s = gm_heap_alloc_span(c->h, 4, 0);
+	void *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	p = (void *)s->start;
+	KUNIT_EXPECT_NULL(test, gm_span_of(&c->h->arenas, s->start));
+	KUNIT_EXPECT_EQ(test, gm_heap_usable_size(c->h, p), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, p), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_set_root_object(c->h, p, true), -EINVAL);
+
+	/* Accounted as alloc_large() does, then published. */
+	gm_heap_live_add(c->h, 4 * GM_PAGE_SIZE);
+	gm_mcentral_add_large(c->h, s);
+	KUNIT_EXPECT_PTR_EQ(test, gm_span_of(&c->h->arenas, s->start), s);
+	KUNIT_EXPECT_EQ(test, gm_heap_usable_size(c->h, p), 4 * GM_PAGE_SIZE);
+	KUNIT_EXPECT_NOT_NULL(test, s->list);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, p), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, p), -EINVAL);
+}
+
 /* When the page source runs dry, allocations fail cleanly, and recover. */
 static void out_of_memory(struct kunit *test)
 {
@@ -511,6 +540,7 @@ static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE(bad_frees_refused),
 	KUNIT_CASE(impossible_sizes_refused),
 	KUNIT_CASE(large_objects),
+	KUNIT_CASE(large_span_published_whole),
 	KUNIT_CASE(out_of_memory),
 	KUNIT_CASE(destroy_with_live_objects),
 	KUNIT_CASE(tiny_packing),
