@@ -24,6 +24,8 @@ static void release_run(void *arg, uintptr_t addr, size_t npages)
 
 	sc->h->src->unused(sc->h->src_ctx, addr, npages * GM_PAGE_SIZE);
 	sc->pages += npages;
+	/* A heap may have gigabytes to give back, a run at a time. */
+	gm_cond_resched();
 }
 
 /**

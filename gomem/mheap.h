@@ -22,7 +22,8 @@ enum gm_span_state {
  * @start: address of the first page
  * @npages: number of 8 KiB pages
  * @nelems: number of object slots
- * @elemsize: bytes per slot (the class size, or the whole span if large)
+ * @elemsize: bytes per slot (the class size, or the whole span if large:
+ *	a large object may be 4 GiB or more, so this is not a u32)
  * @spanclass: size class << 1 | noscan
  * @state: an enum gm_span_state
  * @needzero: the span's memory may be dirty; zero objects on allocation
@@ -70,8 +71,8 @@ enum gm_span_state {
 struct gm_mspan {
 	uintptr_t start;
 	size_t npages;
+	size_t elemsize;
 	u32 nelems;
-	u32 elemsize;
 	u8 spanclass;
 	u8 state;
 	bool needzero;

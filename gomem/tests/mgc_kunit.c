@@ -290,6 +290,87 @@ static void tiny_and_large(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, stats(test)->by_class[0].frees, 1);
 }
 
+/*
+ * Issue 10: a large object of 4 GiB or more is scanned to its end; its
+ * size wrapped at 4 GiB and objects reachable only from beyond were freed.
+ * Only where the page source maps lazily (natively): the kernel's cannot
+ * give 4 GiB at once.
+ */
+static void large_4g_scanned_whole(struct kunit *test)
+{
+	const size_t size = (4UL << 30) + 2 * GM_PAGE_SIZE;
+	uintptr_t *root = roots(test, 1), *big, *far, *near;
+
+	if (!gm_os_pagesrc.lazy)
+		kunit_skip(test, "the page source cannot map 4 GiB at once");
+	big = gm_heap_alloc(heap(test), size, 0);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	far = obj(test, 64, 0);
+	near = obj(test, 64, 0);
+	big[0] = (uintptr_t)near;
+	big[(size - GM_PAGE_SIZE) / sizeof(uintptr_t)] = (uintptr_t)far;
+	*root = (uintptr_t)big;
+	gc(test, true);
+	KUNIT_EXPECT_TRUE(test, live(test, big));
+	KUNIT_EXPECT_TRUE(test, live(test, near));
+	KUNIT_EXPECT_TRUE(test, live(test, far));
+	KUNIT_EXPECT_EQ(test, gm_heap_object_size(heap(test), big), size);
+	*root = 0;
+	gc(test, true);
+	KUNIT_EXPECT_FALSE(test, live(test, big));
+}
+
+/*
+ * Issue 10: after a sweep left the slots above freeindex allocated and
+ * the ones below were taken again, the span is full with freeindex <
+ * nelems. Uncached, it must go to the full list: from the partial list,
+ * refill took it and used slot nelems, past the span (tiny_end[nelems],
+ * the next span's memory).
+ */
+static void swept_full_span_not_partial(struct kunit *test)
+{
+	enum { N = 512, FREED = 10 };	/* 16-byte noscan spans hold 512 */
+	const u8 spc = gm_size_to_class(16) << 1 | 1;
+	struct gm_heap *h = heap(test);
+	uintptr_t *keep = roots(test, N);
+	struct gm_mspan *s;
+	void *p, *q;
+	int i;
+
+	p = obj(test, 16, GM_NOSCAN);
+	s = gm_span_of(&h->arenas, (uintptr_t)p);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	KUNIT_ASSERT_EQ(test, s->nelems, N);
+	for (i = 1; i < N; i++) {
+		q = obj(test, 16, GM_NOSCAN);
+		if (gm_span_of(&h->arenas, (uintptr_t)q) != s)
+			kunit_skip(test, "the allocations moved to another CPU's span");
+		if ((uintptr_t)q - s->start >= FREED * 16)
+			keep[i] = (uintptr_t)q;
+	}
+	gc(test, true);
+	KUNIT_ASSERT_EQ(test, s->alloc_count, N - FREED);
+	for (i = 0; i < FREED; i++)
+		if (gm_span_of(&h->arenas, (uintptr_t)obj(test, 16, GM_NOSCAN)) != s)
+			kunit_skip(test, "the allocations moved to another CPU's span");
+	KUNIT_ASSERT_EQ(test, s->alloc_count, s->nelems);
+	KUNIT_ASSERT_LT(test, s->freeindex, s->nelems);
+	gm_heap_flush_caches(h);
+	KUNIT_EXPECT_PTR_NE(test, s->list, &h->central[spc].partial[0]);
+	KUNIT_EXPECT_PTR_NE(test, s->list, &h->central[spc].partial[1]);
+	/* New objects of the class are inside a span, never past one. */
+	for (i = 0; i < 4; i++) {
+		struct gm_mspan *t;
+
+		q = obj(test, 16, GM_NOSCAN);
+		t = gm_span_of(&h->arenas, (uintptr_t)q);
+		KUNIT_ASSERT_NOT_NULL(test, t);
+		KUNIT_EXPECT_NE(test, t, s);
+		KUNIT_EXPECT_LT(test, (uintptr_t)q - t->start, (uintptr_t)t->nelems * 16);
+		KUNIT_EXPECT_NOT_NULL(test, gm_heap_alloc(h, 4, GM_NOSCAN));
+	}
+}
+
 static struct gm_sweep_census census(struct kunit *test)
 {
 	struct gm_sweep_census c;
@@ -589,6 +670,8 @@ static struct kunit_case gomem_mgc_cases[] = {
 	KUNIT_CASE(root_objects),
 	KUNIT_CASE(root_ranges),
 	KUNIT_CASE(tiny_and_large),
+	KUNIT_CASE(large_4g_scanned_whole),
+	KUNIT_CASE(swept_full_span_not_partial),
 	KUNIT_CASE(sweepgen_states),
 	KUNIT_CASE(lazy_and_credit_sweep),
 	KUNIT_CASE(sweep_credit),

@@ -126,6 +126,26 @@ static void division_exact(struct kunit *test)
 	}
 }
 
+/*
+ * Issue 10: a large object of 4 GiB or more keeps its whole size (a u32
+ * wrapped it, and the mark scanned only size mod 4 GiB of it).
+ */
+static void large_layout_4g(struct kunit *test)
+{
+	static const size_t npages[] = { (1UL << 32) / GM_PAGE_SIZE,
+					 (1UL << 32) / GM_PAGE_SIZE + 1,
+					 (64UL << 30) / GM_PAGE_SIZE };
+	struct gm_mspan s = { 0 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(npages); i++) {
+		gm_span_init_layout(&s, 0xc000000000UL, npages[i], 0, 0);
+		KUNIT_EXPECT_EQ(test, s.elemsize, npages[i] * GM_PAGE_SIZE);
+		KUNIT_EXPECT_EQ(test, s.nelems, 1);
+		KUNIT_EXPECT_EQ(test, gm_span_obj_index(&s, s.start + s.elemsize - 1), 0);
+	}
+}
+
 static void outside_the_heap(struct kunit *test)
 {
 	struct fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
@@ -193,6 +213,7 @@ static void refuses_foreign_range(struct kunit *test)
 static struct kunit_case gomem_mheap_cases[] = {
 	KUNIT_CASE_PARAM(every_object, heap_base_gen_params),
 	KUNIT_CASE(division_exact),
+	KUNIT_CASE(large_layout_4g),
 	KUNIT_CASE_PARAM(outside_the_heap, heap_base_gen_params),
 	KUNIT_CASE_PARAM(freed_span, heap_base_gen_params),
 	KUNIT_CASE(refuses_foreign_range),
