@@ -93,7 +93,11 @@ static void read_gc_info(struct gomem_dev_heap *dh, struct gomem_memstats *out)
 	out->bg_scavenged_bytes = gi.bg_scavenged;
 }
 
-static void read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out)
+/*
+ * With @nowait, the core's numbers are read without its lock (see
+ * gm_heap_read_sizes()), for views that hold gomem_dev_heaps_lock.
+ */
+static void read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out, bool nowait)
 {
 	struct gm_memstats *st = kzalloc(sizeof(*st), GFP_KERNEL);
 
@@ -101,7 +105,10 @@ static void read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out)
 	out->size = sizeof(*out);
 	out->heap_id = dh->id;
 	if (st) {
-		gm_heap_read_stats(dh->gm, st);
+		if (nowait)
+			gm_heap_read_sizes(dh->gm, st);
+		else
+			gm_heap_read_stats(dh->gm, st);
 		out->heap_alloc = st->heap_alloc;
 		out->heap_sys = st->heap_sys;
 		out->heap_idle = st->heap_idle;
@@ -116,7 +123,8 @@ static void read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out)
 	}
 	gomem_mem_read_stats(&dh->mem, out);
 	out->scavenged_bytes = READ_ONCE(dh->gm->scavenged_bytes);
-	read_gc_info(dh, out);
+	if (!nowait)
+		read_gc_info(dh, out);
 }
 
 static int owner_show(struct seq_file *seq, void *v)
@@ -135,7 +143,7 @@ static int memstats_show(struct seq_file *seq, void *v)
 	struct gomem_memstats st;
 
 	gm_heap_print_memstats(dh->gm, &sp.p);
-	read_memstats(dh, &st);
+	read_memstats(dh, &st, false);
 	seq_printf(seq, "%-13s %llu\n", "Reserved", st.reserved_bytes);
 	seq_printf(seq, "%-13s %llu\n", "Resident", st.resident_bytes);
 	seq_printf(seq, "%-13s %llu\n", "Cap", st.cap_bytes);
@@ -179,7 +187,8 @@ void gomem_dev_heaps_show(struct seq_file *seq)
 		   "HeapAlloc", "HeapSys", "Resident", "Reserved");
 	mutex_lock(&gomem_dev_heaps_lock);
 	list_for_each_entry(dh, &gomem_dev_heaps, node) {
-		read_memstats(dh, &st);
+		/* Never wait for a heap's lock here: every open waits for this one. */
+		read_memstats(dh, &st, true);
 		seq_printf(seq, "%-6u %-7d %-16s %12llu %12llu %12llu %12llu\n", dh->id,
 			   dh->pid, dh->comm, st.heap_alloc, st.heap_sys,
 			   st.resident_bytes, st.reserved_bytes);
@@ -695,7 +704,7 @@ long gomem_dev_heap_stats(struct gomem_file *gf, struct gomem_stats *s)
 		return ret;
 	if (s->flags || s->size < GOMEM_MEMSTATS_SIZE_VER0)
 		return -EINVAL;
-	read_memstats(dh, &st);
+	read_memstats(dh, &st, false);
 	if (copy_to_user(u64_to_user_ptr(s->buf), &st, min_t(size_t, s->size, sizeof(st))))
 		return -EFAULT;
 	s->size = sizeof(st);

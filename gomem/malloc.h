@@ -387,6 +387,7 @@ int gm_heap_free(struct gm_heap *h, void *p);
 size_t gm_heap_object_size(struct gm_heap *h, const void *p);
 size_t gm_heap_usable_size(struct gm_heap *h, const void *p);
 void gm_heap_read_stats(struct gm_heap *h, struct gm_memstats *st);
+void gm_heap_read_sizes(struct gm_heap *h, struct gm_memstats *st);
 void gm_heap_print_memstats(struct gm_heap *h, struct gm_printer *p);
 void gm_heap_print_classes(struct gm_heap *h, struct gm_printer *p);
 void gm_heap_print_arenas(struct gm_heap *h, struct gm_printer *p);

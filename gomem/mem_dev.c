@@ -164,7 +164,9 @@ static void drop_pages(struct gomem_mem *mem, unsigned long addr, size_t len)
 		put_page(page);
 		if (a)
 			atomic_long_dec(&a->resident);
-		n++;
+		/* A range may hold gigabytes of pages. */
+		if (!(++n % 1024))
+			cond_resched();
 	}
 	atomic_long_sub(n, &mem->resident);
 	atomic_long_sub(n, &gomem_user_pages);
@@ -710,7 +712,8 @@ void gomem_mem_destroy(struct gomem_mem *mem)
 
 	xa_for_each(&mem->pages, idx, page) {
 		put_page(page);
-		n++;
+		if (!(++n % 1024))
+			cond_resched();
 	}
 	xa_destroy(&mem->pages);
 	atomic_long_sub(n, &gomem_user_pages);

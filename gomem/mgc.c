@@ -172,8 +172,9 @@ static void mark_termination(struct gm_heap *h, struct gm_gc_cycle *c)
  *
  * May sleep.
  *
- * Return: 0, or -ENOMEM if the gray queue could not be allocated (the
- * heap is then swept and unchanged otherwise).
+ * Return: 0; -ENOMEM if the gray queue could not be allocated, or -EINTR
+ * if the calling task was killed during the mark (either way the heap is
+ * then swept and unchanged otherwise: no cycle happened).
  */
 int gm_heap_gc(struct gm_heap *h, bool forced, struct gm_gc_cycle *out)
 {

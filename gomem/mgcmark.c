@@ -22,14 +22,36 @@
 /* Large objects are scanned in pieces of this many bytes (Go's maxObletBytes). */
 #define GM_OBLET_BYTES	(128 * 1024)
 
+/* Bytes scanned between checks for a reschedule and a fatal signal. */
+#define GM_SCAN_YIELD_BYTES	(256 * 1024)
+
 struct gm_gcwork {
 	struct gm_heap *h;
 	uintptr_t *buf;
 	size_t n;
 	size_t cap;
 	bool overflow;
+	bool aborted;
+	size_t since_yield;
 	struct gm_mark_stats *st;
 };
+
+/*
+ * Roots and objects can be gigabytes (a program may register 1024 ranges
+ * of 1 GiB, or allocate a 64 GiB root): yield now and then, and give up
+ * when the task the mark runs for is being killed, so that neither the
+ * CPU nor the task is held for the length of the scan.
+ */
+static void scan_yield(struct gm_gcwork *w, size_t bytes)
+{
+	w->since_yield += bytes;
+	if (w->since_yield < GM_SCAN_YIELD_BYTES)
+		return;
+	w->since_yield = 0;
+	gm_cond_resched();
+	if (gm_fatal_signal_pending())
+		w->aborted = true;
+}
 
 /*
  * Go's greyobject: mark the object holding @p, if it is live and not
@@ -64,13 +86,14 @@ static void scan_range(struct gm_gcwork *w, uintptr_t addr, size_t len)
 	size_t i, n;
 
 	addr = (addr + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
-	while (addr + sizeof(uintptr_t) <= end) {
+	while (addr + sizeof(uintptr_t) <= end && !w->aborted) {
 		n = min_t(size_t, ARRAY_SIZE(word), (end - addr) / sizeof(uintptr_t));
 		gm_heap_read(w->h, addr, word, n * sizeof(uintptr_t));
 		for (i = 0; i < n; i++)
 			grey(w, word[i]);
 		w->st->scanned_bytes += n * sizeof(uintptr_t);
 		addr += n * sizeof(uintptr_t);
+		scan_yield(w, n * sizeof(uintptr_t));
 	}
 }
 
@@ -88,13 +111,10 @@ static void scan_object(struct gm_gcwork *w, uintptr_t base)
 
 static void drain(struct gm_gcwork *w)
 {
-	u64 n = 0;
-
-	while (w->n) {
+	while (w->n && !w->aborted) {
 		scan_object(w, w->buf[--w->n]);
-		/* A million objects take seconds on a debug kernel. */
-		if (!(++n % 4096))
-			gm_cond_resched();
+		/* Small objects count too: a million take seconds on a debug kernel. */
+		scan_yield(w, 64);
 	}
 }
 
@@ -104,10 +124,10 @@ static void rescan_marked(struct gm_gcwork *w)
 	struct gm_mspan *s;
 	u32 i;
 
-	for (s = w->h->spans_all; s; s = s->allnext) {
+	for (s = w->h->spans_all; s && !w->aborted; s = s->allnext) {
 		if (s->state != GM_SPAN_IN_USE || (s->spanclass & 1))
 			continue;
-		for (i = 0; i < s->nelems; i++) {
+		for (i = 0; i < s->nelems && !w->aborted; i++) {
 			if (!gm_bit_test(s->gcmark_bits, i))
 				continue;
 			scan_object(w, s->start + (uintptr_t)i * s->elemsize);
@@ -128,12 +148,12 @@ static void mark_registered_roots(struct gm_gcwork *w)
 	u32 j;
 
 	gm_mutex_assert_held(&h->lock);
-	for (i = 0; i < h->gc.nroots; i++) {
+	for (i = 0; i < h->gc.nroots && !w->aborted; i++) {
 		scan_range(w, h->gc.roots[i].addr, h->gc.roots[i].len);
 		w->st->root_bytes += h->gc.roots[i].len;
 		drain(w);
 	}
-	for (s = h->spans_all; s; s = s->allnext) {
+	for (s = h->spans_all; s && !w->aborted; s = s->allnext) {
 		if (s->state != GM_SPAN_IN_USE)
 			continue;
 		for (j = 0; j < s->bitmap_words; j++) {
@@ -174,8 +194,9 @@ static void clear_marks(struct gm_heap *h)
  * objects are reachable. Roots are read with gm_heap_read(), so a root may lie in the
  * heap's memory itself (an object the program holds).
  *
- * Return: 0, or -ENOMEM if the queue could not be allocated (no mark bit
- * is then changed).
+ * Return: 0; -ENOMEM if the queue could not be allocated, or -EINTR if
+ * the calling task was killed meanwhile: then no mark bit is set (the
+ * mark is not valid and must not be swept by).
  */
 int gm_heap_mark(struct gm_heap *h, const struct gm_root *roots, size_t nroots,
 		 size_t queue_len, struct gm_mark_stats *st)
@@ -192,18 +213,20 @@ int gm_heap_mark(struct gm_heap *h, const struct gm_root *roots, size_t nroots,
 	gm_mutex_lock(&h->lock);
 	clear_marks(h);
 	mark_registered_roots(&w);
-	for (i = 0; i < nroots; i++) {
+	for (i = 0; i < nroots && !w.aborted; i++) {
 		scan_range(&w, roots[i].addr, roots[i].len);
 		drain(&w);
 	}
-	while (w.overflow) {
+	while (w.overflow && !w.aborted) {
 		w.overflow = false;
 		st->overflows++;
 		rescan_marked(&w);
 	}
+	if (w.aborted)
+		clear_marks(h);
 	gm_mutex_unlock(&h->lock);
 	gm_free(w.buf);
-	return 0;
+	return w.aborted ? -EINTR : 0;
 }
 
 /**

@@ -47,8 +47,9 @@ u64 gm_heap_scavenge(struct gm_heap *h, u64 max_bytes)
 	gm_might_sleep();
 	if (!h->src->unused)
 		return 0;
+	/* Rounded up without wrapping: max_bytes may be close to 2^64. */
 	if (max_bytes)
-		max_pages = (max_bytes + GM_PAGE_SIZE - 1) >> GM_PAGE_SHIFT;
+		max_pages = (max_bytes >> GM_PAGE_SHIFT) + !!(max_bytes & (GM_PAGE_SIZE - 1));
 	gm_mutex_lock(&h->lock);
 	gm_pagealloc_scavenge(&h->pages, max_pages, release_run, &sc);
 	h->scavenged_bytes += sc.pages * GM_PAGE_SIZE;

@@ -25,6 +25,30 @@ static void sum_caches(struct gm_heap *h, struct gm_memstats *st)
 	st->tiny_frees = READ_ONCE(h->central[GM_TINY_SPANCLASS].tiny_frees);
 }
 
+/* The per-class counts and the MemStats fields derived from them. */
+static void sum_classes(struct gm_memstats *st, u64 large_bytes, u64 inuse_pages)
+{
+	size_t i;
+
+	for (i = 0; i < GM_NUM_SIZE_CLASSES; i++) {
+		struct gm_class_stats *cs = &st->by_class[i];
+
+		cs->inuse = cs->allocs > cs->frees ? cs->allocs - cs->frees : 0;
+		cs->slow = i ? cs->allocs - cs->fast : cs->allocs;
+		if (i)
+			st->heap_alloc += cs->inuse * gm_class_size(i);
+		st->heap_objects += cs->inuse;
+		st->mallocs += cs->allocs;
+		st->frees += cs->frees;
+	}
+	/* As in Go: Mallocs and Frees count tiny objects, HeapObjects their blocks. */
+	st->mallocs += st->tiny_allocs;
+	st->frees += st->tiny_frees;
+	st->heap_alloc += large_bytes;
+	st->heap_inuse = inuse_pages * GM_PAGE_SIZE;
+	st->heap_idle = st->heap_sys - st->heap_inuse;
+}
+
 /**
  * gm_heap_read_stats() - a snapshot of a heap's statistics
  * @h: the heap
@@ -58,24 +82,27 @@ void gm_heap_read_stats(struct gm_heap *h, struct gm_memstats *st)
 	large_bytes = h->large_bytes;
 	inuse_pages = h->inuse_pages;
 	gm_mutex_unlock(&h->lock);
+	sum_classes(st, large_bytes, inuse_pages);
+}
 
-	for (i = 0; i < GM_NUM_SIZE_CLASSES; i++) {
-		struct gm_class_stats *cs = &st->by_class[i];
-
-		cs->inuse = cs->allocs > cs->frees ? cs->allocs - cs->frees : 0;
-		cs->slow = i ? cs->allocs - cs->fast : cs->allocs;
-		if (i)
-			st->heap_alloc += cs->inuse * gm_class_size(i);
-		st->heap_objects += cs->inuse;
-		st->mallocs += cs->allocs;
-		st->frees += cs->frees;
-	}
-	/* As in Go: Mallocs and Frees count tiny objects, HeapObjects their blocks. */
-	st->mallocs += st->tiny_allocs;
-	st->frees += st->tiny_frees;
-	st->heap_alloc += large_bytes;
-	st->heap_inuse = inuse_pages * GM_PAGE_SIZE;
-	st->heap_idle = st->heap_sys - st->heap_inuse;
+/**
+ * gm_heap_read_sizes() - HeapAlloc, HeapSys and the counts, without the heap lock
+ * @h: the heap
+ * @st: filled in as gm_heap_read_stats() does, but for HeapReleased and
+ *	the spans per class (left zero)
+ *
+ * For views over every heap (debugfs heaps/total), which must not wait
+ * behind one heap's GC cycle: the mark holds the heap lock throughout.
+ * The numbers are read racily: they may be off by what is in flight.
+ */
+void gm_heap_read_sizes(struct gm_heap *h, struct gm_memstats *st)
+{
+	memset(st, 0, sizeof(*st));
+	sum_caches(h, st);
+	st->by_class[0].allocs = READ_ONCE(h->large_allocs);
+	st->by_class[0].frees = READ_ONCE(h->large_frees);
+	st->heap_sys = READ_ONCE(h->sys_bytes);
+	sum_classes(st, READ_ONCE(h->large_bytes), READ_ONCE(h->inuse_pages));
 }
 
 static void print_kv(struct gm_printer *p, const char *name, u64 v)

@@ -21,7 +21,8 @@
  *    gm_cpu_get()/gm_cpu_put() (pin the caller to its CPU, preemption
  *    off in the kernel), gm_nr_cpu_ids();
  *  - gm_num_cpus(), online CPUs; gm_now_ns(), a monotonic clock;
- *  - gm_might_sleep(), gm_cond_resched() (yield in long loops);
+ *  - gm_might_sleep(), gm_cond_resched() (yield in long loops),
+ *    gm_fatal_signal_pending() (the task the work is for is being killed);
  *  - gm_pr_warn(), gm_pr_info(), GM_WARN_ON_ONCE();
  *  - GM_TRACK_OBJECTS, gm_track_alloc(), gm_track_free(): tell a leak
  *    detector (kmemleak) about objects of heaps that hold kernel memory;

@@ -19,6 +19,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/sched/signal.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -38,11 +39,17 @@ static __always_inline unsigned int gm_popcount64(u64 x)
 /*
  * Metadata can be large (arena maps): kvzalloc falls back to vmalloc.
  * A heap that cannot get its metadata fails the allocation; it never
- * wakes the OOM killer on behalf of whoever asked.
+ * wakes the OOM killer on behalf of whoever asked. It is charged to the
+ * memory cgroup of the task that causes it: for a /dev/gomem heap that
+ * is its owner, who could otherwise make the kernel allocate metadata
+ * for 64 GiB objects (address space is free, its metadata is not)
+ * without limit. Kernel heaps used from kernel threads charge the root.
  */
+#define GM_META_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
 static inline void *gm_zalloc(size_t size)
 {
-	return kvzalloc(size, GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+	return kvzalloc(size, GM_META_GFP);
 }
 
 static inline void gm_free(void *p)
@@ -94,7 +101,7 @@ struct gm_atomic64 {
 #define gm_atomic64_read(a)		((u64)atomic64_read(&(a)->v))
 #define gm_atomic64_add(a, delta)	atomic64_add(delta, &(a)->v)
 
-#define gm_percpu_alloc(size, align)	__alloc_percpu(size, align)
+#define gm_percpu_alloc(size, align)	__alloc_percpu_gfp(size, align, GM_META_GFP)
 #define gm_percpu_free(p)		free_percpu(p)
 #define gm_percpu_ptr(p, cpu)		per_cpu_ptr(p, cpu)
 
@@ -155,6 +162,8 @@ static inline void gm_track_ignore(const void *meta)
 #define gm_might_sleep()	might_sleep()
 /* Long loops of the collector yield the CPU now and then. */
 #define gm_cond_resched()	cond_resched()
+/* The caller is being killed: long work on its behalf may stop. */
+#define gm_fatal_signal_pending()	fatal_signal_pending(current)
 #define gm_pr_warn(fmt, ...)	pr_warn("gomem: " fmt, ##__VA_ARGS__)
 #define gm_pr_info(fmt, ...)	pr_info("gomem: " fmt, ##__VA_ARGS__)
 #define GM_WARN_ON_ONCE(c)	WARN_ON_ONCE(c)

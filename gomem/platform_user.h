@@ -149,6 +149,7 @@ static inline void gm_track_ignore(const void *meta)
 
 #define gm_might_sleep()	do { } while (0)
 #define gm_cond_resched()	do { } while (0)
+#define gm_fatal_signal_pending()	false
 #define gm_pr_warn(fmt, ...)	fprintf(stderr, "gomem: " fmt, ##__VA_ARGS__)
 #define gm_pr_info(fmt, ...)	fprintf(stderr, "gomem: " fmt, ##__VA_ARGS__)
 #define GM_WARN_ON_ONCE(c) ({						\

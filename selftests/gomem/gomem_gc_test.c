@@ -1238,4 +1238,73 @@ TEST_F(gc, fork_child_eperm)
 	EXPECT_EQ(0, st.num_gc);
 }
 
+/*
+ * Issue 10: a cycle over a terabyte of roots (1024 ranges of 1 GiB, none
+ * mapped: each reads as zeros, page by page) takes its owner hours. It
+ * must not hold anyone else: another open of /dev/gomem and a read of
+ * debugfs heaps/total go on meanwhile; and the owner can be killed. Before,
+ * the mark never looked for a fatal signal, and heaps/total waited for
+ * the heap's lock while holding the lock every open takes.
+ */
+static int endless_gc(void *arg)
+{
+	struct gomem_root r = { .len = GOMEM_ROOT_MAX_LEN };
+	struct gomem_gc g = { .flags = 0 };
+	int fd = open(GOMEM_DEV, O_RDWR | O_CLOEXEC), i, *ready = arg;
+
+	if (fd < 0)
+		return gm_child_fail("open: %s", strerror(errno));
+	for (i = 0; i < GOMEM_ROOTS_MAX; i++) {
+		r.addr = 0x100000000000ULL + (uint64_t)i * GOMEM_ROOT_MAX_LEN;
+		if (ioc(fd, GOMEM_IOC_ROOT_ADD, &r))
+			return gm_child_fail("root %d: %s", i, strerror(errno));
+	}
+	__atomic_store_n(ready, 1, __ATOMIC_RELEASE);
+	ioc(fd, GOMEM_IOC_GC, &g);
+	return gm_child_fail("a cycle over 1 TiB of roots finished");
+}
+
+/* Runs @cmd in a child; true if it finished within @secs. */
+static bool finishes_within(const char *cmd, int secs)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line), "timeout -s KILL %d sh -c '%s' >/dev/null", secs, cmd);
+	return system(line) == 0;
+}
+
+TEST_F_TIMEOUT(gc, long_cycle_holds_no_one, 120)
+{
+	int *ready = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct timespec t0, t1;
+	int status, fd;
+	pid_t pid;
+
+	ASSERT_NE(MAP_FAILED, ready);
+	*ready = 0;
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(endless_gc(ready));
+	while (!__atomic_load_n(ready, __ATOMIC_ACQUIRE))
+		usleep(10000);
+	sleep(2);	/* well into the mark */
+	ASSERT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("the cycle ended early: 0x%x", status);
+	EXPECT_TRUE(finishes_within("cat " GOMEM_HEAPS "/total", 20));
+	fd = open(GOMEM_DEV, O_RDWR | O_CLOEXEC);
+	EXPECT_LE(0, fd);
+	close(fd);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	TH_LOG("killed after %ld ms", (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+					     (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	EXPECT_LT(t1.tv_sec - t0.tv_sec, 20);
+	munmap(ready, sizeof(int));
+}
+
 TEST_HARNESS_MAIN

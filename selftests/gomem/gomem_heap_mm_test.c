@@ -858,6 +858,56 @@ TEST_F(memcg, pages_charged_to_opener)
 }
 
 /*
+ * Issue 10: the kernel memory a heap needs for its metadata is charged
+ * too. A 64 GiB object costs nothing in pages until touched, but its
+ * arenas' metadata (span maps, state bytes: some 75 MiB) is kernel
+ * memory: under a 64 MiB limit the allocation must fail, cleanly and
+ * without the OOM killer; before, the metadata was not charged and a
+ * process could make the kernel allocate it again and again.
+ */
+static int metadata_child(const char *dir)
+{
+	const uint64_t big = GOMEM_ALLOC_MAX;
+	long long c0, c1, ooms;
+	struct gomem_heap *h;
+	int i, got = 0;
+	void *p;
+
+	c0 = cg_read(dir, "memory.current", NULL);
+	h = gm_open_nogc();
+	if (!h)
+		return gm_child_fail("open: %s", strerror(errno));
+	for (i = 0; i < 8; i++) {
+		p = gomem_alloc(h, big, GOMEM_ALLOC_NOSCAN);
+		if (!p) {
+			if (errno != ENOMEM)
+				return gm_child_fail("alloc %d: %s, not ENOMEM", i, strerror(errno));
+			continue;
+		}
+		got++;
+	}
+	c1 = cg_read(dir, "memory.current", NULL);
+	ooms = cg_read(dir, "memory.events", "oom_kill");
+	fprintf(stderr, "# %d of 8 objects of 64 GiB under a 64 MiB limit; memory.current %lld -> %lld\n",
+		got, c0, c1);
+	gomem_close(h);
+	if (got > 1)
+		return gm_child_fail("%d objects of 64 GiB: their metadata is not charged", got);
+	if (ooms > 0)
+		return gm_child_fail("the OOM killer ran %lld times", ooms);
+	return 0;
+}
+
+TEST_F(memcg, metadata_charged_to_opener)
+{
+	int status;
+
+	ASSERT_EQ(0, cg_write(self->dir, "memory.max", "64M"));
+	status = cg_run(self->dir, metadata_child);
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) TH_LOG("child status 0x%x", status);
+}
+
+/*
  * What this shows: when the cgroup is at its limit, heap commands that
  * need memory fail with -ENOMEM; the OOM killer is not called from them
  * (memory.events oom_kill stays 0 and the caller lives), and the heap
