@@ -46,6 +46,7 @@
  * @bg_sweep_batches: batches of spans it swept
  * @bg_scavenge_batches: batches of pages it scavenged
  * @bg_sleep_ns: time it waited to keep to its CPU budget
+ * @uid: the opener's user, whose heap count this heap is in
  */
 struct gomem_dev_heap {
 	struct gm_heap *gm;
@@ -64,11 +65,14 @@ struct gomem_dev_heap {
 	atomic64_t bg_sweep_batches;
 	atomic64_t bg_scavenge_batches;
 	atomic64_t bg_sleep_ns;
+	kuid_t uid;
 };
 
 static DEFINE_IDA(gomem_heap_ids);
 static LIST_HEAD(gomem_dev_heaps);
 static DEFINE_MUTEX(gomem_dev_heaps_lock);
+/* Open heaps per user (uid in the initial namespace -> count), under the lock above. */
+static DEFINE_XARRAY(gomem_user_heaps);
 
 /* === statistics ========================================================= */
 
@@ -319,13 +323,43 @@ static void bg_work(struct work_struct *work)
 
 /* === life cycle ========================================================= */
 
+/*
+ * Heap ids are a space of 32767 for all users (they are file offsets):
+ * without a per-user limit one user could take them all, and every other
+ * open would fail. Called with gomem_dev_heaps_lock held.
+ */
+static int user_heaps_add(kuid_t uid, int delta)
+{
+	unsigned long key = from_kuid(&init_user_ns, uid);
+	long n = xa_to_value(xa_load(&gomem_user_heaps, key) ?: xa_mk_value(0));
+
+	lockdep_assert_held(&gomem_dev_heaps_lock);
+	if (delta > 0 && n >= gomem_param_max_heaps_per_user())
+		return -EMFILE;
+	n += delta;
+	if (!n) {
+		xa_erase(&gomem_user_heaps, key);
+		return 0;
+	}
+	return xa_err(xa_store(&gomem_user_heaps, key, xa_mk_value(n), GFP_KERNEL_ACCOUNT));
+}
+
+/* A heap of @uid is gone. Lowering a count only replaces an entry: it cannot fail. */
+static void user_heaps_put(kuid_t uid)
+{
+	mutex_lock(&gomem_dev_heaps_lock);
+	user_heaps_add(uid, -1);
+	mutex_unlock(&gomem_dev_heaps_lock);
+}
+
 /**
  * gomem_dev_heap_create() - the heap of a new open of /dev/gomem
  * @file: the file; its mappings will hold the heap's arenas
  *
  * The caller's address space becomes the heap's.
  *
- * Return: the heap, or an ERR_PTR: -ENOMEM, or -ENOSPC when all heap ids
+ * Return: the heap, or an ERR_PTR: -ENOMEM, -EMFILE when the caller's
+ * user has max_heaps_per_user heaps open, or -ENOSPC when all heap ids
  * are taken.
  */
 struct gomem_dev_heap *gomem_dev_heap_create(struct file *file)
@@ -336,8 +370,17 @@ struct gomem_dev_heap *gomem_dev_heap_create(struct file *file)
 	dh = kzalloc(sizeof(*dh), GFP_KERNEL_ACCOUNT);
 	if (!dh)
 		return ERR_PTR(-ENOMEM);
+	dh->uid = current_uid();
+	mutex_lock(&gomem_dev_heaps_lock);
+	id = user_heaps_add(dh->uid, 1);
+	mutex_unlock(&gomem_dev_heaps_lock);
+	if (id) {
+		kfree(dh);
+		return ERR_PTR(id);
+	}
 	id = ida_alloc_range(&gomem_heap_ids, 1, (1U << GOMEM_MEM_ID_BITS) - 1, GFP_KERNEL);
 	if (id < 0) {
+		user_heaps_put(dh->uid);
 		kfree(dh);
 		return ERR_PTR(id);
 	}
@@ -351,6 +394,7 @@ struct gomem_dev_heap *gomem_dev_heap_create(struct file *file)
 	if (!dh->gm) {
 		gomem_mem_destroy(&dh->mem);
 		ida_free(&gomem_heap_ids, id);
+		user_heaps_put(dh->uid);
 		kfree(dh);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -382,6 +426,7 @@ void gomem_dev_heap_destroy(struct gomem_dev_heap *dh)
 	gm_heap_destroy(dh->gm);
 	gomem_mem_destroy(&dh->mem);
 	ida_free(&gomem_heap_ids, dh->id);
+	user_heaps_put(dh->uid);
 	kfree(dh);
 }
 

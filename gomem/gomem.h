@@ -138,6 +138,7 @@ u64 gomem_features(void);
 int gomem_param_gogc(void);
 int gomem_param_gctrace(void);
 int gomem_param_scavenge_percent(void);
+int gomem_param_max_heaps_per_user(void);
 
 /* mem_dev.c: the memory of /dev/gomem heaps */
 

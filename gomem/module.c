@@ -21,6 +21,7 @@ struct gomem_module_stats gomem_stats;
 static int gomem_gogc = 100;
 static int gomem_gctrace;
 static int gomem_scavenge_percent = 1;
+static int gomem_max_heaps_per_user = 128;
 
 /* An int parameter with a range; "off" means @off_value where it has one. */
 static int set_ranged(const char *val, const struct kernel_param *kp, int min, int max,
@@ -56,6 +57,12 @@ static int set_scavenge_percent(const char *val, const struct kernel_param *kp)
 	return set_ranged(val, kp, 1, 100, false, 0);
 }
 
+/* Heap ids are a space of 32767 shared by all users: see mem_dev.c. */
+static int set_max_heaps_per_user(const char *val, const struct kernel_param *kp)
+{
+	return set_ranged(val, kp, 1, (1 << GOMEM_MEM_ID_BITS) - 1, false, 0);
+}
+
 static const struct kernel_param_ops gogc_ops = {
 	.set = set_gogc,
 	.get = param_get_int,
@@ -71,12 +78,19 @@ static const struct kernel_param_ops scavenge_percent_ops = {
 	.get = param_get_int,
 };
 
+static const struct kernel_param_ops max_heaps_per_user_ops = {
+	.set = set_max_heaps_per_user,
+	.get = param_get_int,
+};
+
 module_param_cb(gogc, &gogc_ops, &gomem_gogc, 0644);
 MODULE_PARM_DESC(gogc, "GOGC of new heaps: percent of growth over the live heap before a cycle, -1 or off to disable automatic GC (default 100)");
 module_param_cb(gctrace, &gctrace_ops, &gomem_gctrace, 0644);
 MODULE_PARM_DESC(gctrace, "1: log one line per GC cycle in the format of Go's GODEBUG=gctrace=1 (default 0)");
 module_param_cb(scavenge_percent, &scavenge_percent_ops, &gomem_scavenge_percent, 0644);
 MODULE_PARM_DESC(scavenge_percent, "CPU percent the background scavenger of each heap may use, 1..100 (default 1, as Go's)");
+module_param_cb(max_heaps_per_user, &max_heaps_per_user_ops, &gomem_max_heaps_per_user, 0644);
+MODULE_PARM_DESC(max_heaps_per_user, "/dev/gomem heaps one user may have open at once, 1..32767 (default 128, as inotify's max_user_instances)");
 
 /**
  * gomem_param_gogc() - the GOGC new heaps start with
@@ -106,6 +120,16 @@ int gomem_param_gctrace(void)
 int gomem_param_scavenge_percent(void)
 {
 	return READ_ONCE(gomem_scavenge_percent);
+}
+
+/**
+ * gomem_param_max_heaps_per_user() - how many heaps one user may have open
+ *
+ * Return: the limit, 1..32767.
+ */
+int gomem_param_max_heaps_per_user(void)
+{
+	return READ_ONCE(gomem_max_heaps_per_user);
 }
 
 /**

@@ -1307,4 +1307,36 @@ TEST_F_TIMEOUT(gc, long_cycle_holds_no_one, 120)
 	munmap(ready, sizeof(int));
 }
 
+/*
+ * Issue 10: heap ids are 32767 for all users; one user may hold at most
+ * max_heaps_per_user of them (-EMFILE past it), and others still open.
+ */
+static int open_until_refused(void *arg)
+{
+	int limit = *(int *)arg, n = 0;
+
+	if (setgid(65534) || setuid(65534))
+		return gm_child_fail("cannot become nobody: %s", strerror(errno));
+	while (n <= 4 * limit && open(GOMEM_DEV, O_RDWR | O_CLOEXEC) >= 0)
+		n++;
+	if (n != limit || errno != EMFILE)
+		return gm_child_fail("%d heaps opened (limit %d), then %s", n, limit,
+				     strerror(errno));
+	return 0;
+}
+
+TEST_F(gc, heaps_per_user_limit)
+{
+	int limit = 8, status, fd;
+
+	param_set(_metadata, &self->saved, "max_heaps_per_user", limit);
+	status = gm_run_child(open_until_refused, &limit);
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) TH_LOG("status 0x%x", status);
+	fd = open(GOMEM_DEV, O_RDWR | O_CLOEXEC);
+	EXPECT_LE(0, fd) TH_LOG("root's open: %s", strerror(errno));
+	close(fd);
+	EXPECT_EQ(-EINVAL, param_put("max_heaps_per_user", "0"));
+	EXPECT_EQ(-EINVAL, param_put("max_heaps_per_user", "32768"));
+}
+
 TEST_HARNESS_MAIN
