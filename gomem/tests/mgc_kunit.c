@@ -365,7 +365,7 @@ static void swept_full_span_not_partial(struct kunit *test)
 		q = obj(test, 16, GM_NOSCAN);
 		t = gm_span_of(&h->arenas, (uintptr_t)q);
 		KUNIT_ASSERT_NOT_NULL(test, t);
-		KUNIT_EXPECT_NE(test, t, s);
+		KUNIT_EXPECT_PTR_NE(test, t, s);
 		KUNIT_EXPECT_LT(test, (uintptr_t)q - t->start, (uintptr_t)t->nelems * 16);
 		KUNIT_EXPECT_NOT_NULL(test, gm_heap_alloc(h, 4, GM_NOSCAN));
 	}
