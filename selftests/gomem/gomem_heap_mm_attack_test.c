@@ -995,6 +995,7 @@ TEST(close_fd_while_mapped)
 
 	if (access(GOMEM_DEV, F_OK))
 		SKIP(return, "no %s", GOMEM_DEV);
+	gm_kmsg(_metadata->name);
 	fd = open(GOMEM_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioctl(fd, GOMEM_IOC_ALLOC, &a));
