@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -1011,6 +1012,118 @@ TEST(close_fd_while_mapped)
 	/* The arenas are gone: nothing of the heap is mapped anywhere. */
 	EXPECT_EQ(0, stray_maps(st.heap_id, &ar));
 	EXPECT_EQ(SIGSEGV, gm_touch(p, 0));
+}
+
+/*
+ * A heap's descriptor passed over a unix socket (SCM_RIGHTS) to a process
+ * that never shared its mm: every heap command is refused, and so is a
+ * mapping of the heap at the owner's arena address and offset.
+ */
+static int recv_fd(int sock)
+{
+	char data, cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &data, 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &msg, 0) != 1)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	return fd;
+}
+
+static int scm_child(int sock)
+{
+	struct gomem_alloc a = { .size = 64 };
+	struct gomem_memstats st;
+	struct gomem_stats sa = { .buf = (uintptr_t)&st, .size = sizeof(st) };
+	struct gomem_scavenge sc = { 0 };
+	unsigned long addr, off;
+	int fd, ret = 0;
+	char c = 0;
+	void *p;
+
+	fd = recv_fd(sock);
+	if (fd < 0 || read(sock, &addr, sizeof(addr)) != sizeof(addr) ||
+	    read(sock, &off, sizeof(off)) != sizeof(off))
+		return gm_child_fail("receiving the heap");
+	if (!ioctl(fd, GOMEM_IOC_ALLOC, &a) || errno != EPERM)
+		ret = gm_child_fail("alloc: %s", strerror(errno));
+	if (!ioctl(fd, GOMEM_IOC_STATS, &sa) || errno != EPERM)
+		ret = gm_child_fail("stats: %s", strerror(errno));
+	if (!ioctl(fd, GOMEM_IOC_SCAVENGE, &sc) || errno != EPERM)
+		ret = gm_child_fail("scavenge: %s", strerror(errno));
+	p = mmap((void *)addr, 4 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED_NOREPLACE,
+		 fd, off);
+	if (p != MAP_FAILED)
+		ret = gm_child_fail("mapped the heap at %p", p);
+	close(fd);
+	if (write(sock, &c, 1) != 1)
+		ret = gm_child_fail("write: %s", strerror(errno));
+	return ret;
+}
+
+TEST_F(heap, fd_passed_over_unix_socket)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))], data = 0, c;
+	struct iovec iov = { &data, 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct gomem_memstats st0, st1;
+	unsigned long addr, off, s, e;
+	struct gomem_heap *h;
+	struct cmsghdr *cm;
+	int sv[2], status;
+	pid_t pid;
+	char *p;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		SKIP(return, "no unix sockets: %s", strerror(errno));
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(sv[0]);
+		_exit(scm_child(sv[1]));
+	}
+	close(sv[1]);
+	/* Opened after the fork: the child never shared this heap's mm. */
+	h = gm_open_nogc();
+	ASSERT_NE(NULL, h);
+	p = gomem_alloc(h, MiB, GOMEM_ALLOC_NOSCAN);
+	ASSERT_NE(NULL, p);
+	gm_fill(p, MiB, 4, 8);
+	ASSERT_EQ(1, gm_find_map((unsigned long)p, &s, &e));
+	ASSERT_EQ(0, gomem_stats(h, &st0));
+	addr = s;
+	off = ((unsigned long)st0.heap_id << 48) + s;
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &(int){ gomem_fd(h) }, sizeof(int));
+	ASSERT_EQ(1, sendmsg(sv[0], &msg, 0));
+	ASSERT_EQ(sizeof(addr), write(sv[0], &addr, sizeof(addr)));
+	ASSERT_EQ(sizeof(off), write(sv[0], &off, sizeof(off)));
+	EXPECT_EQ(1, read(sv[0], &c, 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status)) TH_LOG("child 0x%x", status);
+	EXPECT_EQ(-1, safe_check(p, MiB, 4, 8));
+	ASSERT_EQ(0, gomem_stats(h, &st1));
+	EXPECT_EQ(st0.mallocs, st1.mallocs);
+	EXPECT_EQ(0, st1.lost_bytes);
+	EXPECT_EQ(0, gomem_free(h, p));
+	gomem_close(h);
+	close(sv[0]);
 }
 
 TEST_HARNESS_MAIN
