@@ -540,7 +540,7 @@ static void *fuzz_thread(void *arg)
 	int i;
 	void *p;
 
-	for (i = 0; i < 120 && !__atomic_load_n(&fz->stop, __ATOMIC_RELAXED); i++) {
+	for (i = 0; i < 80 && !__atomic_load_n(&fz->stop, __ATOMIC_RELAXED); i++) {
 		/* Sources: the Reserved halves of both arenas. */
 		/* At most 4 MiB from at most 36 MiB into the big arena's tail. */
 		src = m->rs2 + rnd(&fz->seed, 9216) * 4096;
@@ -697,8 +697,8 @@ TEST_F(heap, big_arenas_varying_sizes)
 	size_t size;
 	char *a, *b;
 
-	for (i = 0; i < 30; i++) {
-		k = i < 10 ? i : i < 20 ? 20 - i : (i * 7919) % 10;
+	for (i = 0; i < 24; i++) {
+		k = i < 8 ? i : i < 16 ? 16 - i : (i * 7919) % 8;
 		size = 65 * MiB + (size_t)k * 33 * MiB;
 		a = gomem_alloc(self->h, size, GOMEM_ALLOC_NOSCAN);
 		b = gomem_alloc(self->h, size / 2 + 65 * MiB, GOMEM_ALLOC_NOSCAN);
