@@ -238,11 +238,29 @@ static int gomem_mmap(struct file *file, struct vm_area_struct *vma)
 	return gomem_mem_mmap(gomem_dev_heap_mem(gf->heap), vma);
 }
 
+/*
+ * Every mapping of the file, the program's mmap() and the copy that
+ * mremap() would move an arena to, is placed here first: only the heap
+ * maps, and only at its arenas' addresses.
+ */
+static unsigned long gomem_get_unmapped_area(struct file *file, unsigned long addr,
+					     unsigned long len, unsigned long pgoff,
+					     unsigned long flags)
+{
+	struct gomem_file *gf = file->private_data;
+
+	if (!gf->heap)
+		return -EPERM;
+	return gomem_mem_get_unmapped_area(gomem_dev_heap_mem(gf->heap), addr, len, pgoff,
+					   flags);
+}
+
 static const struct file_operations gomem_fops = {
 	.owner		= THIS_MODULE,
 	.open		= gomem_open,
 	.release	= gomem_release,
 	.mmap		= gomem_mmap,
+	.get_unmapped_area = gomem_get_unmapped_area,
 	.flush		= gomem_flush,
 	.unlocked_ioctl	= gomem_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,

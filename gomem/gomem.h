@@ -159,7 +159,8 @@ struct gomem_mem;
 
 /**
  * struct gomem_arena - one reserved range of a heap's address space
- * @node: in gomem_mem.arenas, oldest first; never removed before the heap
+ * @node: in gomem_mem.arenas, oldest first; only a free big arena is
+ *	removed before the heap
  * @mem: the heap's memory
  * @start: first address; the mapping lives at this address
  * @len: 64 MiB, or the size of the one block it was reserved for
@@ -169,6 +170,9 @@ struct gomem_mem;
  * @broken: chunks of which the program unmapped a part
  * @nlost: pages None or Lost
  * @resident: 4 KiB pages backed now
+ * @retiring: being unmapped by the heap itself, to be freed
+ * @rcu: frees it after lockless walks of the list (a free big arena's
+ *	address space is given back, see mem_dev.c)
  */
 struct gomem_arena {
 	struct list_head node;
@@ -181,6 +185,8 @@ struct gomem_arena {
 	u32 broken;
 	long nlost;
 	atomic_long_t resident;
+	bool retiring;
+	struct rcu_head rcu;
 };
 
 /**
@@ -238,6 +244,9 @@ void gomem_mem_destroy(struct gomem_mem *mem);
 const struct gm_pagesrc_ops *gomem_mem_pagesrc(void);
 int gomem_mem_mmap(struct gomem_mem *mem, struct vm_area_struct *vma);
 void gomem_mem_flush(struct gomem_mem *mem);
+unsigned long gomem_mem_get_unmapped_area(struct gomem_mem *mem, unsigned long addr,
+					  unsigned long len, unsigned long pgoff,
+					  unsigned long flags);
 bool gomem_mem_lost_pending(struct gomem_mem *mem);
 bool gomem_mem_take_lost(struct gomem_mem *mem, unsigned long *addr, size_t *len);
 bool gomem_mem_range_lost(struct gomem_mem *mem, unsigned long addr, size_t len);

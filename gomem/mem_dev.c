@@ -31,6 +31,7 @@
 
 #include <linux/gomem.h>
 #include <linux/highmem.h>
+#include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/seq_file.h>
@@ -107,7 +108,10 @@ static void set_state(struct gomem_mem *mem, struct gomem_arena *a,
 	}
 }
 
-/* Arenas are only added (under RCU) and never freed before the heap. */
+/*
+ * Arenas are added and removed under RCU; only a free big arena is removed
+ * before the heap (retire_arena()), with the heap lock held.
+ */
 static struct gomem_arena *arena_of(struct gomem_mem *mem, unsigned long addr)
 {
 	struct gomem_arena *a, *found = NULL;
@@ -191,7 +195,6 @@ static vm_fault_t insert_page(struct vm_fault *vmf, struct gomem_mem *mem,
 
 	page = xa_load(&mem->pages, idx);
 	if (!page) {
-		/* Charged to the faulting task's memcg: the heap's owner. */
 		page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 		if (!page)
 			return VM_FAULT_OOM;
@@ -217,26 +220,61 @@ static vm_fault_t insert_page(struct vm_fault *vmf, struct gomem_mem *mem,
 }
 
 /*
+ * Whether @vma is one of the heap's own arena mappings: in the heap's
+ * address space, at the address its page offset was made for. Anything
+ * else (the copy a fork made after MADV_DOFORK, in another mm; a mapping
+ * away from its home address) must never touch the heap.
+ */
+static bool vma_is_home(struct gomem_mem *mem, struct vm_area_struct *vma)
+{
+	return vma->vm_mm == mem->mm && home_addr(mem, vma->vm_pgoff) == vma->vm_start;
+}
+
+/* The heap of any mapping of a heap's file: the file outlives its mappings. */
+static struct gomem_mem *vma_mem(struct vm_area_struct *vma)
+{
+	struct gomem_file *gf = vma->vm_file->private_data;
+
+	return gomem_dev_heap_mem(gf->heap);
+}
+
+/*
  * The page is inserted here, under @inval, and not returned in vmf->page:
  * a scavenge between our return and the core's PTE update would leave a
  * freed page's twin mapped.
+ *
+ * The page is charged to the memory cgroup of the heap's address space,
+ * not to the faulting task's: a fault may come from another process
+ * reading the heap through /proc/PID/mem or process_vm_readv(), and its
+ * cgroup must not pay for, nor the owner escape with, the heap's pages.
+ * That is what a fault on anonymous memory does too.
  */
 static vm_fault_t gomem_vm_fault(struct vm_fault *vmf)
 {
 	struct gomem_arena *a = vmf->vma->vm_private_data;
-	struct gomem_mem *mem = a->mem;
-	unsigned long haddr = home_addr(mem, vmf->pgoff);
+	struct mem_cgroup *memcg, *old_memcg;
+	struct gomem_mem *mem;
+	unsigned long haddr;
 	vm_fault_t ret;
 	u8 st;
 
+	/* A mapping in another mm has no arena (see gomem_vm_open()). */
+	if (!a || !vma_is_home(a->mem, vmf->vma))
+		return VM_FAULT_SIGBUS;
+	mem = a->mem;
+	haddr = home_addr(mem, vmf->pgoff);
 	if (haddr - a->start >= a->len)
 		return VM_FAULT_SIGBUS;
 	st = READ_ONCE(*state_of(a, haddr));
 	if (st != GOMEM_MEM_PREPARED && st != GOMEM_MEM_READY)
 		return VM_FAULT_SIGBUS;
+	memcg = get_mem_cgroup_from_mm(mem->mm);
+	old_memcg = set_active_memcg(memcg);
 	down_read(&mem->inval);
 	ret = insert_page(vmf, mem, a, haddr);
 	up_read(&mem->inval);
+	set_active_memcg(old_memcg);
+	mem_cgroup_put(memcg);
 	return ret;
 }
 
@@ -244,25 +282,30 @@ static vm_fault_t gomem_vm_fault(struct vm_fault *vmf)
 
 /*
  * The program unmapped [vm_start, vm_end) (or exits): its pages are gone
- * for the heap. A VMA away from its home address is the copy a refused
- * mremap() is undoing, and owns nothing.
+ * for the heap. A mapping that is not the heap's own (in another mm, or
+ * away from its home address) owns nothing, and an arena the heap is
+ * giving back (retire_arena()) has nothing left to lose.
  */
 static void gomem_vm_close(struct vm_area_struct *vma)
 {
 	struct gomem_arena *a = vma->vm_private_data;
-	struct gomem_mem *mem = a->mem;
-	unsigned long addr = home_addr(mem, vma->vm_pgoff);
+	struct gomem_mem *mem = vma_mem(vma);
+	unsigned long addr = vma->vm_start;
 	unsigned long len = vma->vm_end - vma->vm_start;
 	unsigned long p, first, end;
 
 	atomic_dec(&mem->nvmas);
-	if (addr != vma->vm_start)
+	if (!a || !vma_is_home(mem, vma))
 		return;
 	/* Whole heap pages only: a partly unmapped one is lost entirely. */
 	first = round_down(addr, GM_PAGE_SIZE);
 	end = round_up(addr + len, GM_PAGE_SIZE);
 	down_write(&mem->inval);
 	drop_pages(mem, first, end - first);
+	if (a->retiring) {
+		up_write(&mem->inval);
+		return;
+	}
 	spin_lock(&mem->lock);
 	for (p = first; p < end; p += GM_PAGE_SIZE) {
 		u8 *st = state_of(a, p);
@@ -284,12 +327,34 @@ static void gomem_vm_close(struct vm_area_struct *vma)
 	atomic_set(&mem->lost_pending, 1);
 }
 
-/* A split, or the copy mremap() makes before it is refused. */
+/*
+ * A split, the copy mremap() would make (never made: see
+ * gomem_mem_get_unmapped_area()), or the copy fork() makes of a mapping
+ * the program cleared VM_DONTCOPY on with MADV_DOFORK.
+ *
+ * The fork copy is in another mm and must not reach the heap: no faults
+ * into it, no unmapping of its pages when it closes, and no PTEs of the
+ * parent's pages either. dup_mmap() calls ->open() after it has set
+ * vm_mm to the child's mm and before copy_page_range(), and it skips
+ * copy_page_range() for a VM_WIPEONFORK copy (without that, VM_MIXEDMAP
+ * makes it copy every PTE): so the copy gets VM_WIPEONFORK here, and
+ * loses its arena, so that nothing in it can outlive the arena.
+ *
+ * VM_IO would have refused MADV_DOFORK (and so the fork copy) outright,
+ * but it also makes get_user_pages() refuse the heap: no O_DIRECT into
+ * heap memory, no ptrace or process_vm_readv() of it, no mlock. Checking
+ * the mm in ->open(), ->fault() and ->close() covers every way a mapping
+ * can end up in another mm, and costs the owner nothing.
+ */
 static void gomem_vm_open(struct vm_area_struct *vma)
 {
-	struct gomem_arena *a = vma->vm_private_data;
+	struct gomem_mem *mem = vma_mem(vma);
 
-	atomic_inc(&a->mem->nvmas);
+	atomic_inc(&mem->nvmas);
+	if (vma->vm_mm != mem->mm) {
+		vma->vm_flags |= VM_WIPEONFORK;
+		vma->vm_private_data = NULL;
+	}
 }
 
 /* Arenas stay where they were reserved: the heap's addresses are fixed. */
@@ -329,6 +394,46 @@ int gomem_mem_mmap(struct gomem_mem *mem, struct vm_area_struct *vma)
 	vma->vm_private_data = a;
 	atomic_inc(&mem->nvmas);
 	return 0;
+}
+
+/**
+ * gomem_mem_get_unmapped_area() - where a mapping of the heap's file may go
+ *	(the device's get_unmapped_area method)
+ * @mem: the heap's memory
+ * @addr: the address asked for
+ * @len: the mapping's length
+ * @pgoff: its page offset in the file
+ * @flags: MAP_* flags
+ *
+ * Every new mapping of the file comes through here, the program's mmap()
+ * and the copy mremap() makes to move a mapping, before anything is
+ * mapped or copied; only the heap's own arenas, at their home addresses,
+ * get through. Refusing the move here, and not only in the ->mremap()
+ * callback, matters: after a refused ->mremap(), move_vma() unmaps the
+ * copy it made, and when that unmap fails (-ENOMEM) the copy stays, a
+ * second mapping of the heap's pages at the program's address.
+ *
+ * Called with the mmap_lock held for writing.
+ *
+ * Return: @addr; -EINVAL for a mapping at the offset of one the heap has
+ * (the copy mremap() moves an arena mapping to), -EPERM for any other.
+ */
+unsigned long gomem_mem_get_unmapped_area(struct gomem_mem *mem, unsigned long addr,
+					  unsigned long len, unsigned long pgoff,
+					  unsigned long flags)
+{
+	struct gomem_arena *a = mem->mapping_arena;
+	struct vm_area_struct *vma;
+
+	if (READ_ONCE(mem->mapping_task) == current && a && (flags & MAP_FIXED) &&
+	    addr == a->start && len == a->len && pgoff == home_pgoff(mem, a->start))
+		return addr;
+	/* mremap() asks with the offset of a mapping of this file that exists. */
+	lockdep_assert_held(&current->mm->mmap_lock);
+	vma = vma_lookup(current->mm, home_addr(mem, pgoff));
+	if (vma && vma->vm_file == mem->file)
+		return -EINVAL;
+	return -EPERM;
 }
 
 /* The start and length of one mapping of @mem's file, if any is left. */
@@ -393,13 +498,39 @@ static bool have_headroom(void)
 	return true;
 }
 
-/* Map @a at the first free hint address (Go's sysReserve with hints). */
+/* The first address from @addr where [addr, addr + len) meets none of our arenas. */
+static unsigned long skip_arenas(struct gomem_mem *mem, unsigned long addr, unsigned long len)
+{
+	struct gomem_arena *a;
+	bool moved;
+
+	do {
+		moved = false;
+		list_for_each_entry(a, &mem->arenas, node) {
+			if (addr < a->start + a->len && a->start < addr + len) {
+				addr = ALIGN(a->start + a->len, ARENA_BYTES);
+				moved = true;
+			}
+		}
+	} while (moved && addr <= TASK_SIZE - len);
+	return addr;
+}
+
+/*
+ * Map @a at the first free hint address (Go's sysReserve with hints).
+ * The hint goes back down when a big arena is given back, so the heap's
+ * own arenas, even those the program unmapped, are stepped over here
+ * without trying them; only other mappings in the way cost a try.
+ */
 static int reserve_arena(struct gomem_mem *mem, struct gomem_arena *a)
 {
 	unsigned long addr = ALIGN(mem->hint, ARENA_BYTES), r = -EEXIST;
 	int i;
 
 	for (i = 0; i < GOMEM_MEM_HINT_TRIES && r == -EEXIST; i++) {
+		if (addr > TASK_SIZE - a->len)
+			break;
+		addr = skip_arenas(mem, addr, a->len);
 		if (addr > TASK_SIZE - a->len)
 			break;
 		if (!have_headroom())
@@ -495,12 +626,75 @@ static uintptr_t give_block(struct gomem_mem *mem, struct gomem_arena *a,
 	return addr;
 }
 
+/* A big arena that holds no block and that the program left whole. */
+static bool big_arena_free(struct gomem_arena *a)
+{
+	return a->len != ARENA_BYTES && !a->given && !a->broken && !a->nlost;
+}
+
+/*
+ * Give a free big arena's address space back: unmap it and forget it.
+ * Its pages went with its block (mem_free_block()); its close callbacks
+ * see @retiring and mark nothing lost. The struct is freed after an RCU
+ * grace period, for arena_of()'s lockless walks; nothing else can reach
+ * it: the heap's mappings of it are gone, and mappings in other mms
+ * never point at an arena (gomem_vm_open()). Called with the heap lock
+ * held, from a command of the owner.
+ */
+static void retire_arena(struct gomem_mem *mem, struct gomem_arena *a)
+{
+	a->retiring = true;
+	if (vm_munmap(a->start, a->len)) {
+		a->retiring = false;
+		return;
+	}
+	spin_lock(&mem->lock);
+	list_del_rcu(&a->node);
+	mem->reserved_bytes -= a->len;
+	spin_unlock(&mem->lock);
+	mem->hint = min(mem->hint, a->start);
+	kvfree(a->state);
+	kfree_rcu(a, rcu);
+}
+
+/*
+ * A block larger than an arena gets an arena of its own, rounded up to
+ * 64 MiB, as Go reserves arenas for a large object; the tail stays
+ * Reserved. When the block is given back, the arena stays mapped and
+ * empty, for the next big block it fits without wasting more than half
+ * of it. When none fits, every free big arena is unmapped before a new
+ * one is mapped, and the hint goes back down to reuse their addresses:
+ * so a program that allocates and frees large objects over and over
+ * keeps its reserved address space, and the heap's arena metadata,
+ * within about twice its peak of live large objects, instead of walking
+ * the hint up to the end of the address space.
+ */
+static uintptr_t big_block(struct gomem_mem *mem, size_t bytes)
+{
+	unsigned long len = ALIGN(bytes, ARENA_BYTES);
+	struct gomem_arena *a, *next, *best = NULL;
+
+	list_for_each_entry(a, &mem->arenas, node) {
+		if (big_arena_free(a) && a->len >= len && a->len / 2 <= len &&
+		    (!best || a->len < best->len))
+			best = a;
+	}
+	if (best)
+		return give_block(mem, best, best->start, bytes);
+	if (current->mm != mem->mm)
+		return 0;
+	list_for_each_entry_safe(a, next, &mem->arenas, node) {
+		if (big_arena_free(a))
+			retire_arena(mem, a);
+	}
+	a = new_arena(mem, len);
+	return a ? give_block(mem, a, a->start, bytes) : 0;
+}
+
 /*
  * Blocks of 4 MiB to 64 MiB are runs of chunks of 64 MiB arenas; bigger
- * ones get an arena of their own, the block rounded up to 64 MiB, as Go
- * reserves arenas for a large object: the tail stays Reserved. Smaller
- * blocks are refused: the heap then fails rather than grow by less than
- * a chunk.
+ * ones get arenas of their own (big_block()). Smaller blocks are
+ * refused: the heap then fails rather than grow by less than a chunk.
  */
 static uintptr_t mem_alloc_block(void *ctx, unsigned int order, size_t bytes)
 {
@@ -512,10 +706,8 @@ static uintptr_t mem_alloc_block(void *ctx, unsigned int order, size_t bytes)
 		return 0;
 	if (READ_ONCE(mem->cap_bytes) && mem->sys_bytes + bytes > READ_ONCE(mem->cap_bytes))
 		return 0;
-	if (bytes > ARENA_BYTES) {
-		a = new_arena(mem, ALIGN(bytes, ARENA_BYTES));
-		return a ? give_block(mem, a, a->start, bytes) : 0;
-	}
+	if (bytes > ARENA_BYTES)
+		return big_block(mem, bytes);
 	list_for_each_entry(a, &mem->arenas, node) {
 		i = find_chunks(a, bytes >> GM_CHUNK_SHIFT);
 		if (i >= 0)
