@@ -452,7 +452,7 @@ static void alloc_around(struct __test_metadata *_metadata, struct gomem_heap *h
 }
 
 /* The program unmaps a live large object: its pages are lost, the rest works. */
-TEST_F(heap, munmap_live_object)
+TEST_F_TIMEOUT(heap, munmap_live_object, 120)
 {
 	const size_t len = 4 * MiB;
 	struct gomem_memstats st0, st1, st2;
@@ -495,7 +495,7 @@ TEST_F(heap, munmap_live_object)
 }
 
 /* The program unmaps free heap memory (Prepared pages): the same. */
-TEST_F(heap, munmap_free_range)
+TEST_F_TIMEOUT(heap, munmap_free_range, 120)
 {
 	const size_t len = 16 * MiB;
 	struct gomem_memstats st0, st1;
@@ -524,7 +524,7 @@ TEST_F(heap, munmap_free_range)
  * the reservation shrinks, nothing of the heap's is lost, and the heap
  * grows around the hole.
  */
-TEST_F(heap, munmap_reserved_range)
+TEST_F_TIMEOUT(heap, munmap_reserved_range, 120)
 {
 	struct gomem_memstats st0, st1;
 	unsigned long start, end;
