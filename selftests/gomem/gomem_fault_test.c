@@ -34,7 +34,8 @@
 /*
  * Only fail-nth injects: probability 0 keeps random failures off, the
  * task filter keeps them to tasks that asked (none does). Sleeping and
- * highmem (user page) allocations of any order may fail.
+ * highmem (user page) allocations of any order may fail. fail-nth
+ * ignores interval, times and space.
  */
 struct fi_knob {
 	const char *attr, *name, *value;
@@ -46,16 +47,10 @@ struct fi_knob {
 
 static struct fi_knob fi_knobs[] = {
 	KNOB("failslab", "probability", "0"),
-	KNOB("failslab", "interval", "1"),
-	KNOB("failslab", "times", "-1"),
-	KNOB("failslab", "space", "0"),
 	KNOB("failslab", "task-filter", "Y"),
 	KNOB("failslab", "ignore-gfp-wait", "N"),
 	KNOB("failslab", "verbose", "0"),
 	KNOB("fail_page_alloc", "probability", "0"),
-	KNOB("fail_page_alloc", "interval", "1"),
-	KNOB("fail_page_alloc", "times", "-1"),
-	KNOB("fail_page_alloc", "space", "0"),
 	KNOB("fail_page_alloc", "task-filter", "Y"),
 	KNOB("fail_page_alloc", "ignore-gfp-wait", "N"),
 	KNOB("fail_page_alloc", "ignore-gfp-highmem", "N"),
@@ -115,6 +110,8 @@ static int fi_setup(void)
 		fi_knobs[i].have = 1;
 	}
 	for (i = 0; i < ARRAY_SIZE(fi_knobs); i++) {
+		if (!strcmp(fi_knobs[i].saved, fi_knobs[i].value))
+			continue;
 		err = knob_write(&fi_knobs[i], fi_knobs[i].value);
 		if (err)
 			return err;
@@ -128,7 +125,7 @@ static void fi_restore(void)
 	unsigned int i;
 
 	for (i = ARRAY_SIZE(fi_knobs); i--; ) {
-		if (fi_knobs[i].have)
+		if (fi_knobs[i].have && strcmp(fi_knobs[i].saved, fi_knobs[i].value))
 			knob_write(&fi_knobs[i], fi_knobs[i].saved);
 		fi_knobs[i].have = 0;
 	}
