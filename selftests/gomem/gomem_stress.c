@@ -13,9 +13,11 @@
  * root objects, so every cycle must leave them allocated and intact.
  *
  * Environment: GOMEM_STRESS_SECONDS (20), GOMEM_STRESS_SEED (1),
- * GOMEM_STRESS_PROCS (2), GOMEM_STRESS_THREADS (2). The same seed makes
- * the same sequence of operations in each thread; how many run depends
- * on the time.
+ * GOMEM_STRESS_PROCS (2), GOMEM_STRESS_THREADS (2), and GOMEM_STRESS_NO,
+ * a comma-separated list of operations to leave out (bulk, root, drop,
+ * gc, scavenge, limit, gogc, cap, munmap), to narrow a failure down. The
+ * same seed makes the same sequence of operations in each thread; how
+ * many run depends on the time.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -25,6 +27,37 @@
 #include "gomem_test_util.h"
 
 #define NSLOTS		512
+
+/* Operations GOMEM_STRESS_NO can leave out. */
+enum {
+	OP_BULK, OP_ROOT, OP_DROP, OP_GC, OP_SCAVENGE, OP_LIMIT, OP_GOGC, OP_CAP, OP_MUNMAP,
+	OP_COUNT,
+};
+
+static const char *const op_names[OP_COUNT] = {
+	"bulk", "root", "drop", "gc", "scavenge", "limit", "gogc", "cap", "munmap",
+};
+
+static unsigned int ops_off;
+
+#define OP_ON(op)	(!(ops_off & (1U << (op))))
+
+static unsigned int parse_ops_off(const char *list)
+{
+	unsigned int off = 0, i;
+	size_t n;
+
+	while (list && *list) {
+		n = strcspn(list, ",");
+		for (i = 0; i < OP_COUNT; i++)
+			if (strlen(op_names[i]) == n && !strncmp(list, op_names[i], n))
+				off |= 1U << i;
+		list += n;
+		if (*list)
+			list++;
+	}
+	return off;
+}
 
 static long env_long(const char *name, long def)
 {
@@ -181,10 +214,20 @@ static size_t rnd_size(uint64_t *rs)
 static void take(struct thr *t, int i, void *p, size_t size, unsigned int flags)
 {
 	struct meta *m = &t->meta[i];
+	size_t usable;
 
 	m->size = size;
 	m->flags = flags;
 	m->gen = ++t->gen;
+	/* An address that is not an object's would overwrite its neighbours. */
+	usable = tiny(m) ? size : gomem_usable_size(t->pr->h, p);
+	if (usable < size) {
+		snprintf(t->buf, sizeof(t->buf),
+			 "allocation of %zu bytes (flags %#x) returned %p, which GOMEM_IOC_SIZE says is %zu bytes",
+			 size, flags, p, usable);
+		t->why = t->buf;
+		return;
+	}
 	if ((flags & GOMEM_ALLOC_ZERO) && !gm_is_zero(p, size)) {
 		snprintf(t->buf, sizeof(t->buf), "GOMEM_ALLOC_ZERO object %p not zeroed", p);
 		t->why = t->buf;
@@ -203,10 +246,10 @@ static void op_alloc(struct thr *t, int i)
 	void *batch[8];
 	int n = 1, j, k, idx[8];
 
-	if (r == 0 && size > 16)
+	if (r == 0 && size > 16 && OP_ON(OP_ROOT))
 		flags |= GOMEM_ALLOC_ROOT;
 	idx[0] = i;
-	if (r == 1 && size <= GOMEM_MAX_SMALL) {
+	if (r == 1 && size <= GOMEM_MAX_SMALL && OP_ON(OP_BULK)) {
 		/* A bulk into the next free slots. */
 		for (j = (i + 1) % NSLOTS; j != i && n < 8; j = (j + 1) % NSLOTS)
 			if (!t->slot[j])
@@ -238,7 +281,7 @@ static void op_alloc(struct thr *t, int i)
 		t->why = t->buf;
 		return;
 	}
-	for (k = 0; k < n; k++)
+	for (k = 0; k < n && !t->why; k++)
 		take(t, idx[k], batch[k], size, flags);
 	t->allocs += n;
 	t->bulk += n > 1;
@@ -435,23 +478,27 @@ static void *thr_main(void *arg)
 			if (t->slot[i])
 				op_free(t, i);
 		} else if (what < 880) {
-			if (t->slot[i])
+			if (t->slot[i] && OP_ON(OP_DROP))
 				op_drop(t, i);
 		} else if (what < 960) {
 			if (t->slot[i])
 				check_slot(t, i, "check");
 		} else if (what < 975) {
-			op_gc(t);
+			if (OP_ON(OP_GC))
+				op_gc(t);
 		} else if (what < 985) {
-			op_scavenge(t);
+			if (OP_ON(OP_SCAVENGE))
+				op_scavenge(t);
 		} else if (what < 990) {
-			op_limit(t);
+			if (OP_ON(OP_LIMIT))
+				op_limit(t);
 		} else if (what < 995) {
-			op_gogc(t);
+			if (OP_ON(OP_GOGC))
+				op_gogc(t);
 		} else if (what < 998) {
-			if (t->id == 0)
+			if (t->id == 0 && OP_ON(OP_CAP))
 				op_cap(t);
-		} else if (t->id == 0 && !(rnd(&t->rs) % 4)) {
+		} else if (t->id == 0 && !(rnd(&t->rs) % 4) && OP_ON(OP_MUNMAP)) {
 			op_munmap(t);
 		}
 		if (!t->why && !(op % 16))
@@ -560,13 +607,15 @@ TEST_F_TIMEOUT(stress, mixed, 86400)
 
 	ASSERT_LT(0, nprocs);
 	ASSERT_LT(0, nthreads);
+	ops_off = parse_ops_off(getenv("GOMEM_STRESS_NO"));
 	gm_kmsg(_metadata->name);
 	ty = mmap(NULL, nprocs * sizeof(*ty), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		  -1, 0);
 	ASSERT_NE(MAP_FAILED, ty);
 	memset(ty, 0, nprocs * sizeof(*ty));
-	TH_LOG("seed %llu, %ld s, %ld processes x %ld threads", (unsigned long long)seed,
-	       seconds, nprocs, nthreads);
+	TH_LOG("seed %llu, %ld s, %ld processes x %ld threads%s%s", (unsigned long long)seed,
+	       seconds, nprocs, nthreads, ops_off ? ", without " : "",
+	       ops_off ? getenv("GOMEM_STRESS_NO") : "");
 	for (i = 0; i < nprocs; i++) {
 		fflush(stdout);
 		fflush(stderr);
