@@ -167,6 +167,7 @@ static int check_slot(struct thr *t, int i, const char *when)
 
 	t->checks++;
 	t->bytes_checked += m->size;
+	/* Tiny objects share their block: their pattern tells. */
 	if (!tiny(m)) {
 		usable = gomem_usable_size(t->pr->h, p);
 		if (usable < m->size) {
@@ -233,10 +234,10 @@ static void take(struct thr *t, int i, void *p, size_t size, unsigned int flags)
 	m->flags = flags;
 	m->gen = ++t->gen;
 	/* An address that is not an object's would overwrite its neighbours. */
-	if (tiny(m))
-		usable = gomem_usable_size(t->pr->h, (void *)((uintptr_t)p & ~15UL)) ? size : 0;
-	else
-		usable = gomem_usable_size(t->pr->h, p);
+	/* A tiny object's size is its own bytes: only its liveness is checked. */
+	usable = gomem_usable_size(t->pr->h, p);
+	if (tiny(m) && usable)
+		usable = size;
 	if (usable < size) {
 		snprintf(t->buf, sizeof(t->buf), KNOWN_BAD_SLOT " %zu bytes (flags %#x): %p, %zu bytes",
 			 size, flags, p, usable);
