@@ -33,7 +33,8 @@
  * allocation returns the slot just past the last object of its span
  * (slot nelems), whose memory is the next span's: GOMEM_IOC_SIZE says it
  * is no object, and the neighbour gets overwritten (by the kernel too,
- * for GOMEM_ALLOC_ZERO). A process that hit it is reported as having hit
+ * for GOMEM_ALLOC_ZERO); with GOMEM_ALLOC_ROOT the kernel's root bit
+ * refuses the slot and the allocation fails with -EINVAL. A process that hit it is reported as having hit
  * it; other failures of that process are taken as its consequences. A
  * run whose only failures are that is a skip naming it, unless
  * GOMEM_STRESS_STRICT=1.
@@ -292,8 +293,14 @@ static void op_alloc(struct thr *t, int i)
 			t->enomem++;
 			return;
 		}
-		snprintf(t->buf, sizeof(t->buf), "allocation of %d x %zu bytes (flags %#x): %s",
-			 n, size, flags, strerror(errno));
+		/* The kernel's own check of the slot it picked, for a root object. */
+		if (errno == EINVAL && (flags & GOMEM_ALLOC_ROOT))
+			snprintf(t->buf, sizeof(t->buf),
+				 KNOWN_BAD_SLOT " %d x %zu bytes (flags %#x): -EINVAL from GOMEM_ALLOC_ROOT",
+				 n, size, flags);
+		else
+			snprintf(t->buf, sizeof(t->buf), "allocation of %d x %zu bytes (flags %#x): %s",
+				 n, size, flags, strerror(errno));
 		t->why = t->buf;
 		return;
 	}
