@@ -6,6 +6,7 @@
 #   make check             full test run in QEMU: debug + stock kernel
 #   make demo              boot the debug kernel and show gomem
 #   make vmrun CMD='...'   run a command in a guest with gomem loaded
+#   make stress [SECONDS=300]  the long seeded stress run in a guest
 #   make dkms-check        dkms add/build against the stock Debian headers
 #   make debug-kernel      build (or find) the cached debug kernel
 #   make clean
@@ -32,6 +33,12 @@ export CMD
 vmrun:
 	$(QEMU)/vmrun.sh "$$CMD"
 
+# The long run of gomem_stress; SEED, PROCS, THREADS and KERNEL come
+# through the environment.
+SECONDS ?= 300
+stress:
+	$(QEMU)/stress.sh "$(SECONDS)"
+
 dkms-check:
 	$(QEMU)/setup.sh
 	$(QEMU)/dkms-check.sh
@@ -51,4 +58,4 @@ clean:
 		-o -name '.*.cmd' -o -name '*.mod.o' -o -name 'modules.order' \
 		-o -name 'Module.symvers' | grep -v '^./.git/' | xargs rm -f
 
-.PHONY: all modules modules_install check demo vmrun dkms-check debug-kernel clean bench
+.PHONY: all modules modules_install check demo vmrun stress dkms-check debug-kernel clean bench
