@@ -101,34 +101,36 @@ static void read_gc_info(struct gomem_dev_heap *dh, struct gomem_memstats *out)
  * With @nowait, the core's numbers are read without its lock (see
  * gm_heap_read_sizes()), for views that hold gomem_dev_heaps_lock.
  */
-static void read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out, bool nowait)
+static int read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out, bool nowait)
 {
 	struct gm_memstats *st = kzalloc(sizeof(*st), GFP_KERNEL);
 
 	memset(out, 0, sizeof(*out));
+	/* Numbers that are not the heap's must never pass for them. */
+	if (!st)
+		return -ENOMEM;
 	out->size = sizeof(*out);
 	out->heap_id = dh->id;
-	if (st) {
-		if (nowait)
-			gm_heap_read_sizes(dh->gm, st);
-		else
-			gm_heap_read_stats(dh->gm, st);
-		out->heap_alloc = st->heap_alloc;
-		out->heap_sys = st->heap_sys;
-		out->heap_idle = st->heap_idle;
-		out->heap_inuse = st->heap_inuse;
-		out->heap_released = st->heap_released;
-		out->heap_objects = st->heap_objects;
-		out->mallocs = st->mallocs;
-		out->frees = st->frees;
-		out->tiny_allocs = st->tiny_allocs;
-		out->tiny_frees = st->tiny_frees;
-		kfree(st);
-	}
+	if (nowait)
+		gm_heap_read_sizes(dh->gm, st);
+	else
+		gm_heap_read_stats(dh->gm, st);
+	out->heap_alloc = st->heap_alloc;
+	out->heap_sys = st->heap_sys;
+	out->heap_idle = st->heap_idle;
+	out->heap_inuse = st->heap_inuse;
+	out->heap_released = st->heap_released;
+	out->heap_objects = st->heap_objects;
+	out->mallocs = st->mallocs;
+	out->frees = st->frees;
+	out->tiny_allocs = st->tiny_allocs;
+	out->tiny_frees = st->tiny_frees;
+	kfree(st);
 	gomem_mem_read_stats(&dh->mem, out);
 	out->scavenged_bytes = READ_ONCE(dh->gm->scavenged_bytes);
 	if (!nowait)
 		read_gc_info(dh, out);
+	return 0;
 }
 
 static int owner_show(struct seq_file *seq, void *v)
@@ -146,8 +148,9 @@ static int memstats_show(struct seq_file *seq, void *v)
 	struct gomem_dev_heap *dh = seq->private;
 	struct gomem_memstats st;
 
+	if (read_memstats(dh, &st, false))
+		return -ENOMEM;
 	gm_heap_print_memstats(dh->gm, &sp.p);
-	read_memstats(dh, &st, false);
 	seq_printf(seq, "%-13s %llu\n", "Reserved", st.reserved_bytes);
 	seq_printf(seq, "%-13s %llu\n", "Resident", st.resident_bytes);
 	seq_printf(seq, "%-13s %llu\n", "Cap", st.cap_bytes);
@@ -192,7 +195,10 @@ void gomem_dev_heaps_show(struct seq_file *seq)
 	mutex_lock(&gomem_dev_heaps_lock);
 	list_for_each_entry(dh, &gomem_dev_heaps, node) {
 		/* Never wait for a heap's lock here: every open waits for this one. */
-		read_memstats(dh, &st, true);
+		if (read_memstats(dh, &st, true)) {
+			seq_printf(seq, "%-6u %-7d %-16s out of memory\n", dh->id, dh->pid, dh->comm);
+			continue;
+		}
 		seq_printf(seq, "%-6u %-7d %-16s %12llu %12llu %12llu %12llu\n", dh->id,
 			   dh->pid, dh->comm, st.heap_alloc, st.heap_sys,
 			   st.resident_bytes, st.reserved_bytes);
@@ -736,7 +742,7 @@ long gomem_dev_heap_free(struct gomem_file *gf, struct gomem_free *f, bool free)
  * @gf: the open file
  * @s: the argument; @s->size is set to the module's structure size
  *
- * Return: 0, -EINVAL, -EFAULT, -EPERM, -EBADF.
+ * Return: 0, -EINVAL, -EFAULT, -ENOMEM, -EPERM, -EBADF.
  */
 long gomem_dev_heap_stats(struct gomem_file *gf, struct gomem_stats *s)
 {
@@ -749,20 +755,23 @@ long gomem_dev_heap_stats(struct gomem_file *gf, struct gomem_stats *s)
 		return ret;
 	if (s->flags || s->size < GOMEM_MEMSTATS_SIZE_VER0)
 		return -EINVAL;
-	read_memstats(dh, &st, false);
+	ret = read_memstats(dh, &st, false);
+	if (ret)
+		return ret;
 	if (copy_to_user(u64_to_user_ptr(s->buf), &st, min_t(size_t, s->size, sizeof(st))))
 		return -EFAULT;
 	s->size = sizeof(st);
 	return 0;
 }
 
-static void fill_classes(struct gomem_dev_heap *dh, struct gomem_class_stat *tab)
+static int fill_classes(struct gomem_dev_heap *dh, struct gomem_class_stat *tab)
 {
 	struct gm_memstats *st = kzalloc(sizeof(*st), GFP_KERNEL);
 	unsigned int i;
 
-	if (st)
-		gm_heap_read_stats(dh->gm, st);
+	if (!st)
+		return -ENOMEM;
+	gm_heap_read_stats(dh->gm, st);
 	for (i = 0; i < GOMEM_NUM_SIZE_CLASSES; i++) {
 		struct gomem_class_stat *e = &tab[i];
 
@@ -773,8 +782,6 @@ static void fill_classes(struct gomem_dev_heap *dh, struct gomem_class_stat *tab
 			e->span_pages = gm_class_npages(i);
 			e->objects_per_span = gm_class_objects(i);
 		}
-		if (!st)
-			continue;
 		e->spans = st->by_class[i].spans;
 		e->inuse = st->by_class[i].inuse;
 		e->allocs = st->by_class[i].allocs;
@@ -783,6 +790,7 @@ static void fill_classes(struct gomem_dev_heap *dh, struct gomem_class_stat *tab
 		e->slow = st->by_class[i].slow;
 	}
 	kfree(st);
+	return 0;
 }
 
 /**
@@ -809,9 +817,10 @@ long gomem_dev_heap_class_stats(struct gomem_file *gf, struct gomem_class_stats 
 	tab = kcalloc(GOMEM_NUM_SIZE_CLASSES, sizeof(*tab), GFP_KERNEL);
 	if (!tab)
 		return -ENOMEM;
-	fill_classes(dh, tab);
 	n = min_t(u32, c->count, GOMEM_NUM_SIZE_CLASSES);
-	ret = copy_to_user(u64_to_user_ptr(c->buf), tab, n * sizeof(*tab)) ? -EFAULT : 0;
+	ret = fill_classes(dh, tab);
+	if (!ret && copy_to_user(u64_to_user_ptr(c->buf), tab, n * sizeof(*tab)))
+		ret = -EFAULT;
 	kfree(tab);
 	if (!ret)
 		c->count = n;

@@ -469,14 +469,22 @@ static bool find_mapping(struct gomem_mem *mem, unsigned long *start, size_t *le
 void gomem_mem_flush(struct gomem_mem *mem)
 {
 	unsigned long start;
+	int tries = 8;
 	size_t len;
 
 	if (current->mm != mem->mm ||
 	    file_count(mem->file) - atomic_read(&mem->nvmas) != 1)
 		return;
-	while (find_mapping(mem, &start, &len))
-		if (vm_munmap(start, len))
+	/*
+	 * Unmapping may need memory (nodes of the VMA tree) and close()
+	 * cannot fail: a transient failure is tried again; if it persists,
+	 * what is left lives until the process unmaps it or exits.
+	 */
+	while (find_mapping(mem, &start, &len)) {
+		if (vm_munmap(start, len) && !--tries)
 			break;
+		cond_resched();
+	}
 }
 
 /*
