@@ -18,10 +18,8 @@
  * Needs CONFIG_FAULT_INJECTION_DEBUG_FS, CONFIG_FAILSLAB and
  * CONFIG_FAIL_PAGE_ALLOC (the debug guest has them) and debugfs: the
  * tests skip without them. GOMEM_FAULT_SKIP=name,name,... skips the
- * named commands (see fi_cases[]); GOMEM_FAULT_MAX_N bounds N. A case
- * whose only failures are a known bug of the module (KNOWN_*) is
- * reported as skipped with the bug and its first N; GOMEM_FAULT_STRICT=1
- * makes it fail.
+ * named commands (see fi_cases[]); GOMEM_FAULT_MAX_N bounds N. Every
+ * failure fails the test.
  */
 #include <sys/mman.h>
 #include <time.h>
@@ -382,9 +380,6 @@ struct fi_env {
  * @run: the command, with fail-nth armed; 0 or a negative errno
  * @check: after the command (@ret its result): NULL or what is wrong
  * @eagain: -EAGAIN is a clean answer too
- * @known: the start of what @check says about a known bug of the module:
- *	a case that only hits it is reported as skipped, naming it, unless
- *	GOMEM_FAULT_STRICT=1 (see fi_drive())
  */
 struct fi_case {
 	const char *name;
@@ -395,7 +390,6 @@ struct fi_case {
 	int (*run)(struct fi_env *e);
 	const char *(*check)(struct fi_env *e, int ret);
 	int eagain;
-	const char *known;
 };
 
 /* -- open and close -- */
@@ -1016,20 +1010,6 @@ static const char *check_hole(struct fi_env *e, int ret)
 	return NULL;
 }
 
-/*
- * Known bugs of the module (gomem/devheap.c, gomem/mem_dev.c), as the
- * checks word them:
- *  - read_memstats() and fill_classes() carry on when their kzalloc()
- *    fails, and GOMEM_IOC_STATS and GOMEM_IOC_CLASS_STATS succeed with
- *    the allocator's numbers all 0;
- *  - gomem_mem_flush() gives up when vm_munmap() fails: close() returns
- *    0 but the arenas stay mapped, and the heap and its pages live until
- *    the program unmaps them or exits.
- */
-#define KNOWN_STATS		"GOMEM_IOC_STATS succeeded with wrong numbers"
-#define KNOWN_CLASS_STATS	"GOMEM_IOC_CLASS_STATS succeeded with wrong numbers"
-#define KNOWN_CLOSE		"close left"
-
 #define SMALL		1000
 #define LARGE		(100 * 1024)
 #define BIG		(GOMEM_ARENA_SIZE + 4096)
@@ -1063,10 +1043,9 @@ static const struct fi_case fi_cases[] = {
 	{ "free_large", LARGE, 0, .fresh = 1, .prep = prep_obj, .run = run_free,
 	  .check = check_free },
 	{ "size", SMALL, 0, .fresh = 1, .prep = prep_obj, .run = run_size, .check = check_size },
-	{ "stats", .fresh = 1, .prep = prep_stats, .run = run_stats, .check = check_stats,
-	  .known = KNOWN_STATS },
+	{ "stats", .fresh = 1, .prep = prep_stats, .run = run_stats, .check = check_stats },
 	{ "class_stats", .fresh = 1, .prep = prep_stats, .run = run_classes,
-	  .check = check_classes, .known = KNOWN_CLASS_STATS },
+	  .check = check_classes },
 	{ "scavenge", .fresh = 1, .prep = prep_scavenge, .run = run_scavenge,
 	  .check = check_scavenge },
 	{ "set_cap", .fresh = 1, .run = run_set_cap, .check = check_set_cap },
@@ -1088,8 +1067,7 @@ static const struct fi_case fi_cases[] = {
 	  .check = check_munmap },
 	{ "munmap_hole", SMALL, 0, .fresh = 1, .prep = prep_hole, .run = run_munmap,
 	  .check = check_hole },
-	{ "close", .fresh = 1, .prep = prep_populated, .run = run_close, .check = check_close,
-	  .known = KNOWN_CLOSE },
+	{ "close", .fresh = 1, .prep = prep_populated, .run = run_close, .check = check_close },
 };
 
 /* === totals, shared by the test processes ================================ */
@@ -1104,12 +1082,10 @@ static const struct fi_case fi_cases[] = {
  * @errs: how often each errno of fi_errnos[] was the answer
  * @bad: runs with a broken result (the test failed for those)
  * @first_bad: the first N of those
- * @known: runs that hit the case's known bug only
- * @first_known: the first N of those
  * @seconds: time taken
  */
 struct fi_total {
-	long runs, injected, failed, errs[FI_ERRNOS], bad, first_bad, known, first_known;
+	long runs, injected, failed, errs[FI_ERRNOS], bad, first_bad;
 	double seconds;
 	int done, skipped;
 };
@@ -1128,14 +1104,14 @@ static void __attribute__((constructor)) fi_totals_init(void)
 /* The parent prints the totals when the harness is done. */
 static void __attribute__((destructor)) fi_totals_print(void)
 {
-	long runs = 0, injected = 0, failed = 0, bad = 0, known = 0;
+	long runs = 0, injected = 0, failed = 0, bad = 0;
 	double seconds = 0;
 	unsigned int i;
 
 	if (!fi_totals)
 		return;
-	printf("# %-17s %6s %8s %7s %7s %6s %5s %5s %5s %7s\n", "command", "N", "injected",
-	       "ENOMEM", "ok", "broken", "at N", "known", "at N", "seconds");
+	printf("# %-17s %6s %8s %7s %7s %6s %5s %7s\n", "command", "N", "injected",
+	       "ENOMEM", "ok", "broken", "at N", "seconds");
 	for (i = 0; i < ARRAY_SIZE(fi_cases); i++) {
 		const struct fi_total *t = &fi_totals[i];
 
@@ -1145,18 +1121,17 @@ static void __attribute__((destructor)) fi_totals_print(void)
 			printf("# %-17s skipped\n", fi_cases[i].name);
 			continue;
 		}
-		printf("# %-17s %6ld %8ld %7ld %7ld %6ld %5ld %5ld %5ld %7.1f\n", fi_cases[i].name,
+		printf("# %-17s %6ld %8ld %7ld %7ld %6ld %5ld %7.1f\n", fi_cases[i].name,
 		       t->runs, t->injected, t->errs[0], t->injected - t->failed, t->bad,
-		       t->first_bad, t->known, t->first_known, t->seconds);
+		       t->first_bad, t->seconds);
 		runs += t->runs;
 		injected += t->injected;
 		failed += t->failed;
 		bad += t->bad;
-		known += t->known;
 		seconds += t->seconds;
 	}
-	printf("# fault injection totals: %ld runs, %ld injected failures, %ld clean errors, %ld absorbed, %ld broken, %ld known bugs hit, %.1f s\n",
-	       runs, injected, failed, injected - failed, bad, known, seconds);
+	printf("# fault injection totals: %ld runs, %ld injected failures, %ld clean errors, %ld absorbed, %ld broken, %.1f s\n",
+	       runs, injected, failed, injected - failed, bad, seconds);
 	fflush(stdout);
 }
 
@@ -1261,8 +1236,6 @@ static void fi_drive(struct __test_metadata *_metadata, struct _test_data_fault 
 	const char *why;
 	int ret, fired;
 	long long pages;
-	int strict = strtol(getenv("GOMEM_FAULT_STRICT") ?: "0", NULL, 0);
-	char known[300];
 
 	while (c < fi_cases + ARRAY_SIZE(fi_cases) && strcmp(c->name, name))
 		c++;
@@ -1319,16 +1292,6 @@ static void fi_drive(struct __test_metadata *_metadata, struct _test_data_fault 
 				self->pages0 = pages;
 			}
 		}
-		if (why && c->known && !strict && !strncmp(why, c->known, strlen(c->known))) {
-			if (!t->known) {
-				t->first_known = n;
-				snprintf(known, sizeof(known), "N=%u: %s", n, why);
-			}
-			t->known++;
-			TH_LOG("%s N=%u%s: returned %d: known bug: %s", c->name, n,
-			       fired ? "" : " (not injected)", ret, why);
-			why = NULL;
-		}
 		if (why) {
 			if (!t->bad)
 				t->first_bad = n;
@@ -1342,10 +1305,6 @@ static void fi_drive(struct __test_metadata *_metadata, struct _test_data_fault 
 	}
 	t->seconds = now_s() - t0;
 	t->done = 1;
-	/* Only the known bug: a skip that names it, not a pass. */
-	if (t->known && !t->bad && _metadata->passed)
-		SKIP(return, "%s: known bug hit %ld times, first at %s (GOMEM_FAULT_STRICT=1 fails)",
-		     c->name, t->known, known);
 	TH_LOG("%s: %ld runs, %ld injected failures: %ld -ENOMEM, %ld other errors, %ld absorbed, %ld broken, %.1f s",
 	       c->name, t->runs, t->injected, t->errs[0], t->failed - t->errs[0],
 	       t->injected - t->failed, t->bad, t->seconds);

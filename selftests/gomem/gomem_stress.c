@@ -28,19 +28,6 @@
 
 #define NSLOTS		512
 
-/*
- * A known bug of the module: now and then, with the collector on, an
- * allocation returns the slot just past the last object of its span
- * (slot nelems), whose memory is the next span's: GOMEM_IOC_SIZE says it
- * is no object, and the neighbour gets overwritten (by the kernel too,
- * for GOMEM_ALLOC_ZERO); with GOMEM_ALLOC_ROOT the kernel's root bit
- * refuses the slot and the allocation fails with -EINVAL. A process that hit it is reported as having hit
- * it; other failures of that process are taken as its consequences. A
- * run whose only failures are that is a skip naming it, unless
- * GOMEM_STRESS_STRICT=1.
- */
-#define KNOWN_BAD_SLOT	"allocation past its span's last slot? GOMEM_IOC_SIZE refuses the object of"
-
 /* Operations GOMEM_STRESS_NO can leave out. */
 enum {
 	OP_BULK, OP_ROOT, OP_DROP, OP_GC, OP_SCAVENGE, OP_LIMIT, OP_GOGC, OP_CAP, OP_MUNMAP,
@@ -103,7 +90,6 @@ struct tally {
 	long ops, allocs, bulk, roots, frees, drops, checks, gcs, gc_checks;
 	long scavenges, caps, limits, gogcs, munmaps, enomem, num_gc, bytes_checked;
 	long failures;
-	int known;
 	char why[256];
 };
 
@@ -240,7 +226,8 @@ static void take(struct thr *t, int i, void *p, size_t size, unsigned int flags)
 	if (tiny(m) && usable)
 		usable = size;
 	if (usable < size) {
-		snprintf(t->buf, sizeof(t->buf), KNOWN_BAD_SLOT " %zu bytes (flags %#x): %p, %zu bytes",
+		snprintf(t->buf, sizeof(t->buf),
+			 "allocation past its span's last slot? GOMEM_IOC_SIZE refuses the object of %zu bytes (flags %#x): %p, %zu bytes",
 			 size, flags, p, usable);
 		t->why = t->buf;
 		return;
@@ -296,7 +283,7 @@ static void op_alloc(struct thr *t, int i)
 		/* The kernel's own check of the slot it picked, for a root object. */
 		if (errno == EINVAL && (flags & GOMEM_ALLOC_ROOT))
 			snprintf(t->buf, sizeof(t->buf),
-				 KNOWN_BAD_SLOT " %d x %zu bytes (flags %#x): -EINVAL from GOMEM_ALLOC_ROOT",
+				 "allocation past its span's last slot? %d x %zu bytes (flags %#x): -EINVAL from GOMEM_ALLOC_ROOT",
 				 n, size, flags);
 		else
 			snprintf(t->buf, sizeof(t->buf), "allocation of %d x %zu bytes (flags %#x): %s",
@@ -576,12 +563,6 @@ static int proc_main(struct proc *pr, int nthreads)
 		if (t[i].why && !ty->failures++)
 			snprintf(ty->why, sizeof(ty->why), "process %d thread %d: %s", pr->id, i,
 				 t[i].why);
-		if (t[i].why && !strncmp(t[i].why, KNOWN_BAD_SLOT, strlen(KNOWN_BAD_SLOT))) {
-			if (!ty->known)
-				snprintf(ty->why, sizeof(ty->why), "process %d thread %d: %s",
-					 pr->id, i, t[i].why);
-			ty->known = 1;
-		}
 		ty->allocs += t[i].allocs;
 		ty->bulk += t[i].bulk;
 		ty->roots += t[i].roots;
@@ -632,8 +613,7 @@ TEST_F_TIMEOUT(stress, mixed, 86400)
 	struct gm_vmas v;
 	double t0 = now();
 	pid_t pid;
-	int strict = env_long("GOMEM_STRESS_STRICT", 0);
-	int i, status, known = 0;
+	int i, status;
 
 	ASSERT_LT(0, nprocs);
 	ASSERT_LT(0, nthreads);
@@ -670,14 +650,8 @@ TEST_F_TIMEOUT(stress, mixed, 86400)
 			TH_LOG("a stress process ended with status %#x", status);
 	}
 	for (i = 0; i < nprocs; i++) {
-		if (ty[i].failures && ty[i].known && !strict) {
-			TH_LOG("known bug: %s (%ld failures in that process)", ty[i].why,
-			       ty[i].failures);
-			known++;
-		} else {
-			EXPECT_EQ(0, ty[i].failures);
-			EXPECT_EQ(0, ty[i].why[0]) TH_LOG("process %d: %s", i, ty[i].why);
-		}
+		EXPECT_EQ(0, ty[i].failures);
+		EXPECT_EQ(0, ty[i].why[0]) TH_LOG("process %d: %s", i, ty[i].why);
 		sum.allocs += ty[i].allocs;
 		sum.bulk += ty[i].bulk;
 		sum.roots += ty[i].roots;
@@ -706,10 +680,9 @@ TEST_F_TIMEOUT(stress, mixed, 86400)
 		}
 		EXPECT_EQ(pages0, pages) TH_LOG("user_pages did not come back");
 	}
-	/* A run that did nothing proves nothing (one stopped by the bug may). */
+	/* A run that did nothing proves nothing. */
 	EXPECT_LT(0, sum.allocs);
-	if (!known)
-		EXPECT_LT(0, sum.num_gc);
+	EXPECT_LT(0, sum.num_gc);
 	printf("# stress: seed %llu, %.1f s, %ld processes x %ld threads\n",
 	       (unsigned long long)seed, now() - t0, nprocs, nthreads);
 	printf("# stress: %ld allocations (%ld bulk, %ld root objects), %ld frees, %ld dropped\n",
@@ -719,9 +692,6 @@ TEST_F_TIMEOUT(stress, mixed, 86400)
 	printf("# stress: %ld scavenges, %ld cap changes (%ld -ENOMEM under a cap), %ld limits, %ld GOGC, %ld arenas unmapped\n",
 	       sum.scavenges, sum.caps, sum.enomem, sum.limits, sum.gogcs, sum.munmaps);
 	munmap(ty, nprocs * sizeof(*ty));
-	if (known && _metadata->passed)
-		SKIP(return, "known bug (allocation past a span's last slot) in %d of %ld processes; GOMEM_STRESS_STRICT=1 fails",
-		     known, nprocs);
 }
 
 TEST_HARNESS_MAIN
