@@ -249,7 +249,7 @@ struct thr {
 	struct hist *h;
 	unsigned int hn;
 	sigjmp_buf env;
-	volatile int armed;
+	int armed;		/* a fault is expected: jump back to env */
 	bool need_gc;
 };
 
@@ -324,7 +324,7 @@ static void dump_history(const struct thr *t, unsigned int last)
 }
 
 /* An invariant failed: say what, how to replay, what led there, and end. */
-static void __attribute__((noreturn, format(printf, 1, 2))) fail(const char *fmt, ...)
+static _Noreturn void fail(const char *fmt, ...)
 {
 	char buf[400];
 	va_list ap;
@@ -361,7 +361,7 @@ static const char *ename(long r)
 
 	if (!r)
 		return "0";
-	if (r < 0 && -r < (long)(sizeof(names) / sizeof(names[0])) && names[-r])
+	if (r < 0 && -r < (long)(ARRAY_SIZE(names)) && names[-r])
 		return names[-r];
 	return "?";
 }
@@ -370,8 +370,8 @@ static const char *ename(long r)
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
 {
-	if (me && me->armed) {
-		me->armed = 0;
+	if (me && __atomic_load_n(&me->armed, __ATOMIC_RELAXED)) {
+		__atomic_store_n(&me->armed, 0, __ATOMIC_RELAXED);
 		siglongjmp(me->env, sig);
 	}
 	fail("signal %d at address %p", sig, si->si_addr);
@@ -380,18 +380,18 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 /* Reads or writes a byte; Return: 0, or the signal it raised. */
 static int touch(u64 addr, bool write)
 {
-	volatile char *p = (volatile char *)(uintptr_t)addr;
+	char *p = (char *)(uintptr_t)addr;
 	int sig;
 
 	sig = sigsetjmp(me->env, 1);
 	if (sig)
 		return sig;
-	me->armed = 1;
+	__atomic_store_n(&me->armed, 1, __ATOMIC_SEQ_CST);
 	if (write)
-		*p = *p;
+		__atomic_store_n(p, __atomic_load_n(p, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
 	else
-		(void)*p;
-	me->armed = 0;
+		__atomic_load_n(p, __ATOMIC_RELAXED);
+	__atomic_store_n(&me->armed, 0, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
@@ -838,7 +838,7 @@ static void op_alloc(void)
 
 	if (chance(6)) {
 		/* Arguments that must fail with EINVAL. */
-		a.size = odd_sizes[below(sizeof(odd_sizes) / sizeof(odd_sizes[0]))];
+		a.size = odd_sizes[below(ARRAY_SIZE(odd_sizes))];
 		a.flags = pick_flags(true);
 		if (a.size == 1ULL << 40 || chance(30)) {
 			a.size = 1 + below(4096);
@@ -915,7 +915,7 @@ static void op_bulk(void)
 		want = -EINVAL;
 		break;
 	case 1:
-		b.size = odd_sizes[below(sizeof(odd_sizes) / sizeof(odd_sizes[0]) - 1)];
+		b.size = odd_sizes[below(ARRAY_SIZE(odd_sizes) - 1)];
 		want = -EINVAL;
 		break;
 	case 2:
@@ -1444,8 +1444,8 @@ static void op_setgc(void)
 		break;
 	default:
 		p.flags = rnd() & (GOMEM_GC_SET_GOGC | GOMEM_GC_SET_LIMIT);
-		p.gogc = gogcs[below(sizeof(gogcs) / sizeof(gogcs[0]))];
-		p.memory_limit = limits[below(sizeof(limits) / sizeof(limits[0]))];
+		p.gogc = gogcs[below(ARRAY_SIZE(gogcs))];
+		p.memory_limit = limits[below(ARRAY_SIZE(limits))];
 	}
 	expect(0, P.fd, GOMEM_IOC_SET_GC, &p, "valid");
 	CHECK(p.old_gogc == P.gogc && p.old_limit == P.limit,
@@ -1703,7 +1703,7 @@ static const int advices[] = {
 
 static void op_madvise(void)
 {
-	int adv = advices[below(sizeof(advices) / sizeof(advices[0]))];
+	int adv = advices[below(ARRAY_SIZE(advices))];
 	bool whole = chance(25), destroys;
 	u64 start, len;
 	struct obj o;
@@ -1865,7 +1865,8 @@ static void child_heap(void)
 		CHECK(a.usable >= a.size, "child ALLOC: slot %llu < %llu",
 		      (unsigned long long)a.usable, (unsigned long long)a.size);
 		for (s = 0; s < a.size; s += SPAGE)
-			CHECK(!*(volatile char *)(uintptr_t)(a.addr + s), "child: not zero");
+			CHECK(!__atomic_load_n((char *)(uintptr_t)(a.addr + s), __ATOMIC_RELAXED),
+			      "child: not zero");
 		memset((void *)(uintptr_t)a.addr, 0x5a, a.size < HEAD_BYTES ? a.size : HEAD_BYTES);
 		f.addr = a.addr;
 		expect(0, fd, GOMEM_IOC_FREE, &f, "child's own object");
@@ -2371,7 +2372,7 @@ static int abi_pass(void)
 	c.cap_bytes = 64 << 20;
 	expect(0, P.fd, GOMEM_IOC_SET_CAP, &c, "64 MiB cap");
 	P.cap = c.cap_bytes;
-	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+	for (k = 0; k < ARRAY_SIZE(sizes); k++) {
 		a.size = sizes[k];
 		a.flags = 0;
 		expect(sizes[k] == 1 ? 0 : sizes[k] == GOMEM_ALLOC_MAX ? -ENOMEM : -EINVAL,
@@ -2480,8 +2481,8 @@ static u64 parse_ops(const char *s)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: gomem_fuzz [--seed N] [--seconds S] [--max-ops N] [--procs N]\n"
-		"\t[--threads N] [--ops CLASS,...|all|default] [--history N]\n");
+	fprintf(stderr, "%s\n", "gomem_fuzz [--seed N] [--seconds S] [--max-ops N] [--procs N]");
+	fprintf(stderr, "%s\n", "\t[--threads N] [--ops CLASS,...|all|default] [--history N]");
 	exit(KSFT_FAIL);
 }
 
@@ -2585,13 +2586,14 @@ int main(int argc, char **argv)
 		ksft_test_result(!missing, "every command issued (%d not)\n", missing);
 	else
 		ksft_test_result_skip("every command issued (narrowed --ops)\n");
-	ksft_print_msg("gomem_fuzz totals: seed %llu ioctls %llu (failed %llu) objects %llu "
-		       "bytes %llu processes %llu forks %llu seconds %.1f violations %llu\n",
-		       (unsigned long long)cfg.seed, (unsigned long long)issued,
-		       (unsigned long long)failed, (unsigned long long)sh->objects,
-		       (unsigned long long)sh->bytes, (unsigned long long)sh->procs,
-		       (unsigned long long)sh->forks, (now_ns() - t0) / 1e9,
-		       (unsigned long long)sh->violations);
+	/* One line, which fuzz.sh reads. */
+	printf("# gomem_fuzz totals: seed %llu ioctls %llu (failed %llu) objects %llu",
+	       (unsigned long long)cfg.seed, (unsigned long long)issued,
+	       (unsigned long long)failed, (unsigned long long)sh->objects);
+	printf(" bytes %llu processes %llu forks %llu seconds %.1f violations %llu\n",
+	       (unsigned long long)sh->bytes, (unsigned long long)sh->procs,
+	       (unsigned long long)sh->forks, (now_ns() - t0) / 1e9,
+	       (unsigned long long)sh->violations);
 	ksft_print_cnts();
 	return ksft_get_fail_cnt() ? KSFT_FAIL : KSFT_PASS;
 }
