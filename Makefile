@@ -6,6 +6,7 @@
 #   make check             full test run in QEMU: debug + stock kernel
 #   make demo              boot the debug kernel and show gomem
 #   make vmrun CMD='...'   run a command in a guest with gomem loaded
+#   make fuzz SECONDS=...  a gomem_fuzz campaign in a guest (SEED, KERNEL, FUZZERS, OPS)
 #   make dkms-check        dkms add/build against the stock Debian headers
 #   make debug-kernel      build (or find) the cached debug kernel
 #   make clean
@@ -32,6 +33,15 @@ export CMD
 vmrun:
 	$(QEMU)/vmrun.sh "$$CMD"
 
+# A fuzzing campaign: several gomem_fuzz processes in a guest, then the
+# console scanned for kernel reports (selftests/qemu/fuzz.sh).
+SECONDS ?= 300
+FUZZERS ?= 3
+OPS ?= default
+fuzz:
+	$(QEMU)/fuzz.sh --seconds "$(SECONDS)" --kernel "$(or $(KERNEL),debug)" \
+		--fuzzers "$(FUZZERS)" --ops "$(OPS)" $(if $(SEED),--seed "$(SEED)")
+
 dkms-check:
 	$(QEMU)/setup.sh
 	$(QEMU)/dkms-check.sh
@@ -51,4 +61,4 @@ clean:
 		-o -name '.*.cmd' -o -name '*.mod.o' -o -name 'modules.order' \
 		-o -name 'Module.symvers' | grep -v '^./.git/' | xargs rm -f
 
-.PHONY: all modules modules_install check demo vmrun dkms-check debug-kernel clean bench
+.PHONY: all modules modules_install check demo vmrun fuzz dkms-check debug-kernel clean bench
