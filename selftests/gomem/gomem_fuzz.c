@@ -656,7 +656,7 @@ static bool word(u64 addr, u64 v, u64 n, int mode)
  */
 static long long obj_walk(const struct obj *o, int mode)
 {
-	u64 s = obj_seed(o), head = o->size < HEAD_BYTES ? o->size : HEAD_BYTES;
+	u64 s = obj_seed(o), head = o->size <= HEAD_BYTES + 8 ? o->size : HEAD_BYTES;
 	u64 off, stride, n;
 
 	for (off = 0; off < head; off += 8) {
@@ -664,11 +664,12 @@ static long long obj_walk(const struct obj *o, int mode)
 		if (!word(o->addr + off, pattern(s, off), n, mode))
 			return off;
 	}
-	if (o->size <= HEAD_BYTES)
+	if (o->size == head)
 		return -1;
+	/* The words do not overlap: the last one is at least 8 bytes past. */
 	stride = (o->size - HEAD_BYTES) / PATTERN_POINTS;
 	stride = stride < SPAGE ? SPAGE : (stride + 7) & ~7ULL;
-	for (off = HEAD_BYTES; off + 8 <= o->size; off += stride)
+	for (off = HEAD_BYTES; off + 16 <= o->size; off += stride)
 		if (!word(o->addr + off, pattern(s, off), 8, mode))
 			return off;
 	off = o->size - 8;
@@ -720,7 +721,7 @@ static u64 expected_usable(u64 size, u32 flags)
 static void obj_new(u64 addr, u64 size, u64 usable, u32 flags, const char *what)
 {
 	struct obj o = { .addr = addr, .size = size, .usable = usable, .flags = flags };
-	u64 align = 8;
+	u64 align = 8, want;
 	bool lost;
 
 	if (tiny(size, flags)) {
@@ -734,11 +735,20 @@ static void obj_new(u64 addr, u64 size, u64 usable, u32 flags, const char *what)
 	CHECK(addr >= ARENA_HINT && addr + size > addr && !(addr & (align - 1)),
 	      "%s: bad address 0x%llx for size %llu", what, (unsigned long long)addr,
 	      (unsigned long long)size);
-	CHECK(!usable || usable == expected_usable(size, flags),
-	      "%s: size %llu flags 0x%x: slot %llu, expected %llu", what,
-	      (unsigned long long)size, flags, (unsigned long long)usable,
-	      (unsigned long long)expected_usable(size, flags));
-	o.usable = expected_usable(size, flags);
+	/*
+	 * A tiny request that did not fit the current tiny block, when the
+	 * new block is not kept as the tiny one (Go's mallocgc), has a
+	 * 16-byte slot of its own.
+	 */
+	want = expected_usable(size, flags);
+	if ((o.flags & OBJ_TINY) && usable == TINY_SIZE && !(addr & (TINY_SIZE - 1))) {
+		o.flags &= ~OBJ_TINY;
+		want = TINY_SIZE;
+	}
+	CHECK(!usable || usable == want, "%s: size %llu flags 0x%x: slot %llu, expected %llu",
+	      what, (unsigned long long)size, flags, (unsigned long long)usable,
+	      (unsigned long long)want);
+	o.usable = want;
 	pthread_mutex_lock(&P.mu);
 	lost = lost_hit(addr, o.usable);
 	o.gen = ++P.gen;

@@ -65,7 +65,7 @@ finished=$(grep -c '^GOMEM-FUZZ-EXIT ' "$out/fuzz.log" || true)
 # Kernel reports: the same patterns as report.py.
 splat='BUG:|WARNING:|Oops|KASAN|UBSAN|Call Trace|Kernel panic|general protection fault|'
 splat+='possible circular locking|inconsistent lock state|suspected memory leak|'
-splat+='possible recursive locking|sleeping function called from invalid context|lockdep'
+splat+='possible recursive locking|sleeping function called from invalid context'
 tr -d '\r' <"$out/console.log" >"$out/console.txt"
 reports=$(grep -cE "$splat" "$out/console.txt" || true)
 heads=$(grep -E 'BUG:|WARNING:|Oops|general protection fault|possible circular|inconsistent lock|sleeping function' \
