@@ -183,7 +183,7 @@ static struct {
 	u64 ops;
 	unsigned int history;
 	bool seed_given;
-} cfg = { .seconds = 15, .procs = 2, .threads = 3, .ops = OPS_DEFAULT,
+} cfg = { .seconds = 10, .procs = 2, .threads = 3, .ops = OPS_DEFAULT,
 	  .history = HIST_DEFAULT };
 
 /* In memory shared by every process of the run. */
