@@ -17,7 +17,7 @@
  *  - GOMEM_ALLOC_ZERO objects read as zeros;
  *  - GOMEM_IOC_STATS agrees with the shadow where it is exact: the cap,
  *    GOGC and memory limit, lost_bytes (the 8 KiB pages it unmapped), and
- *    mallocs - frees while nothing it dropped or unmapped can differ;
+ *    the object counts while nothing it dropped or unmapped can differ;
  *  - a failed command changes nothing (the bulk array, the heap).
  *
  * Deterministic by seed: each thread draws its operations from its own
