@@ -912,14 +912,16 @@ static void op_bulk(void)
 	b.flags = pick_flags(must_nogc());
 	b.size = chance(30) ? 1 + below(TINY_SIZE) : 1 + below(512);
 	b.addrs = (u64)(uintptr_t)me->bulk;
-	switch (below(8)) {
+	switch (below(32)) {
 	case 0:
 		b.count = GOMEM_BULK_MAX;
 		break;
 	case 1:
+	case 2:
+	case 3:
 		b.count = 1;
 		break;
-	case 2:
+	case 4:
 		b.count = 512 + below(512);
 		break;
 	default:
@@ -2416,7 +2418,7 @@ static int worker(int index)
 	me = &thrs[0];
 	exclusive_now = true;
 	checkpoint("end", false);
-	check_all("end", ~0U);
+	check_all("end", 256);
 	/* Everything it holds goes back; the heap must agree. */
 	for (t = 0; t < cfg.threads; t++) {
 		me = &thrs[t];
