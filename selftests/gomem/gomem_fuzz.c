@@ -443,11 +443,12 @@ static long gioc(int fd, unsigned long cmd, void *arg)
 	count(&sh->issued[i], 1);
 	if (r)
 		count(&sh->failed[i], 1);
+	/* The argument's first words after the call (an allocation's address is the third). */
 	if ((uintptr_t)arg >= 0x10000 && (uintptr_t)arg < (1ULL << 47) && arg != P.none) {
-		u64 w[2];
+		u64 w[3] = { 0 };
 
-		memcpy(w, arg, sizeof(w));
-		hist(cmds[i].name, w[0], w[1], (u64)cmd, r);
+		memcpy(w, arg, _IOC_SIZE(cmd) >= sizeof(w) ? sizeof(w) : 2 * sizeof(u64));
+		hist(cmds[i].name, w[0], w[1], w[2], r);
 	} else {
 		hist(cmds[i].name, 0, (u64)(uintptr_t)arg, (u64)cmd, r);
 	}
