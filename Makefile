@@ -7,6 +7,7 @@
 #   make demo              boot the debug kernel and show gomem
 #   make vmrun CMD='...'   run a command in a guest with gomem loaded
 #   make stress [SECONDS=300]  the long seeded stress run in a guest
+#   make fuzz SECONDS=...  a gomem_fuzz campaign in a guest (SEED, KERNEL, FUZZERS, OPS)
 #   make dkms-check        dkms add/build against the stock Debian headers
 #   make debug-kernel      build (or find) the cached debug kernel
 #   make clean
@@ -39,6 +40,14 @@ SECONDS ?= 300
 stress:
 	$(QEMU)/stress.sh "$(SECONDS)"
 
+# A fuzzing campaign: several gomem_fuzz processes in a guest, then the
+# console scanned for kernel reports (selftests/qemu/fuzz.sh).
+FUZZERS ?= 3
+OPS ?= default
+fuzz:
+	$(QEMU)/fuzz.sh --seconds "$(SECONDS)" --kernel "$(or $(KERNEL),debug)" \
+		--fuzzers "$(FUZZERS)" --ops "$(OPS)" $(if $(SEED),--seed "$(SEED)")
+
 dkms-check:
 	$(QEMU)/setup.sh
 	$(QEMU)/dkms-check.sh
@@ -53,9 +62,9 @@ bench:
 
 # Works without a kernel tree: kbuild's own clean needs one.
 clean:
-	rm -rf .build selftests/gomem/out selftests/native/out
+	rm -rf .build selftests/gomem/out selftests/gomem/syzkaller/out selftests/native/out
 	find . -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.mod.o' -o -name 'modules.order' \
 		-o -name 'Module.symvers' | grep -v '^./.git/' | xargs rm -f
 
-.PHONY: all modules modules_install check demo vmrun stress dkms-check debug-kernel clean bench
+.PHONY: all modules modules_install check demo vmrun stress fuzz dkms-check debug-kernel clean bench

@@ -29,6 +29,9 @@ dkms=$?
 # The size class tables are generated: the committed ones must match.
 python3 "$GOMEM_TOP/tools/mksizeclasses.py" --check
 sizeclasses=$?
+# The syzkaller description's constants come from the uapi header.
+make -s -C "$GOMEM_TOP/selftests/gomem/syzkaller" check OUT="$GOMEM_OUT/syzkaller"
+syzkaller_const=$?
 # libgomem against a mock ioctl(): its wrappers and the world lock.
 msg "running the libgomem mock test"
 make -s -C "$GOMEM_TOP/tools/libgomem" test OUT="$GOMEM_OUT/tools-mock"
@@ -59,6 +62,7 @@ done
 "$GOMEM_QEMU_DIR/report.py" --ksrc "$ksrc" \
 	--check "checkpatch=$checkpatch" --check "dkms=$dkms" \
 	--check "sizeclasses-generated=$sizeclasses" --check "libgomem-mock=$libgomem_mock" \
+	--check "syzkaller-const=$syzkaller_const" \
 	"native=$runs/native" "debug=$runs/debug" "stock=$runs/stock" >"$runs.report" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then

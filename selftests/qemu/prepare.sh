@@ -46,7 +46,8 @@ rm -rf "$stage"
 mkdir -p "$stage"/{bin,sbin,etc/gomem,lib/gomem,usr/lib/gomem/bin,usr/lib/gomem/selftests}
 cp /bin/busybox "$stage/bin/busybox"
 cp "$GOMEM_QEMU_DIR/guest/init" "$stage/init"
-cp "$GOMEM_QEMU_DIR/guest/gomem-run-tests" "$GOMEM_QEMU_DIR/guest/gomem-demo" "$stage/usr/lib/gomem/bin/"
+cp "$GOMEM_QEMU_DIR/guest/gomem-run-tests" "$GOMEM_QEMU_DIR/guest/gomem-demo" \
+	"$GOMEM_QEMU_DIR/guest/gomem-fuzz" "$stage/usr/lib/gomem/bin/"
 cp "$GOMEM_OUT/tools/gomemctl" "$stage/usr/lib/gomem/bin/"
 cp "$out/module/"*.ko "$stage/lib/gomem/"
 find "$GOMEM_OUT/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/usr/lib/gomem/selftests/" \;
