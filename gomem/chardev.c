@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/nospec.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/gomem.h>
@@ -46,6 +47,15 @@ static long gomem_ioc_version(struct gomem_file *gf, void *arg)
 static long gomem_ioc_alloc(struct gomem_file *gf, void *arg)
 {
 	return gomem_dev_heap_alloc(gf, arg);
+}
+
+/* The caller never learnt the object's address: free it. */
+static void gomem_ioc_alloc_undo(struct gomem_file *gf, void *arg)
+{
+	struct gomem_alloc *a = arg;
+	struct gomem_free f = { .addr = a->addr };
+
+	gomem_dev_heap_free(gf, &f, true);
 }
 
 static long gomem_ioc_alloc_bulk(struct gomem_file *gf, void *arg)
@@ -106,16 +116,18 @@ static long gomem_ioc_set_gc(struct gomem_file *gf, void *arg)
 /* === ioctl dispatch ===================================================== */
 
 /* The size check makes an oversized argument a build error, not a stack overflow. */
-#define GOMEM_IOCTL(c, f) \
+#define GOMEM_IOCTL_UNDO(c, f, u) \
 	[_IOC_NR(c)] = { \
 		.cmd = (c) + BUILD_BUG_ON_ZERO(_IOC_SIZE(c) > GOMEM_IOCTL_MAX_ARG), \
 		.func = (f), \
+		.undo = (u), \
 		.name = #c, \
 	}
+#define GOMEM_IOCTL(c, f)	GOMEM_IOCTL_UNDO(c, f, NULL)
 
 static const struct gomem_ioctl_desc gomem_ioctls[] = {
 	GOMEM_IOCTL(GOMEM_IOC_VERSION, gomem_ioc_version),
-	GOMEM_IOCTL(GOMEM_IOC_ALLOC, gomem_ioc_alloc),
+	GOMEM_IOCTL_UNDO(GOMEM_IOC_ALLOC, gomem_ioc_alloc, gomem_ioc_alloc_undo),
 	GOMEM_IOCTL(GOMEM_IOC_ALLOC_BULK, gomem_ioc_alloc_bulk),
 	GOMEM_IOCTL(GOMEM_IOC_FREE, gomem_ioc_free),
 	GOMEM_IOCTL(GOMEM_IOC_SIZE, gomem_ioc_size),
@@ -170,12 +182,24 @@ static long gomem_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 	} else {
 		memset(karg, 0, size);
 	}
+	/*
+	 * A command that fails changes nothing: an answer that cannot be
+	 * written back (a read-only argument) fails before the command runs.
+	 * Should it still fail afterwards (another thread changed the
+	 * mapping), a command that made something the caller cannot know
+	 * about takes it back.
+	 */
+	if ((_IOC_DIR(cmd) & _IOC_READ) && fault_in_safe_writeable(uptr, size))
+		return -EFAULT;
 
 	ret = desc->func(file->private_data, karg);
 	if (ret)
 		return ret;
-	if ((_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uptr, karg, size))
+	if ((_IOC_DIR(cmd) & _IOC_READ) && copy_to_user(uptr, karg, size)) {
+		if (desc->undo)
+			desc->undo(file->private_data, karg);
 		return -EFAULT;
+	}
 	return 0;
 }
 

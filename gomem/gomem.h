@@ -45,11 +45,15 @@ struct gomem_file {
  * struct gomem_ioctl_desc - one entry of the ioctl table
  * @cmd: the full command number, checked against the caller's
  * @func: handler; works on a kernel copy of the argument
+ * @undo: if not NULL, takes back what a successful @func did when its
+ *	answer cannot be copied back (the call then fails and must have
+ *	changed nothing)
  * @name: the command's name, for diagnostics
  */
 struct gomem_ioctl_desc {
 	unsigned int cmd;
 	long (*func)(struct gomem_file *gf, void *arg);
+	void (*undo)(struct gomem_file *gf, void *arg);
 	const char *name;
 };
 
