@@ -116,14 +116,16 @@ static long gomem_ioc_set_gc(struct gomem_file *gf, void *arg)
 /* === ioctl dispatch ===================================================== */
 
 /* The size check makes an oversized argument a build error, not a stack overflow. */
-#define GOMEM_IOCTL_UNDO(c, f, u) \
+#define GOMEM_IOCTL_DESC(c, n, f, u) \
 	[_IOC_NR(c)] = { \
 		.cmd = (c) + BUILD_BUG_ON_ZERO(_IOC_SIZE(c) > GOMEM_IOCTL_MAX_ARG), \
 		.func = (f), \
 		.undo = (u), \
-		.name = #c, \
+		.name = (n), \
 	}
-#define GOMEM_IOCTL(c, f)	GOMEM_IOCTL_UNDO(c, f, NULL)
+/* The name is taken here: an argument passed on is expanded first. */
+#define GOMEM_IOCTL(c, f)		GOMEM_IOCTL_DESC(c, #c, f, NULL)
+#define GOMEM_IOCTL_UNDO(c, f, u)	GOMEM_IOCTL_DESC(c, #c, f, u)
 
 static const struct gomem_ioctl_desc gomem_ioctls[] = {
 	GOMEM_IOCTL(GOMEM_IOC_VERSION, gomem_ioc_version),
