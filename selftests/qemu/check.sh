@@ -32,6 +32,9 @@ sizeclasses=$?
 # The syzkaller description's constants come from the uapi header.
 make -s -C "$GOMEM_TOP/selftests/gomem/syzkaller" check OUT="$GOMEM_OUT/syzkaller"
 syzkaller_const=$?
+# The reporter's reading of TAP lines (a skip must never count as a pass).
+python3 "$GOMEM_QEMU_DIR/report.py" --self-test
+report_selftest=$?
 # libgomem against a mock ioctl(): its wrappers and the world lock.
 msg "running the libgomem mock test"
 make -s -C "$GOMEM_TOP/tools/libgomem" test OUT="$GOMEM_OUT/tools-mock"
@@ -62,7 +65,7 @@ done
 "$GOMEM_QEMU_DIR/report.py" --ksrc "$ksrc" \
 	--check "checkpatch=$checkpatch" --check "dkms=$dkms" \
 	--check "sizeclasses-generated=$sizeclasses" --check "libgomem-mock=$libgomem_mock" \
-	--check "syzkaller-const=$syzkaller_const" \
+	--check "syzkaller-const=$syzkaller_const" --check "report-self-test=$report_selftest" \
 	"native=$runs/native" "debug=$runs/debug" "stock=$runs/stock" >"$runs.report" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then
