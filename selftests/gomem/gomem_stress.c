@@ -524,6 +524,31 @@ static void *thr_main(void *arg)
 	return NULL;
 }
 
+/*
+ * A fault on heap memory is a failure to explain: say where, and what is
+ * mapped there, before dying of it.
+ */
+static void fault_report(int sig, siginfo_t *si, void *uc)
+{
+	char line[160];
+	int n;
+
+	n = snprintf(line, sizeof(line), "# stress: signal %d at %p (code %d) in pid %d\n", sig,
+		     si->si_addr, si->si_code, getpid());
+	if (write(2, line, n) < 0)
+		_exit(128 + sig);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void report_faults(void)
+{
+	struct sigaction sa = { .sa_sigaction = fault_report, .sa_flags = SA_SIGINFO };
+
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
 static int proc_main(struct proc *pr, int nthreads)
 {
 	struct thr *t = calloc(nthreads, sizeof(*t));
@@ -538,6 +563,7 @@ static int proc_main(struct proc *pr, int nthreads)
 	CPU_ZERO(&cpus);
 	CPU_SET(pr->id % (sysconf(_SC_NPROCESSORS_ONLN) ?: 1), &cpus);
 	sched_setaffinity(0, sizeof(cpus), &cpus);
+	report_faults();
 	pr->h = gomem_open(NULL);
 	if (!pr->h) {
 		snprintf(ty->why, sizeof(ty->why), "gomem_open: %s", strerror(errno));
