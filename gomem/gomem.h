@@ -163,7 +163,8 @@ struct gomem_mem;
 
 /**
  * struct gomem_arena - one reserved range of a heap's address space
- * @node: in gomem_mem.arenas, oldest first; never removed before the heap
+ * @node: in gomem_mem.arenas, oldest first; only a free big arena is
+ *	removed before the heap
  * @mem: the heap's memory
  * @start: first address; the mapping lives at this address
  * @len: 64 MiB, or the size of the one block it was reserved for
@@ -173,6 +174,9 @@ struct gomem_mem;
  * @broken: chunks of which the program unmapped a part
  * @nlost: pages None or Lost
  * @resident: 4 KiB pages backed now
+ * @retiring: being unmapped by the heap itself, to be freed
+ * @rcu: frees it after lockless walks of the list (a free big arena's
+ *	address space is given back, see mem_dev.c)
  */
 struct gomem_arena {
 	struct list_head node;
@@ -185,6 +189,8 @@ struct gomem_arena {
 	u32 broken;
 	long nlost;
 	atomic_long_t resident;
+	bool retiring;
+	struct rcu_head rcu;
 };
 
 /**

@@ -108,7 +108,10 @@ static void set_state(struct gomem_mem *mem, struct gomem_arena *a,
 	}
 }
 
-/* Arenas are only added (under RCU) and never freed before the heap. */
+/*
+ * Arenas are added and removed under RCU; only a free big arena is removed
+ * before the heap (retire_arena()), with the heap lock held.
+ */
 static struct gomem_arena *arena_of(struct gomem_mem *mem, unsigned long addr)
 {
 	struct gomem_arena *a, *found = NULL;
@@ -280,7 +283,8 @@ static vm_fault_t gomem_vm_fault(struct vm_fault *vmf)
 /*
  * The program unmapped [vm_start, vm_end) (or exits): its pages are gone
  * for the heap. A mapping that is not the heap's own (in another mm, or
- * away from its home address) owns nothing.
+ * away from its home address) owns nothing, and an arena the heap is
+ * giving back (retire_arena()) has nothing left to lose.
  */
 static void gomem_vm_close(struct vm_area_struct *vma)
 {
@@ -298,6 +302,10 @@ static void gomem_vm_close(struct vm_area_struct *vma)
 	end = round_up(addr + len, GM_PAGE_SIZE);
 	down_write(&mem->inval);
 	drop_pages(mem, first, end - first);
+	if (a->retiring) {
+		up_write(&mem->inval);
+		return;
+	}
 	spin_lock(&mem->lock);
 	for (p = first; p < end; p += GM_PAGE_SIZE) {
 		u8 *st = state_of(a, p);
@@ -518,8 +526,9 @@ static unsigned long skip_arenas(struct gomem_mem *mem, unsigned long addr, unsi
 
 /*
  * Map @a at the first free hint address (Go's sysReserve with hints).
- * The heap's own arenas, even those the program unmapped, are stepped
- * over without trying them; only other mappings in the way cost a try.
+ * The hint goes back down when a big arena is given back, so the heap's
+ * own arenas, even those the program unmapped, are stepped over here
+ * without trying them; only other mappings in the way cost a try.
  */
 static int reserve_arena(struct gomem_mem *mem, struct gomem_arena *a)
 {
@@ -632,21 +641,46 @@ static bool big_arena_free(struct gomem_arena *a)
 }
 
 /*
+ * Give a free big arena's address space back: unmap it and forget it.
+ * Its pages went with its block (mem_free_block()); its close callbacks
+ * see @retiring and mark nothing lost. The struct is freed after an RCU
+ * grace period, for arena_of()'s lockless walks; nothing else can reach
+ * it: the heap's mappings of it are gone, and mappings in other mms
+ * never point at an arena (gomem_vm_open()). Called with the heap lock
+ * held, from a command of the owner.
+ */
+static void retire_arena(struct gomem_mem *mem, struct gomem_arena *a)
+{
+	a->retiring = true;
+	if (vm_munmap(a->start, a->len)) {
+		a->retiring = false;
+		return;
+	}
+	spin_lock(&mem->lock);
+	list_del_rcu(&a->node);
+	mem->reserved_bytes -= a->len;
+	spin_unlock(&mem->lock);
+	mem->hint = min(mem->hint, a->start);
+	kvfree(a->state);
+	kfree_rcu(a, rcu);
+}
+
+/*
  * A block larger than an arena gets an arena of its own, rounded up to
  * 64 MiB, as Go reserves arenas for a large object; the tail stays
  * Reserved. When the block is given back, the arena stays mapped and
  * empty, for the next big block it fits without wasting more than half
- * of it: so a program that allocates and frees large objects of similar
- * sizes over and over keeps its reserved address space, and the heap's
- * arena metadata, at its peak instead of walking the hint up to the end
- * of the address space. (Giving free big arenas back when none fits, for
- * sizes that keep growing, is not done: a first version made live
- * objects fault under gomem_stress, see issue 10's note.)
+ * of it. When none fits, every free big arena is unmapped before a new
+ * one is mapped, and the hint goes back down to reuse their addresses:
+ * so a program that allocates and frees large objects over and over
+ * keeps its reserved address space, and the heap's arena metadata,
+ * within about twice its peak of live large objects, instead of walking
+ * the hint up to the end of the address space.
  */
 static uintptr_t big_block(struct gomem_mem *mem, size_t bytes)
 {
 	unsigned long len = ALIGN(bytes, ARENA_BYTES);
-	struct gomem_arena *a, *best = NULL;
+	struct gomem_arena *a, *next, *best = NULL;
 
 	list_for_each_entry(a, &mem->arenas, node) {
 		if (big_arena_free(a) && a->len >= len && a->len / 2 <= len &&
@@ -655,6 +689,12 @@ static uintptr_t big_block(struct gomem_mem *mem, size_t bytes)
 	}
 	if (best)
 		return give_block(mem, best, best->start, bytes);
+	if (current->mm != mem->mm)
+		return 0;
+	list_for_each_entry_safe(a, next, &mem->arenas, node) {
+		if (big_arena_free(a))
+			retire_arena(mem, a);
+	}
 	a = new_arena(mem, len);
 	return a ? give_block(mem, a, a->start, bytes) : 0;
 }

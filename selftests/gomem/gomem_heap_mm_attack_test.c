@@ -683,8 +683,50 @@ TEST_F(heap, big_arenas_reused)
 }
 
 /*
+ * Sizes that grow, then shrink, then vary: the address space stays
+ * within about twice the peak of live objects, and the hint does not run
+ * away (the 0x2000_0000_0000 arenas of the fuzzer: big objects of up to
+ * 64 GiB, each leaving its arena behind, walked the hint up by their
+ * size each time).
+ */
+TEST_F(heap, big_arenas_varying_sizes)
+{
+	unsigned long long reserved, live, peak = 0, worst = 0;
+	unsigned long top, max_top = 0;
+	int i, n, k;
+	size_t size;
+	char *a, *b;
+
+	for (i = 0; i < 24; i++) {
+		k = i < 8 ? i : i < 16 ? 16 - i : (i * 7919) % 8;
+		size = 65 * MiB + (size_t)k * 33 * MiB;
+		a = gomem_alloc(self->h, size, GOMEM_ALLOC_NOSCAN);
+		b = gomem_alloc(self->h, size / 2 + 65 * MiB, GOMEM_ALLOC_NOSCAN);
+		ASSERT_NE(NULL, a) TH_LOG("round %d: %s", i, strerror(errno));
+		ASSERT_NE(NULL, b) TH_LOG("round %d: %s", i, strerror(errno));
+		live = size + size / 2 + 65 * MiB;
+		peak = live > peak ? live : peak;
+		big_state(_metadata, self->h, self->id, &reserved, &n, &top);
+		if (reserved > worst)
+			worst = reserved;
+		max_top = top > max_top ? top : max_top;
+		EXPECT_LE(reserved, 2 * peak + 2 * GOMEM_ARENA_SIZE)
+			TH_LOG("round %d: %llu MiB reserved for %llu MiB live, %d arenas", i,
+			       reserved / MiB, live / MiB, n);
+		ASSERT_EQ(0, gomem_free(self->h, a));
+		ASSERT_EQ(0, gomem_free(self->h, b));
+		if (reserved > 4 * peak + 2 * GOMEM_ARENA_SIZE)
+			break;
+	}
+	TH_LOG("peak live %llu MiB, worst reserved %llu MiB, top 0x%lx", peak / MiB,
+	       worst / MiB, max_top);
+	EXPECT_LE(max_top, GOMEM_ARENA_HINT + 4 * peak + 4 * GOMEM_ARENA_SIZE);
+}
+
+/*
  * The program unmaps a free big arena and maps its own memory there; big
- * arenas mapped later must step over it, and leave its memory alone.
+ * arenas given back and mapped again (the hint going back down) must step
+ * over it, and leave its memory alone.
  */
 TEST_F(heap, big_arena_unmapped_by_program)
 {

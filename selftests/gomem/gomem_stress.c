@@ -419,12 +419,8 @@ static void op_gogc(struct thr *t)
 	t->gogcs++;
 }
 
-/*
- * An object bigger than an arena gets an arena of its own: fill its ends,
- * check them, then unmap the whole arena by hand. The object is lost, as
- * the ABI says; the heap carries on.
- */
-static void op_munmap(struct thr *t)
+/* op_munmap()'s work, inside a mutator section. */
+static void munmap_big_object(struct thr *t)
 {
 	struct proc *pr = t->pr;
 	unsigned long gen0 = __atomic_load_n(&pr->cap_gen, __ATOMIC_ACQUIRE);
@@ -459,6 +455,26 @@ static void op_munmap(struct thr *t)
 		return;
 	}
 	t->munmaps++;
+}
+
+/*
+ * An object bigger than an arena gets an arena of its own: fill its ends,
+ * check them, then unmap the whole arena by hand. The object is lost, as
+ * the ABI says; the heap carries on.
+ *
+ * Nothing points to the object, so all of this happens inside a mutator
+ * section (libgomem's rule 2): outside one, another thread's cycle may
+ * free it, and its arena may go back to the kernel or to another
+ * thread's object before it is touched or unmapped here.
+ */
+static void op_munmap(struct thr *t)
+{
+	if (gomem_mutator_enter(t->pr->h)) {
+		t->why = "gomem_mutator_enter failed";
+		return;
+	}
+	munmap_big_object(t);
+	gomem_mutator_exit(t->pr->h);
 }
 
 static void *thr_main(void *arg)
