@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Generate gomem's size class tables: gomem/sizeclasses.h and .c.
+"""Generate gomem's size class tables: gomem/runtime/sizeclasses.h and .c.
 
 This is the algorithm of Go's runtime/mksizeclasses.go (as of Go 1.21),
 written again in Python, and it must give exactly Go 1.21's 68 classes:
@@ -43,8 +43,8 @@ NUM_SIZE_CLASSES = 68
 MAGIC_BITS = 32
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT_H = os.path.join("gomem", "sizeclasses.h")
-OUT_C = os.path.join("gomem", "sizeclasses.c")
+OUT_H = os.path.join("gomem", "runtime", "sizeclasses.h")
+OUT_C = os.path.join("gomem", "runtime", "sizeclasses.c")
 
 HEADER_COLUMNS = ("class  bytes/obj  bytes/span  objects  tail waste  "
                   "max waste  min align")

@@ -23,7 +23,7 @@ int gomem_free(struct gomem_heap *heap, void *ptr);
 size_t gomem_size(struct gomem_heap *heap, const void *ptr);
 
 /*
- * The collector (kernel-doc in gomem/kheap.c): objects that no root
+ * The collector (kernel-doc in gomem/kernel/kheap.c): objects that no root
  * reaches are freed by gomem_heap_gc(), which the caller runs with its
  * own users of the heap stopped.
  */

@@ -2,8 +2,9 @@
 #
 # gomem's allocator core: plain C over platform.h, named after the Go
 # runtime files it reproduces. Kbuild links it into gomem.ko with
-# mem_kernel.o; selftests/native links it with mem_user.o into a test
-# program run under ASan and UBSan. Paths are relative to gomem/.
+# platform/kernel/mem_kernel.o; selftests/native links it with
+# platform/user/mem_user.o into a test program run under ASan and UBSan.
+# Paths are relative to gomem/runtime/.
 #
 # One line per area, so that work on one area does not touch another's.
 
