@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/gomem heaps: each open file is a heap of its own, the core's
- * gm_heap over the memory of mem_dev.c, in the address space of the
+ * gm_heap over the memory of devmem.c, in the address space of the
  * process that opened it. The ioctl handlers here work on kernel copies
  * of their arguments (chardev.c); the only user memory they touch is an
  * output array named in the argument.

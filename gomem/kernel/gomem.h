@@ -144,7 +144,7 @@ int gomem_param_gctrace(void);
 int gomem_param_scavenge_percent(void);
 int gomem_param_max_heaps_per_user(void);
 
-/* mem_dev.c: the memory of /dev/gomem heaps */
+/* devmem.c: the memory of /dev/gomem heaps */
 
 /* Go's memory states (mem.go), per 8 KiB page of an arena. */
 enum gomem_mem_state {
@@ -155,7 +155,7 @@ enum gomem_mem_state {
 	GOMEM_MEM_LOST,		/* unmapped, not yet taken out of use */
 };
 
-/* Heap ids and addresses share a file's page offsets (see mem_dev.c). */
+/* Heap ids and addresses share a file's page offsets (see devmem.c). */
 #define GOMEM_MEM_ID_BITS	15
 #define GOMEM_MEM_ID_SHIFT	36
 
@@ -176,7 +176,7 @@ struct gomem_mem;
  * @resident: 4 KiB pages backed now
  * @retiring: being unmapped by the heap itself, to be freed
  * @rcu: frees it after lockless walks of the list (a free big arena's
- *	address space is given back, see mem_dev.c)
+ *	address space is given back, see devmem.c)
  */
 struct gomem_arena {
 	struct list_head node;

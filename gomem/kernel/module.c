@@ -57,7 +57,7 @@ static int set_scavenge_percent(const char *val, const struct kernel_param *kp)
 	return set_ranged(val, kp, 1, 100, false, 0);
 }
 
-/* Heap ids are a space of 32767 shared by all users: see mem_dev.c. */
+/* Heap ids are a space of 32767 shared by all users: see devmem.c. */
 static int set_max_heaps_per_user(const char *val, const struct kernel_param *kp)
 {
 	return set_ranged(val, kp, 1, (1 << GOMEM_MEM_ID_BITS) - 1, false, 0);
