@@ -86,16 +86,9 @@ static int knob_read(const struct fi_knob *k, char *buf, size_t len)
 static int knob_write(const struct fi_knob *k, const char *value)
 {
 	char path[128];
-	ssize_t n;
-	int fd;
 
 	knob_path(path, sizeof(path), k);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, value, strlen(value));
-	close(fd);
-	return n == (ssize_t)strlen(value) ? 0 : -EIO;
+	return gm_write_str(path, value);
 }
 
 /* Saves every setting, then sets ours. Return: 0 or a negative errno. */

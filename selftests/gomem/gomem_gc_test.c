@@ -45,33 +45,17 @@ static int ioc(int fd, unsigned long cmd, void *arg)
 static long long param_get(const char *name)
 {
 	char path[128];
-	long long v = -1000;
-	FILE *f;
 
 	snprintf(path, sizeof(path), GOMEM_PARAMS "%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1000;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1000;
-	fclose(f);
-	return v;
+	return gm_read_number(path, -1000);
 }
 
 static int param_put(const char *name, const char *value)
 {
 	char path[128];
-	int fd, n, ret = 0;
 
 	snprintf(path, sizeof(path), GOMEM_PARAMS "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = strlen(value);
-	if (write(fd, value, n) != n)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return gm_write_str(path, value);
 }
 
 /* Sets a parameter for the rest of the test; the teardown restores it. */

@@ -445,25 +445,6 @@ TEST_F(heap, mremap_every_path)
 	EXPECT_EQ(0, gomem_free(self->h, m.obj2));
 }
 
-/*
- * Fault injection: make each allocation of a refused move fail in turn.
- * Before the fix, the move was refused only after the copy was made; when
- * unmapping the copy then failed, the copy stayed: a second mapping of
- * the heap at the program's address, into which pages of the heap could
- * be faulted. Needs CONFIG_FAULT_INJECTION and failslab (the debug kernel).
- */
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 #define FAILSLAB	"/sys/kernel/debug/failslab"
 
 TEST_F(heap, mremap_under_fault_injection)
@@ -479,8 +460,8 @@ TEST_F(heap, mremap_under_fault_injection)
 		SKIP(return, "no fail-nth or failslab");
 	mremap_setup(_metadata, self->h, self->id, &m);
 	tail1 = m.a1 + 32 * MiB;
-	ASSERT_EQ(0, write_str(FAILSLAB "/ignore-gfp-wait", "N"));
-	write_str(FAILSLAB "/verbose", "0");
+	ASSERT_EQ(0, gm_write_str(FAILSLAB "/ignore-gfp-wait", "N"));
+	gm_write_str(FAILSLAB "/verbose", "0");
 	for (n = 1; n <= 40; n++) {
 		fd = open(path, O_WRONLY);
 		ASSERT_LE(0, fd);
@@ -500,8 +481,8 @@ TEST_F(heap, mremap_under_fault_injection)
 		}
 		dst_reset(&m);
 	}
-	write_str(FAILSLAB "/ignore-gfp-wait", "Y");
-	write_str(FAILSLAB "/verbose", "2");
+	gm_write_str(FAILSLAB "/ignore-gfp-wait", "Y");
+	gm_write_str(FAILSLAB "/verbose", "2");
 	TH_LOG("%d injected failures gave ENOMEM", fails);
 	mremap_verify(_metadata, self->h, self->id, &m, "fault injection");
 	dst_reset(&m);
@@ -859,57 +840,34 @@ TEST_F(heap, proc_mem_and_vm_readv)
 	free(buf);
 }
 
-#define CG_ROOT		"/sys/fs/cgroup"
-
-static long long cg_current(const char *dir)
-{
-	char path[256];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/memory.current", dir);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 struct remote_shared {
 	int phase;		/* 1: the child's object is ready, 2: the parent read it */
 	unsigned long obj;
 	long long before, after;
 };
 
-static int wait_phase(struct remote_shared *sh, int phase)
-{
-	int i;
-
-	for (i = 0; i < 60000; i++) {
-		if (__atomic_load_n(&sh->phase, __ATOMIC_ACQUIRE) >= phase)
-			return 0;
-		usleep(1000);
-	}
-	return -1;
-}
-
 struct remote_arg {
 	const char *dir;
 	struct remote_shared *sh;
 };
 
+static long long cg_current(struct remote_arg *ra)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/memory.current", ra->dir);
+	return gm_read_number(path, -1);
+}
+
 static int remote_child(void *arg)
 {
 	struct remote_arg *ra = arg;
 	struct gomem_heap *h;
+	char path[256];
 	char *p;
 
-	char path[256];
-
 	snprintf(path, sizeof(path), "%s/cgroup.procs", ra->dir);
-	if (write_str(path, "0"))
+	if (gm_write_str(path, "0"))
 		return gm_child_fail("joining %s: %s", ra->dir, strerror(errno));
 	h = gm_open_nogc();
 	if (!h)
@@ -917,12 +875,12 @@ static int remote_child(void *arg)
 	p = gomem_alloc(h, 4 * MiB, GOMEM_ALLOC_NOSCAN);
 	if (!p)
 		return gm_child_fail("alloc");
-	ra->sh->before = cg_current(ra->dir);
+	ra->sh->before = cg_current(ra);
 	ra->sh->obj = (unsigned long)p;
 	__atomic_store_n(&ra->sh->phase, 1, __ATOMIC_RELEASE);
-	if (wait_phase(ra->sh, 2))
+	if (gm_wait_for(&ra->sh->phase, 2, 60000))
 		return gm_child_fail("the parent did not read");
-	ra->sh->after = cg_current(ra->dir);
+	ra->sh->after = cg_current(ra);
 	gomem_close(h);
 	return 0;
 }
@@ -938,22 +896,17 @@ TEST(remote_fault_charged_to_owner)
 	struct remote_shared *sh;
 	struct remote_arg ra;
 	char dir[128], path[64], *buf;
+	const char *why;
 	int status, fd;
 	pid_t pid;
 	ssize_t n;
 
 	if (access(GOMEM_DEV, F_OK) || geteuid())
 		SKIP(return, "needs gomem.ko and root");
-	if (access(CG_ROOT "/cgroup.controllers", F_OK)) {
-		mkdir(CG_ROOT, 0755);
-		if (mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
-			SKIP(return, "no cgroup2");
-	}
-	if (write_str(CG_ROOT "/cgroup.subtree_control", "+memory"))
-		SKIP(return, "no memory controller");
+	why = gm_memcg_create(dir, sizeof(dir), "gomem_attack");
+	if (why)
+		SKIP(return, "%s: %s", why, strerror(errno));
 	gm_kmsg(_metadata->name);
-	snprintf(dir, sizeof(dir), CG_ROOT "/gomem_attack.%d", getpid());
-	ASSERT_EQ(0, mkdir(dir, 0755));
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
 	memset(sh, 0, sizeof(*sh));
@@ -965,7 +918,7 @@ TEST(remote_fault_charged_to_owner)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		_exit(remote_child(&ra));
-	ASSERT_EQ(0, wait_phase(sh, 1));
+	ASSERT_EQ(0, gm_wait_for(&sh->phase, 1, 60000));
 	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
 	fd = open(path, O_RDONLY);
 	EXPECT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));

@@ -702,8 +702,6 @@ TEST_F(heap, two_processes_isolated)
 
 /* === memory cgroups ===================================================== */
 
-#define CG_ROOT		"/sys/fs/cgroup"
-
 FIXTURE(memcg) {
 	char dir[128];
 	long long user_pages;
@@ -712,35 +710,18 @@ FIXTURE(memcg) {
 static int cg_write(const char *dir, const char *file, const char *val)
 {
 	char path[256];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return gm_write_str(path, val);
 }
 
 /* A single-number file such as memory.current, or a key of memory.events. */
 static long long cg_read(const char *dir, const char *file, const char *key)
 {
 	char path[256];
-	long long v = -1;
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (key)
-		return gm_file_value(path, key);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
+	return key ? gm_file_value(path, key) : gm_read_number(path, -1);
 }
 
 /*
@@ -749,30 +730,17 @@ static long long cg_read(const char *dir, const char *file, const char *key)
  */
 FIXTURE_SETUP(memcg)
 {
-	char controllers[256] = "", path[256];
-	FILE *f;
+	const char *why;
+	char path[256];
 
 	if (access(GOMEM_DEV, F_OK))
 		SKIP(_exit(255), "%s: %s (is gomem.ko loaded?)", GOMEM_DEV, strerror(errno));
 	if (geteuid())
 		SKIP(_exit(255), "memory cgroups need root");
 	gm_kmsg(_metadata->name);
-	if (access(CG_ROOT "/cgroup.controllers", F_OK)) {
-		mkdir(CG_ROOT, 0755);
-		if (mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
-			SKIP(_exit(255), "cannot mount cgroup2: %s", strerror(errno));
-	}
-	f = fopen(CG_ROOT "/cgroup.controllers", "r");
-	if (f) {
-		if (!fgets(controllers, sizeof(controllers), f))
-			controllers[0] = '\0';
-		fclose(f);
-	}
-	if (!strstr(controllers, "memory"))
-		SKIP(_exit(255), "no memory controller in cgroup2 (\"%s\")", controllers);
-	ASSERT_EQ(0, cg_write(CG_ROOT, "cgroup.subtree_control", "+memory"));
-	snprintf(self->dir, sizeof(self->dir), CG_ROOT "/gomem_test.%d", getpid());
-	ASSERT_EQ(0, mkdir(self->dir, 0755)) TH_LOG("%s: %s", self->dir, strerror(errno));
+	why = gm_memcg_create(self->dir, sizeof(self->dir), "gomem_test");
+	if (why)
+		SKIP(_exit(255), "%s: %s", why, strerror(errno));
 	/* Swapping would let the limit be met by moving pages elsewhere. */
 	snprintf(path, sizeof(path), "%s/memory.swap.max", self->dir);
 	if (!access(path, F_OK))
@@ -939,14 +907,7 @@ static void phase_set(struct enomem_shared *sh, int phase)
 /* Waits for @phase; 0, or -1 after about 300 s. */
 static int phase_wait(struct enomem_shared *sh, int phase)
 {
-	int i;
-
-	for (i = 0; i < 300000; i++) {
-		if (__atomic_load_n(&sh->phase, __ATOMIC_ACQUIRE) >= phase)
-			return 0;
-		usleep(1000);
-	}
-	return -1;
+	return gm_wait_for(&sh->phase, phase, 300000);
 }
 
 #define ENOMEM_OBJS	512

@@ -106,21 +106,10 @@ static void shadow_destroy(struct shadow *s)
 
 /* === objects ============================================================ */
 
-static uint64_t rnd(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
 /* Mostly small, as programs allocate: 8 B .. 32 KiB, and one in 1000 large. */
 static size_t rnd_size(uint64_t *state)
 {
-	uint64_t r = rnd(state);
+	uint64_t r = gm_rnd(state);
 	unsigned int pick = r % 1000;
 
 	r >>= 10;
@@ -339,12 +328,12 @@ TEST_F_TIMEOUT(heap, million_random_allocations, 300)
 	ASSERT_NE(NULL, cc);
 	while (allocs < total && !why) {
 		size_t size = rnd_size(&rs);
-		unsigned int flags = rnd(&rs) & (GOMEM_ALLOC_NOSCAN | GOMEM_ALLOC_ZERO);
-		long n = size > GOMEM_MAX_SMALL ? 1 : 1 + rnd(&rs) % BATCH_MAX;
+		unsigned int flags = gm_rnd(&rs) & (GOMEM_ALLOC_NOSCAN | GOMEM_ALLOC_ZERO);
+		long n = size > GOMEM_MAX_SMALL ? 1 : 1 + gm_rnd(&rs) % BATCH_MAX;
 
 		if (n > total - allocs)
 			n = total - allocs;
-		if (!(rnd(&rs) % 64)) {
+		if (!(gm_rnd(&rs) % 64)) {
 			struct gomem_alloc a = { .size = size, .flags = flags };
 
 			n = 1;
@@ -365,7 +354,7 @@ TEST_F_TIMEOUT(heap, million_random_allocations, 300)
 				       size, flags, seed++);
 		allocs += n;
 		while (live > live_max && !why) {
-			k = rnd(&rs) % live;
+			k = gm_rnd(&rs) % live;
 			t = now();
 			why = obj_free(self->h, &self->shadow, cc, &objs[k]);
 			t_free += now() - t;
@@ -428,11 +417,11 @@ static void *worker_main(void *arg)
 
 	for (op = 0; op < sh->ops && !w->why; op++) {
 		size_t size = rnd_size(&rs);
-		unsigned int flags = rnd(&rs) & (GOMEM_ALLOC_NOSCAN | GOMEM_ALLOC_ZERO);
-		unsigned int what = rnd(&rs) % 8;
+		unsigned int flags = gm_rnd(&rs) & (GOMEM_ALLOC_NOSCAN | GOMEM_ALLOC_ZERO);
+		unsigned int what = gm_rnd(&rs) % 8;
 
 		if (what < 4 && live < WORKER_LIVE) {
-			n = what ? 1 : 1 + rnd(&rs) % ARRAY_SIZE(batch);
+			n = what ? 1 : 1 + gm_rnd(&rs) % ARRAY_SIZE(batch);
 			if (n == 1)
 				batch[0] = gomem_alloc(sh->h, size, flags);
 			else if (gomem_alloc_bulk(sh->h, size, flags, batch, n))
@@ -448,7 +437,7 @@ static void *worker_main(void *arg)
 			}
 			w->allocs += n;
 		} else if (what < 7 && live) {
-			k = rnd(&rs) % live;
+			k = gm_rnd(&rs) % live;
 			o = objs[k];
 			objs[k] = objs[--live];
 			/* One free in three is left to another thread. */

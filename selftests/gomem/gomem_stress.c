@@ -74,17 +74,6 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static uint64_t rnd(uint64_t *state)
-{
-	uint64_t x = *state;
-
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	*state = x;
-	return x * 0x2545f4914f6cdd1dULL;
-}
-
 /* What one process did; summed by the parent over shared memory. */
 struct tally {
 	long ops, allocs, bulk, roots, frees, drops, checks, gcs, gc_checks;
@@ -199,7 +188,7 @@ static int cap_explains(struct proc *pr, unsigned long gen0)
 /* Mostly small, as programs allocate; some tiny, some large. */
 static size_t rnd_size(uint64_t *rs)
 {
-	uint64_t r = rnd(rs);
+	uint64_t r = gm_rnd(rs);
 	unsigned int pick = r % 1000;
 
 	r >>= 10;
@@ -245,8 +234,8 @@ static void op_alloc(struct thr *t, int i)
 	struct proc *pr = t->pr;
 	unsigned long gen0 = __atomic_load_n(&pr->cap_gen, __ATOMIC_ACQUIRE);
 	size_t size = rnd_size(&t->rs);
-	unsigned int flags = rnd(&t->rs) & (GOMEM_ALLOC_NOSCAN | GOMEM_ALLOC_ZERO);
-	unsigned int r = rnd(&t->rs) % 16;
+	unsigned int flags = gm_rnd(&t->rs) & (GOMEM_ALLOC_NOSCAN | GOMEM_ALLOC_ZERO);
+	unsigned int r = gm_rnd(&t->rs) % 16;
 	void *batch[8];
 	int n = 1, j, k, idx[8];
 
@@ -362,7 +351,7 @@ static void poll_gc(struct thr *t)
 static void op_scavenge(struct thr *t)
 {
 	uint64_t released;
-	uint64_t max = rnd(&t->rs) % 2 ? 0 : (rnd(&t->rs) % 64) * MiB;
+	uint64_t max = gm_rnd(&t->rs) % 2 ? 0 : (gm_rnd(&t->rs) % 64) * MiB;
 
 	if (gomem_scavenge(t->pr->h, max, &released)) {
 		t->why = "GOMEM_IOC_SCAVENGE failed";
@@ -383,7 +372,7 @@ static void op_cap(struct thr *t)
 			t->why = "GOMEM_IOC_STATS failed";
 			return;
 		}
-		cap = st.heap_sys + (rnd(&t->rs) % 3) * 4 * MiB;
+		cap = st.heap_sys + (gm_rnd(&t->rs) % 3) * 4 * MiB;
 		if (!cap)
 			cap = 4 * MiB;
 		__atomic_add_fetch(&pr->cap_gen, 1, __ATOMIC_RELEASE);
@@ -399,7 +388,7 @@ static void op_cap(struct thr *t)
 
 static void op_limit(struct thr *t)
 {
-	int64_t limit = rnd(&t->rs) % 4 ? (int64_t)((8 + rnd(&t->rs) % 248) * MiB) : INT64_MAX;
+	int64_t limit = gm_rnd(&t->rs) % 4 ? (int64_t)((8 + gm_rnd(&t->rs) % 248) * MiB) : INT64_MAX;
 
 	if (gomem_set_memory_limit(t->pr->h, limit) < 0) {
 		t->why = "GOMEM_IOC_SET_GC (limit) failed";
@@ -410,7 +399,7 @@ static void op_limit(struct thr *t)
 
 static void op_gogc(struct thr *t)
 {
-	int gogc = 25 + rnd(&t->rs) % 200;
+	int gogc = 25 + gm_rnd(&t->rs) % 200;
 
 	if (gomem_set_gcpercent(t->pr->h, gogc) == GOMEM_GCPERCENT_ERROR) {
 		t->why = "GOMEM_IOC_SET_GC (GOGC) failed";
@@ -490,11 +479,11 @@ static void *thr_main(void *arg)
 		return NULL;
 	}
 	for (op = 0; !t->why; op++) {
-		unsigned int what = rnd(&t->rs) % 1000;
+		unsigned int what = gm_rnd(&t->rs) % 1000;
 
 		if (!(op % 32) && now() > pr->deadline)
 			break;
-		i = rnd(&t->rs) % NSLOTS;
+		i = gm_rnd(&t->rs) % NSLOTS;
 		if (what < 550) {
 			if (!t->slot[i])
 				op_alloc(t, i);
@@ -524,7 +513,7 @@ static void *thr_main(void *arg)
 		} else if (what < 998) {
 			if (t->id == 0 && OP_ON(OP_CAP))
 				op_cap(t);
-		} else if (t->id == 0 && !(rnd(&t->rs) % 4) && OP_ON(OP_MUNMAP)) {
+		} else if (t->id == 0 && !(gm_rnd(&t->rs) % 4) && OP_ON(OP_MUNMAP)) {
 			op_munmap(t);
 		}
 		if (!t->why && !(op % 16))

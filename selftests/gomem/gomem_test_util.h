@@ -21,6 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/gomem.h>
 
@@ -222,6 +224,111 @@ static inline int gm_find_map(unsigned long addr, unsigned long *start, unsigned
 	}
 	fclose(f);
 	return ret;
+}
+
+/**
+ * gm_read_number() - the first number in a file (memory.current, a
+ *	module parameter)
+ * @path: the file
+ * @missing: what to return when the file or the number is missing
+ */
+static inline long long gm_read_number(const char *path, long long missing)
+{
+	long long v = missing;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return missing;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = missing;
+	fclose(f);
+	return v;
+}
+
+/* Writes @val to a sysfs, debugfs or cgroup file. Return: 0 or -errno. */
+static inline int gm_write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+	ssize_t len = strlen(val), n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	if (n != len)
+		ret = n < 0 ? -errno : -EIO;
+	close(fd);
+	return ret;
+}
+
+/* === memory cgroups ===================================================== */
+
+#define GM_CG_ROOT		"/sys/fs/cgroup"
+
+/**
+ * gm_memcg_create() - a child of the cgroup2 root with the memory controller
+ * @dir: set to the new cgroup's path
+ * @len: the size of @dir
+ * @name: its name; the pid is appended
+ *
+ * Mounts cgroup2 if nothing is mounted there yet (the test guest mounts
+ * nothing) and enables the memory controller for the root's children.
+ *
+ * Return: NULL, or why there can be no such cgroup (a reason to skip).
+ */
+static inline const char *gm_memcg_create(char *dir, size_t len, const char *name)
+{
+	char controllers[256] = "";
+	FILE *f;
+
+	if (access(GM_CG_ROOT "/cgroup.controllers", F_OK)) {
+		mkdir(GM_CG_ROOT, 0755);
+		if (mount("cgroup2", GM_CG_ROOT, "cgroup2", 0, NULL))
+			return "cannot mount cgroup2";
+	}
+	f = fopen(GM_CG_ROOT "/cgroup.controllers", "r");
+	if (f) {
+		if (!fgets(controllers, sizeof(controllers), f))
+			controllers[0] = '\0';
+		fclose(f);
+	}
+	if (!strstr(controllers, "memory"))
+		return "no memory controller in cgroup2";
+	if (gm_write_str(GM_CG_ROOT "/cgroup.subtree_control", "+memory"))
+		return "cannot enable the memory controller";
+	snprintf(dir, len, GM_CG_ROOT "/%s.%d", name, getpid());
+	if (mkdir(dir, 0755))
+		return "cannot create a cgroup";
+	return NULL;
+}
+
+/* === processes ========================================================== */
+
+/*
+ * Waits until *@word, shared with another process, reaches @value.
+ * Return: 0, or -1 after about @ms milliseconds.
+ */
+static inline int gm_wait_for(int *word, int value, int ms)
+{
+	int i;
+
+	for (i = 0; i < ms; i++) {
+		if (__atomic_load_n(word, __ATOMIC_ACQUIRE) >= value)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/* xorshift64*: the tests' seeded generator (deterministic by seed). */
+static inline uint64_t gm_rnd(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dULL;
 }
 
 /* === patterns =========================================================== */
