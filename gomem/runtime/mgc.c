@@ -60,7 +60,7 @@ static int roots_grow(struct gm_heap *h)
 /**
  * gm_heap_add_root() - register a range of memory as a root
  * @h: the heap
- * @addr: first byte; memory the collector can read through gm_heap_read()
+ * @addr: first byte; memory the collector can read through gm_mheap_read()
  * @len: bytes, > 0
  *
  * Return: 0, -EINVAL for an empty or wrapping range, -EEXIST if a range
@@ -185,23 +185,23 @@ int gm_heap_gc(struct gm_heap *h, bool forced, struct gm_gc_cycle *out)
 	gm_might_sleep();
 	t[0] = gm_now_ns();
 	c.start_ns = t[0] - h->gc.created_ns;
-	c.heap_before = gm_heap_live(h);
+	c.heap_before = gm_pacer_live(h);
 	gm_heap_flush_caches(h);
-	gm_heap_finish_sweep(h);
+	gm_sweep_finish(h);
 	t[1] = gm_now_ns();
-	ret = gm_heap_mark(h, NULL, 0, GM_GC_QUEUE_LEN, &c.mark);
+	ret = gm_mark_heap(h, NULL, 0, GM_GC_QUEUE_LEN, &c.mark);
 	if (ret)
 		return ret;
 	c.root_bytes = c.mark.root_bytes;
 	t[2] = gm_now_ns();
-	c.heap_after = gm_heap_live(h);
+	c.heap_after = gm_pacer_live(h);
 	c.heap_marked = c.mark.marked_bytes;
 	mark_termination(h, &c);
 	t[3] = gm_now_ns();
 	freed_objs = gm_atomic64_read(&h->gc.freed_objects);
 	freed_bytes = gm_atomic64_read(&h->gc.freed_bytes);
 	if (forced)
-		gm_heap_finish_sweep(h);
+		gm_sweep_finish(h);
 	c.freed_objects = gm_atomic64_read(&h->gc.freed_objects) - freed_objs;
 	c.freed_bytes = gm_atomic64_read(&h->gc.freed_bytes) - freed_bytes;
 	t[4] = gm_now_ns();
@@ -233,7 +233,7 @@ void gm_heap_read_gc_info(struct gm_heap *h, struct gm_gc_info *gi)
 	gi->memory_limit = h->gc.memory_limit;
 	gm_mutex_unlock(&h->lock);
 	gi->cpu_ns = gm_atomic64_read(&h->gc.cpu_ns);
-	gi->heap_live = gm_heap_live(h);
+	gi->heap_live = gm_pacer_live(h);
 	gi->swept_pages = gm_atomic64_read(&h->gc.swept_pages);
 	gi->bg_scavenged = gm_atomic64_read(&h->gc.bg_scavenged);
 }
@@ -404,7 +404,7 @@ void gm_heap_print_gc(struct gm_heap *h, struct gm_printer *p)
 	print_u64(p, "SweepFreedSpans", gm_atomic64_read(&h->gc.freed_spans));
 	print_u64(p, "ScavengedBgBytes", gi.bg_scavenged);
 	print_u64(p, "ScavengedLimitBytes", gm_atomic64_read(&h->gc.limit_scavenged));
-	gm_heap_sweep_census(h, &sc);
+	gm_sweep_take_census(h, &sc);
 	snprintf(line, sizeof(line), "spans unswept %llu sweeping %llu swept %llu cached %llu bad %llu",
 		 (unsigned long long)sc.unswept, (unsigned long long)sc.sweeping,
 		 (unsigned long long)sc.swept, (unsigned long long)sc.cached,

@@ -17,7 +17,8 @@
  * Three sweepers take spans from the mcentrals' unswept lists: an
  * allocation that needs a span of its class (mcentral.c, Go's cacheSpan),
  * an allocation paying sweep credit for the pages it takes (Go's
- * deductSweepCredit), and the background sweeper (Go's bgsweep), which
+ * deductSweepCredit, which mcentral.c and malloc.c call before they take
+ * a span from the heap), and the background sweeper (Go's bgsweep), which
  * the environment runs. A cycle first finishes what they left (sweep
  * termination), so the mark always sees swept spans.
  *
@@ -178,7 +179,7 @@ void gm_sweep_release(struct gm_heap *h, struct gm_mspan *s)
 		gm_atomic64_add(&h->gc.freed_bytes, s->npages * GM_PAGE_SIZE);
 	}
 	gm_atomic64_add(&h->gc.freed_spans, 1);
-	gm_heap_free_span(h, s);
+	gm_mheap_free_span(h, s);
 }
 
 /* The unswept half of a list pair (see gm_mcentral). */
@@ -217,7 +218,7 @@ static size_t sweep_one(struct gm_heap *h, struct gm_atomic64 *who)
 		if (s && !GM_WARN_ON_ONCE(!gm_sweep_claim(h, s)))
 			dead = gm_sweep_span(h, s);
 		if (s && !dead)
-			gm_mcentral_relist(h, c, s);
+			gm_mcentral_relist(c, s, sg);
 		gm_spin_unlock(&c->lock);
 		if (!s)
 			continue;
@@ -257,10 +258,10 @@ bool gm_heap_sweep_some(struct gm_heap *h, size_t max_pages)
 }
 
 /**
- * gm_heap_finish_sweep() - sweep every span left (Go's finishsweep_m)
+ * gm_sweep_finish() - sweep every span left (Go's finishsweep_m)
  * @h: the heap, whose world is stopped
  */
-void gm_heap_finish_sweep(struct gm_heap *h)
+void gm_sweep_finish(struct gm_heap *h)
 {
 	u64 n = 0;
 
@@ -270,7 +271,7 @@ void gm_heap_finish_sweep(struct gm_heap *h)
 }
 
 /**
- * gm_heap_sweep_credit() - sweep in proportion to allocation
+ * gm_sweep_deduct_credit() - sweep in proportion to allocation
  * @h: the heap
  * @npages: pages an allocation is about to take
  *
@@ -278,14 +279,14 @@ void gm_heap_finish_sweep(struct gm_heap *h)
  * all be swept by the time heap_live reaches the next goal, so each
  * allocation sweeps its share of them first. Called without locks.
  */
-void gm_heap_sweep_credit(struct gm_heap *h, size_t npages)
+void gm_sweep_deduct_credit(struct gm_heap *h, size_t npages)
 {
 	u64 pages = READ_ONCE(h->gc.credit_pages), basis = READ_ONCE(h->gc.credit_basis);
 	u64 goal = READ_ONCE(h->gc.heap_goal), live, runway, target;
 
 	if (!pages)
 		return;
-	live = gm_heap_live(h) + npages * GM_PAGE_SIZE;
+	live = gm_pacer_live(h) + npages * GM_PAGE_SIZE;
 	/* With no goal (GOGC off, no limit) the runway is the live heap again. */
 	runway = goal != GM_NO_LIMIT && goal > basis ? goal - basis : max(basis, GM_HEAP_MIN_GOAL);
 	target = live > basis ? (live - basis) / max_t(u64, runway / pages, 1) : 0;
@@ -298,14 +299,14 @@ void gm_heap_sweep_credit(struct gm_heap *h, size_t npages)
 }
 
 /**
- * gm_heap_sweep_census() - count a heap's in-use spans by sweep state
+ * gm_sweep_take_census() - count a heap's in-use spans by sweep state
  * @h: the heap
  * @c: filled in
  *
  * Takes the heap lock; states may change meanwhile unless the world is
  * stopped.
  */
-void gm_heap_sweep_census(struct gm_heap *h, struct gm_sweep_census *c)
+void gm_sweep_take_census(struct gm_heap *h, struct gm_sweep_census *c)
 {
 	struct gm_mspan *s;
 	u32 sg;

@@ -375,7 +375,7 @@ static struct gm_sweep_census census(struct kunit *test)
 {
 	struct gm_sweep_census c;
 
-	gm_heap_sweep_census(heap(test), &c);
+	gm_sweep_take_census(heap(test), &c);
 	return c;
 }
 
@@ -516,7 +516,7 @@ static void explicit_free_alongside(struct kunit *test)
 	/* Freed after the mark, before its span is swept. */
 	KUNIT_EXPECT_EQ(test, gm_heap_free(h, p[3]), 0);
 	root[3] = 0;
-	gm_heap_finish_sweep(h);
+	gm_sweep_finish(h);
 	KUNIT_EXPECT_EQ(test, stats(test)->frees - frees, N / 2 + 2);
 	KUNIT_EXPECT_EQ(test, stats(test)->heap_objects, N / 2 - 2);
 	KUNIT_EXPECT_EQ(test, gm_heap_free(h, p[5]), 0);
@@ -581,7 +581,7 @@ static void steady_state_near_goal(struct kunit *test)
 			gc(test, false);
 		root[i % LIVE] = (uintptr_t)obj(test, SIZE, 0);
 		if (i % 1000 == 0) {
-			alloc = gm_heap_live(h);
+			alloc = gm_pacer_live(h);
 			peak = max(peak, alloc);
 		}
 	}
