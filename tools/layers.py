@@ -185,7 +185,7 @@ def check_includes(problems):
             if kind != '"' or base not in core_headers or base == 'heap.h':
                 continue
             if os.path.exists(os.path.join(os.path.dirname(path), name)):
-                continue	# a file of its own folder that shares a name
+                continue  # a file of its own folder that shares a name
             if (rel(path), base) in EXCEPTIONS:
                 continue
             problems.append(f'{rel(path)} includes "{name}": outside the core, only heap.h')

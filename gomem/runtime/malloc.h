@@ -7,22 +7,28 @@
  * mcentral.h, mcache.h, mgc.h), which know it only by name. The core's
  * files include this header; everything else includes heap.h.
  *
- * The core's lock order (also in Documentation/layers.rst):
+ * The core's lock order (copied in Documentation/layers.rst), outermost
+ * first; one may be taken while holding those above it, never below:
  *
- *   h->lock (gm_mutex, the heap lock: may sleep while held)
- *     CPU pinned (gm_cpu_get(): the CPU's mcache and its page cache)
- *       h->central[spc].lock (gm_spinlock, one per span class)
+ *   1. h->lock           the heap lock (gm_mutex; may sleep while held)
+ *   2. the CPU pinned    gm_cpu_get(): the CPU's mcache, its page cache
+ *   3. h->central[spc].lock  one mcentral (gm_spinlock)
  *
- * - The heap lock is outermost. It and an mcentral lock are never held
- *   together: an mcentral drops its lock before it calls into mheap.c
- *   (gm_mheap_alloc_span(), gm_mheap_free_span()), which takes the heap lock.
- * - The page cache of a CPU's mcache changes with the CPU pinned and,
- *   when it is refilled or flushed, under the heap lock as well, taken
- *   first.
- * - An mcache (CPU pinned) may take its class's mcentral lock
- *   (gm_mcentral_sweep_frees()), never the heap lock: it unpins first.
+ * - The heap lock and an mcentral lock are never held together: an
+ *   mcentral drops its lock before calling gm_mheap_alloc_span() or
+ *   gm_mheap_free_span(), which take the heap lock.
+ * - A page cache is refilled under the heap lock with the CPU pinned
+ *   (pages_from_cache() in mheap.c), and flushed under the heap lock
+ *   alone for a CPU that cannot run in the heap (gm_heap_flush_cpu()).
+ * - An mcache may take its class's mcentral lock with the CPU pinned
+ *   (gm_mcentral_sweep_frees()); for anything that may sleep it lets the
+ *   CPU go first (gm_mcache_refill()).
  * - Nothing sleeps with the CPU pinned or an mcentral lock held.
- * Helpers that rely on one of these say so with gm_mutex_assert_held(),
+ * - A page source's operations (struct gm_pagesrc_ops) are called under
+ *   the heap lock (alloc_block, free_block, unused, used) or with the CPU
+ *   pinned (zero, for tiny blocks): the locks they take rank below.
+ *
+ * Helpers that need one of these say so with gm_mutex_assert_held(),
  * gm_spin_assert_held() or gm_cpu_assert_pinned().
  */
 #ifndef _GOMEM_MALLOC_H

@@ -60,6 +60,7 @@ void gm_mcentral_add_large(struct gm_heap *h, struct gm_mspan *s)
 static void reclaim_tiny_block(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s,
 			       u32 idx)
 {
+	gm_spin_assert_held(&c->lock);
 	s->tiny_pending -= gm_popcount64(s->tiny_freed[idx]);
 	s->tiny_alloc[idx] = 0;
 	s->tiny_freed[idx] = 0;
@@ -109,6 +110,7 @@ void gm_mcentral_init(struct gm_mcentral *c)
  */
 static void take_for_cache(struct gm_heap *h, struct gm_mspan *s)
 {
+	gm_spin_assert_held(&h->central[s->spanclass].lock);
 	s->cached = true;
 	gm_atomic_store_u32(&s->sweepgen, READ_ONCE(h->sweepgen) + 3);
 	/* Slots freed explicitly may be the only free ones: make them allocatable. */
@@ -271,6 +273,7 @@ static bool relist_after_free(struct gm_heap *h, struct gm_mcentral *c,
 {
 	struct gm_span_list *l = s->list;
 
+	gm_spin_assert_held(&c->lock);
 	if (span_empty(s)) {
 		gm_span_list_remove(s);
 		WRITE_ONCE(s->state, GM_SPAN_DEAD);
@@ -305,6 +308,7 @@ static int free_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *
 {
 	u16 bit = 1U << off;
 
+	gm_spin_assert_held(&c->lock);
 	if (!(READ_ONCE(s->tiny_alloc[idx]) & bit) || (s->tiny_freed[idx] & bit))
 		return -EINVAL;
 	if (GM_TRACK_OBJECTS && h->track)

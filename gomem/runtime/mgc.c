@@ -30,6 +30,7 @@ static size_t root_search(struct gm_heap *h, uintptr_t addr)
 {
 	size_t lo = 0, hi = h->gc.nroots;
 
+	gm_mutex_assert_held(&h->lock);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -46,6 +47,7 @@ static int roots_grow(struct gm_heap *h)
 	size_t cap = h->gc.roots_cap ? 2 * h->gc.roots_cap : 16;
 	struct gm_root *r;
 
+	gm_mutex_assert_held(&h->lock);
 	r = gm_zalloc(cap * sizeof(*r));
 	if (!r)
 		return -ENOMEM;

@@ -175,6 +175,7 @@ static void clear_marks(struct gm_heap *h)
 {
 	struct gm_mspan *s;
 
+	gm_mutex_assert_held(&h->lock);
 	for (s = h->spans_all; s; s = s->allnext)
 		if (s->state == GM_SPAN_IN_USE)
 			memset(s->gcmark_bits, 0, s->bitmap_words * sizeof(u64));

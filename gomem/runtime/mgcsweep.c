@@ -187,6 +187,7 @@ static struct gm_mspan *pop_unswept(struct gm_mcentral *c, u32 sg)
 {
 	struct gm_mspan *s = c->partial[!gm_swept_half(sg)].first;
 
+	gm_spin_assert_held(&c->lock);
 	if (!s)
 		s = c->full[!gm_swept_half(sg)].first;
 	if (s)

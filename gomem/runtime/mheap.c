@@ -311,6 +311,7 @@ static bool alloc_needs_zero(struct gm_heap *h, uintptr_t base, size_t npages)
 	uintptr_t end = base + npages * GM_PAGE_SIZE;
 	bool dirty = !h->src->zeroed;
 
+	gm_mutex_assert_held(&h->lock);
 	while (base < end) {
 		struct gm_heap_arena *ha = gm_arena_of(&h->arenas, base);
 		uintptr_t off = base - ha->base;
@@ -426,9 +427,13 @@ static void span_struct_free(struct gm_heap *h, struct gm_mspan *s)
  */
 static uintptr_t pages_from_cache(struct gm_heap *h, size_t npages, size_t *scav)
 {
-	struct gm_mcache *c = gm_percpu_ptr(h->caches, gm_cpu_get());
-	uintptr_t base = gm_pagecache_alloc(&c->pcache, npages, scav);
+	struct gm_mcache *c;
+	uintptr_t base;
 
+	/* The lock order: the heap lock, then the CPU (see malloc.h). */
+	gm_mutex_assert_held(&h->lock);
+	c = gm_percpu_ptr(h->caches, gm_cpu_get());
+	base = gm_pagecache_alloc(&c->pcache, npages, scav);
 	if (!base && !gm_pagealloc_fill_cache(&h->pages, &c->pcache))
 		base = gm_pagecache_alloc(&c->pcache, npages, scav);
 	gm_cpu_put();
@@ -473,6 +478,7 @@ static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
 	u8 sizeclass = spanclass >> 1;
 	int ret;
 
+	gm_mutex_assert_held(&h->lock);
 	gm_span_init_layout(s, base, npages, spanclass, gm_class_size(sizeclass));
 	ret = gm_span_init_bits(s, s->nelems);
 	if (ret)
@@ -576,6 +582,7 @@ static void maybe_release_block(struct gm_heap *h, uintptr_t addr)
 	struct gm_block **pp, *b = block_of(h, addr, &pp);
 	size_t npages;
 
+	gm_mutex_assert_held(&h->lock);
 	if (!b)
 		return;
 	npages = b->size >> GM_PAGE_SHIFT;
