@@ -150,7 +150,7 @@ static struct gm_mspan *sweep_for_cache(struct gm_heap *h, struct gm_mcentral *c
 			/* An empty span is kept for the cache (Go's preserve). */
 			if (gm_sweep_span(h, s))
 				WRITE_ONCE(s->state, GM_SPAN_IN_USE);
-			gm_atomic64_add(&h->gc.swept_lazy_pages, s->npages);
+			gm_gc_count(&h->gc, GM_GC_SWEPT_LAZY_PAGES, s->npages);
 			if (s->alloc_count < s->nelems) {
 				take_for_cache(h, s);
 				gm_spin_unlock(&c->lock);

@@ -200,12 +200,12 @@ int gm_heap_gc(struct gm_heap *h, bool forced, struct gm_gc_cycle *out)
 	c.heap_marked = c.mark.marked_bytes;
 	mark_termination(h, &c);
 	t[3] = gm_now_ns();
-	freed_objs = gm_atomic64_read(&h->gc.freed_objects);
-	freed_bytes = gm_atomic64_read(&h->gc.freed_bytes);
+	freed_objs = gm_gc_counter_read(&h->gc, GM_GC_FREED_OBJECTS);
+	freed_bytes = gm_gc_counter_read(&h->gc, GM_GC_FREED_BYTES);
 	if (forced)
 		gm_sweep_finish(h);
-	c.freed_objects = gm_atomic64_read(&h->gc.freed_objects) - freed_objs;
-	c.freed_bytes = gm_atomic64_read(&h->gc.freed_bytes) - freed_bytes;
+	c.freed_objects = gm_gc_counter_read(&h->gc, GM_GC_FREED_OBJECTS) - freed_objs;
+	c.freed_bytes = gm_gc_counter_read(&h->gc, GM_GC_FREED_BYTES) - freed_bytes;
 	t[4] = gm_now_ns();
 	for (i = 0; i < GM_NUM_PHASES; i++)
 		c.phase_ns[i] = t[i + 1] - t[i];
@@ -236,8 +236,8 @@ void gm_heap_read_gc_info(struct gm_heap *h, struct gm_gc_info *gi)
 	gm_mutex_unlock(&h->lock);
 	gi->cpu_ns = gm_atomic64_read(&h->gc.cpu_ns);
 	gi->heap_live = gm_pacer_live(h);
-	gi->swept_pages = gm_atomic64_read(&h->gc.swept_pages);
-	gi->bg_scavenged = gm_atomic64_read(&h->gc.bg_scavenged);
+	gi->swept_pages = gm_gc_counter_read(&h->gc, GM_GC_SWEPT_PAGES);
+	gi->bg_scavenged = gm_gc_counter_read(&h->gc, GM_GC_SCAVENGED_BG_BYTES);
 }
 
 /**
@@ -336,6 +336,29 @@ static void print_u64(struct gm_printer *p, const char *name, u64 v)
 	p->line(p, line);
 }
 
+/* debugfs names of enum gm_gc_counter, as Go's MemStats would spell them. */
+static const char *const gm_gc_counter_names[] = {
+	[GM_GC_SWEPT_PAGES]		= "SweptPages",
+	[GM_GC_SWEPT_BG_PAGES]		= "SweptBgPages",
+	[GM_GC_SWEPT_LAZY_PAGES]	= "SweptLazyPages",
+	[GM_GC_FREED_OBJECTS]		= "SweepFreedObjects",
+	[GM_GC_FREED_BYTES]		= "SweepFreedBytes",
+	[GM_GC_FREED_SPANS]		= "SweepFreedSpans",
+	[GM_GC_SCAVENGED_BG_BYTES]	= "ScavengedBgBytes",
+	[GM_GC_SCAVENGED_LIMIT_BYTES]	= "ScavengedLimitBytes",
+};
+static_assert(ARRAY_SIZE(gm_gc_counter_names) == GM_GC_NUM_COUNTERS,
+	      "a name for every counter");
+
+/* Every counter, one "Name value" a line, in the enum's order. */
+static void print_counters(struct gm_heap *h, struct gm_printer *p)
+{
+	int i;
+
+	for (i = 0; i < GM_GC_NUM_COUNTERS; i++)
+		print_u64(p, gm_gc_counter_names[i], gm_gc_counter_read(&h->gc, i));
+}
+
 static void print_ring(struct gm_heap *h, struct gm_printer *p)
 {
 	struct gm_gc_cycle *ring = gm_zalloc(sizeof(h->gc.ring));
@@ -398,14 +421,7 @@ void gm_heap_print_gc(struct gm_heap *h, struct gm_printer *p)
 	print_u64(p, "PauseTotalNs", gi.pause_total_ns);
 	print_u64(p, "GCCPUNs", gi.cpu_ns);
 	print_u64(p, "Roots", READ_ONCE(h->gc.nroots));
-	print_u64(p, "SweptPages", gi.swept_pages);
-	print_u64(p, "SweptBgPages", gm_atomic64_read(&h->gc.swept_bg_pages));
-	print_u64(p, "SweptLazyPages", gm_atomic64_read(&h->gc.swept_lazy_pages));
-	print_u64(p, "SweepFreedObjects", gm_atomic64_read(&h->gc.freed_objects));
-	print_u64(p, "SweepFreedBytes", gm_atomic64_read(&h->gc.freed_bytes));
-	print_u64(p, "SweepFreedSpans", gm_atomic64_read(&h->gc.freed_spans));
-	print_u64(p, "ScavengedBgBytes", gi.bg_scavenged);
-	print_u64(p, "ScavengedLimitBytes", gm_atomic64_read(&h->gc.limit_scavenged));
+	print_counters(h, p);
 	gm_sweep_take_census(h, &sc);
 	snprintf(line, sizeof(line), "spans unswept %llu sweeping %llu swept %llu cached %llu bad %llu",
 		 (unsigned long long)sc.unswept, (unsigned long long)sc.sweeping,

@@ -16,6 +16,23 @@
 /* Cycles kept in the ring debugfs shows (Go keeps 256 pauses). */
 #define GM_GC_RING		16
 
+/*
+ * The collector's event counters, updated without a lock (as
+ * mm/kfence/core.c keeps its counters): one array, named once in
+ * mgc.c's table and printed by gm_heap_print_gc() in this order.
+ */
+enum gm_gc_counter {
+	GM_GC_SWEPT_PAGES,		/* pages of spans swept, ever */
+	GM_GC_SWEPT_BG_PAGES,		/* of those, by the background sweeper */
+	GM_GC_SWEPT_LAZY_PAGES,		/* of those, by allocations (mcentral, credit) */
+	GM_GC_FREED_OBJECTS,		/* objects the sweeper freed */
+	GM_GC_FREED_BYTES,		/* their bytes */
+	GM_GC_FREED_SPANS,		/* spans the sweeper gave back to the page heap */
+	GM_GC_SCAVENGED_BG_BYTES,	/* bytes the background scavenger gave back */
+	GM_GC_SCAVENGED_LIMIT_BYTES,	/* bytes scavenged to stay under the limit */
+	GM_GC_NUM_COUNTERS,
+};
+
 /**
  * struct gm_gcstate - a heap's collector and pacer (Go's gcController)
  * @gogc: GOGC percent, or GM_GOGC_OFF
@@ -32,17 +49,10 @@
  * @cpu_ns: CPU time of cycles and of background sweeping
  * @ring: the last GM_GC_RING cycles, by num % GM_GC_RING
  * @sweep_cursor: the span class the next sweep_one() looks at first
- * @swept_pages: pages of spans swept, ever
- * @swept_bg_pages: of those, by the background sweeper
- * @swept_lazy_pages: of those, by allocations (mcentral and credit)
- * @freed_objects: objects the sweeper freed, ever
- * @freed_bytes: their bytes
- * @freed_spans: spans the sweeper gave back to the page heap
  * @credit_basis: heap_live when the last cycle ended
  * @credit_pages: pages unswept when the last cycle ended
- * @credit_swept: swept_pages when the last cycle ended
- * @bg_scavenged: bytes the background scavenger gave back
- * @limit_scavenged: bytes scavenged to stay under the memory limit
+ * @credit_swept: GM_GC_SWEPT_PAGES when the last cycle ended
+ * @counters: the counters of enum gm_gc_counter
  * @roots: registered root ranges, sorted by address
  * @nroots: entries in @roots
  * @roots_cap: room in @roots
@@ -66,17 +76,10 @@ struct gm_gcstate {
 	struct gm_atomic64 cpu_ns;
 	struct gm_gc_cycle ring[GM_GC_RING];
 	u32 sweep_cursor;
-	struct gm_atomic64 swept_pages;
-	struct gm_atomic64 swept_bg_pages;
-	struct gm_atomic64 swept_lazy_pages;
-	struct gm_atomic64 freed_objects;
-	struct gm_atomic64 freed_bytes;
-	struct gm_atomic64 freed_spans;
 	u64 credit_basis;
 	u64 credit_pages;
 	u64 credit_swept;
-	struct gm_atomic64 bg_scavenged;
-	struct gm_atomic64 limit_scavenged;
+	struct gm_atomic64 counters[GM_GC_NUM_COUNTERS];
 	struct gm_root *roots;
 	size_t nroots;
 	size_t roots_cap;
@@ -94,6 +97,17 @@ struct gm_gcstate {
 struct gm_sweep_census {
 	u64 unswept, sweeping, swept, cached, bad;
 };
+
+/* Count @n events of @ctr. */
+static inline void gm_gc_count(struct gm_gcstate *gc, enum gm_gc_counter ctr, u64 n)
+{
+	gm_atomic64_add(&gc->counters[ctr], n);
+}
+
+static inline u64 gm_gc_counter_read(struct gm_gcstate *gc, enum gm_gc_counter ctr)
+{
+	return gm_atomic64_read(&gc->counters[ctr]);
+}
 
 /* mgcmark.c */
 int gm_mark_heap(struct gm_heap *h, const struct gm_root *roots, size_t nroots,

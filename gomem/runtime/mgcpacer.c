@@ -91,7 +91,7 @@ static void commit_sweep(struct gm_heap *h)
 {
 	gm_mutex_assert_held(&h->lock);
 	WRITE_ONCE(h->gc.credit_basis, gm_pacer_live(h));
-	WRITE_ONCE(h->gc.credit_swept, gm_atomic64_read(&h->gc.swept_pages));
+	WRITE_ONCE(h->gc.credit_swept, gm_gc_counter_read(&h->gc, GM_GC_SWEPT_PAGES));
 	WRITE_ONCE(h->gc.credit_pages, h->inuse_pages);
 }
 

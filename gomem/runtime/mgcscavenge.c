@@ -101,7 +101,7 @@ u64 gm_heap_scavenge_background(struct gm_heap *h, u64 max_bytes)
 	if (!excess || !max_bytes)
 		return 0;
 	n = gm_heap_scavenge(h, min(excess, max_bytes));
-	gm_atomic64_add(&h->gc.bg_scavenged, n);
+	gm_gc_count(&h->gc, GM_GC_SCAVENGED_BG_BYTES, n);
 	return n;
 }
 
@@ -128,7 +128,7 @@ void gm_scavenge_for_limit(struct gm_heap *h)
 		h->scavenged_bytes += sc.pages * GM_PAGE_SIZE;
 	}
 	gm_mutex_unlock(&h->lock);
-	gm_atomic64_add(&h->gc.limit_scavenged, sc.pages * GM_PAGE_SIZE);
+	gm_gc_count(&h->gc, GM_GC_SCAVENGED_LIMIT_BYTES, sc.pages * GM_PAGE_SIZE);
 }
 
 /**

@@ -121,8 +121,8 @@ static u32 sweep_small(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan
 	s->freeindex = 0;
 	gm_span_refill_alloc_cache(s, 0);
 	c->nfrees += freed;
-	gm_atomic64_add(&h->gc.freed_objects, freed);
-	gm_atomic64_add(&h->gc.freed_bytes, (u64)freed * s->elemsize);
+	gm_gc_count(&h->gc, GM_GC_FREED_OBJECTS, freed);
+	gm_gc_count(&h->gc, GM_GC_FREED_BYTES, (u64)freed * s->elemsize);
 	return freed;
 }
 
@@ -153,7 +153,7 @@ bool gm_sweep_span(struct gm_heap *h, struct gm_mspan *s)
 		if (empty && GM_TRACK_OBJECTS && h->track)
 			gm_track_free((void *)s->start);
 	}
-	gm_atomic64_add(&h->gc.swept_pages, s->npages);
+	gm_gc_count(&h->gc, GM_GC_SWEPT_PAGES, s->npages);
 	if (empty) {
 		/* Dead under the class lock: racing frees now refuse the span. */
 		WRITE_ONCE(s->state, GM_SPAN_DEAD);
@@ -175,10 +175,10 @@ void gm_sweep_release(struct gm_heap *h, struct gm_mspan *s)
 		h->large_frees++;
 		h->large_bytes -= s->npages * GM_PAGE_SIZE;
 		gm_mutex_unlock(&h->lock);
-		gm_atomic64_add(&h->gc.freed_objects, 1);
-		gm_atomic64_add(&h->gc.freed_bytes, s->npages * GM_PAGE_SIZE);
+		gm_gc_count(&h->gc, GM_GC_FREED_OBJECTS, 1);
+		gm_gc_count(&h->gc, GM_GC_FREED_BYTES, s->npages * GM_PAGE_SIZE);
 	}
-	gm_atomic64_add(&h->gc.freed_spans, 1);
+	gm_gc_count(&h->gc, GM_GC_FREED_SPANS, 1);
 	gm_mheap_free_span(h, s);
 }
 
@@ -248,7 +248,7 @@ bool gm_heap_sweep_some(struct gm_heap *h, size_t max_pages)
 
 	gm_might_sleep();
 	while (done < max_pages) {
-		n = sweep_one(h, &h->gc.swept_bg_pages);
+		n = sweep_one(h, &h->gc.counters[GM_GC_SWEPT_BG_PAGES]);
 		if (!n)
 			break;
 		done += n;
@@ -291,8 +291,8 @@ void gm_sweep_deduct_credit(struct gm_heap *h, size_t npages)
 	/* With no goal (GOGC off, no limit) the runway is the live heap again. */
 	runway = goal != GM_NO_LIMIT && goal > basis ? goal - basis : max(basis, GM_HEAP_MIN_GOAL);
 	target = live > basis ? (live - basis) / max_t(u64, runway / pages, 1) : 0;
-	while (gm_atomic64_read(&h->gc.swept_pages) - READ_ONCE(h->gc.credit_swept) < target) {
-		if (!sweep_one(h, &h->gc.swept_lazy_pages)) {
+	while (gm_gc_counter_read(&h->gc, GM_GC_SWEPT_PAGES) - READ_ONCE(h->gc.credit_swept) < target) {
+		if (!sweep_one(h, &h->gc.counters[GM_GC_SWEPT_LAZY_PAGES])) {
 			WRITE_ONCE(h->gc.credit_pages, 0);
 			break;
 		}

@@ -443,15 +443,15 @@ static void lazy_and_credit_sweep(struct kunit *test)
 	gc(test, false);
 	unswept = census(test).unswept;
 	KUNIT_EXPECT_EQ(test, unswept, stats(test)->by_class[gm_size_to_class(256)].spans);
-	lazy = gm_atomic64_read(&h->gc.swept_lazy_pages);
+	lazy = gm_gc_counter_read(&h->gc, GM_GC_SWEPT_LAZY_PAGES);
 	/*
 	 * The first allocation sweeps one span of its class and takes it
 	 * whole, empty as it is (Go's preserve), rather than free it.
 	 */
 	inuse = stats(test)->heap_inuse;
-	freed_spans = gm_atomic64_read(&h->gc.freed_spans);
+	freed_spans = gm_gc_counter_read(&h->gc, GM_GC_FREED_SPANS);
 	obj(test, 256, 0);
-	KUNIT_EXPECT_EQ(test, gm_atomic64_read(&h->gc.freed_spans), freed_spans);
+	KUNIT_EXPECT_EQ(test, gm_gc_counter_read(&h->gc, GM_GC_FREED_SPANS), freed_spans);
 	KUNIT_EXPECT_EQ(test, census(test).unswept, unswept - 1);
 	KUNIT_EXPECT_EQ(test, census(test).cached, 1);
 	KUNIT_EXPECT_EQ(test, stats(test)->heap_inuse, inuse);
@@ -459,7 +459,7 @@ static void lazy_and_credit_sweep(struct kunit *test)
 		obj(test, 256, 0);
 	/* The same memory served them: cacheSpan swept spans rather than grow. */
 	KUNIT_EXPECT_EQ(test, stats(test)->heap_sys, sys);
-	KUNIT_EXPECT_GT(test, gm_atomic64_read(&h->gc.swept_lazy_pages), lazy);
+	KUNIT_EXPECT_GT(test, gm_gc_counter_read(&h->gc, GM_GC_SWEPT_LAZY_PAGES), lazy);
 	KUNIT_EXPECT_EQ(test, stats(test)->heap_objects, N);
 }
 
