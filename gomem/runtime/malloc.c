@@ -10,14 +10,6 @@
 
 /* === small objects ====================================================== */
 
-/* Report a new object to the leak detector; a no-op unless it is on. */
-static __always_inline void *track(struct gm_heap *h, void *p, size_t size)
-{
-	if (GM_TRACK_OBJECTS && h->track && p)
-		gm_track_alloc(p, size);
-	return p;
-}
-
 /*
  * Go's mcache.nextFree: a slot of span class @spc, by the fast path when
  * it can. Called and returning with a CPU pinned; *@cp may become another
@@ -180,10 +172,10 @@ void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags)
 	if (unlikely(!size))
 		return NULL;
 	if (size < GM_TINY_SIZE && (flags & GM_NOSCAN))
-		return track(h, alloc_tiny(h, size), size);
+		return gm_alloc_hook(h, alloc_tiny(h, size), size);
 	if (size <= GM_MAX_SMALL_SIZE)
-		return track(h, alloc_small(h, size, flags), size);
-	return track(h, alloc_large(h, size, flags), size);
+		return gm_alloc_hook(h, alloc_small(h, size, flags), size);
+	return gm_alloc_hook(h, alloc_large(h, size, flags), size);
 }
 
 /**
@@ -299,28 +291,6 @@ fail:
 	return NULL;
 }
 
-/* The leak detector must forget objects that vanish with their heap. */
-static void untrack_live_objects(struct gm_heap *h, struct gm_mspan *s)
-{
-	u32 i, off;
-
-	if (!GM_TRACK_OBJECTS || !h->track || s->state != GM_SPAN_IN_USE)
-		return;
-	for (i = 0; i < s->nelems; i++) {
-		uintptr_t base = s->start + (uintptr_t)i * s->elemsize;
-
-		if (!gm_span_slot_allocated(s, i))
-			continue;
-		if (!s->tiny_alloc || !s->tiny_alloc[i]) {
-			gm_track_free((void *)base);
-			continue;
-		}
-		for (off = 0; off < GM_TINY_SIZE; off++)
-			if ((s->tiny_alloc[i] & ~s->tiny_freed[i]) & (1U << off))
-				gm_track_free((void *)(base + off));
-	}
-}
-
 /**
  * gm_heap_destroy() - free a heap and all its memory, live objects too
  * @h: the heap; nothing may use it any more
@@ -331,7 +301,9 @@ void gm_heap_destroy(struct gm_heap *h)
 	struct gm_block *b, *bnext;
 
 	for (s = h->spans_all; s; s = next) {
-		untrack_live_objects(h, s);
+		/* The leak detector must forget objects that vanish with their heap. */
+		if (s->state == GM_SPAN_IN_USE)
+			gm_free_hook_span(h, s, NULL);
 		next = s->allnext;
 		gm_span_free_bits(s);
 		gm_free(s);

@@ -92,4 +92,33 @@ struct gm_heap {
 	struct gm_mcentral central[GM_NUM_SPAN_CLASSES];
 };
 
+/*
+ * The leak detector's hooks (GM_TRACK_OBJECTS: kmemleak, for heaps of
+ * kernel memory), gathered as mm/slub.c gathers its debug calls in
+ * slab_post_alloc_hook() and slab_free_hook(): every object allocated
+ * passes gm_alloc_hook(), every object freed gm_free_hook(), and the
+ * objects of a whole span gm_free_hook_span(). Without a leak detector
+ * they compile to nothing.
+ */
+static __always_inline void *gm_alloc_hook(struct gm_heap *h, void *p, size_t size)
+{
+	if (GM_TRACK_OBJECTS && h->track && p)
+		gm_track_alloc(p, size);
+	return p;
+}
+
+static __always_inline void gm_free_hook(struct gm_heap *h, uintptr_t p)
+{
+	if (GM_TRACK_OBJECTS && h->track)
+		gm_track_free((void *)p);
+}
+
+/* Every allocated object of @s but the slots set in @keep (may be NULL). */
+static inline void gm_free_hook_span(struct gm_heap *h, const struct gm_mspan *s,
+				     const u64 *keep)
+{
+	if (GM_TRACK_OBJECTS && h->track)
+		gm_span_untrack_objects(s, keep);
+}
+
 #endif /* _GOMEM_MALLOC_H */

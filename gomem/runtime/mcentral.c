@@ -311,8 +311,7 @@ static int free_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *
 	gm_spin_assert_held(&c->lock);
 	if (!(READ_ONCE(s->tiny_alloc[idx]) & bit) || (s->tiny_freed[idx] & bit))
 		return -EINVAL;
-	if (GM_TRACK_OBJECTS && h->track)
-		gm_track_free((void *)(s->start + (uintptr_t)idx * s->elemsize + off));
+	gm_free_hook(h, s->start + (uintptr_t)idx * s->elemsize + off);
 	s->tiny_freed[idx] |= bit;
 	s->tiny_pending++;
 	c->tiny_frees++;
@@ -371,8 +370,7 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	if (s->start + (uintptr_t)idx * s->elemsize != p)
 		goto out;
 	/* Before the slot can be swept and reused by another CPU. */
-	if (GM_TRACK_OBJECTS && h->track)
-		gm_track_free((void *)p);
+	gm_free_hook(h, p);
 	if (counted_live(h, s, idx))
 		gm_pacer_live_add(h, -(s64)s->elemsize);
 	gm_bit_set(s->free_bits, idx);
@@ -473,8 +471,7 @@ int gm_mcentral_free_large(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	gm_span_list_remove(s);
 	WRITE_ONCE(s->state, GM_SPAN_DEAD);
 	gm_spin_unlock(&c->lock);
-	if (GM_TRACK_OBJECTS && h->track)
-		gm_track_free((void *)p);
+	gm_free_hook(h, p);
 	if (live)
 		gm_pacer_live_add(h, -(s64)(s->npages * GM_PAGE_SIZE));
 	gm_mutex_lock(&h->lock);

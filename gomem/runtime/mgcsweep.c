@@ -44,28 +44,6 @@ bool gm_sweep_claim(struct gm_heap *h, struct gm_mspan *s)
 	       gm_atomic_cas_u32(&s->sweepgen, sg - 2, sg - 1);
 }
 
-/* Tell the leak detector about the objects of @s that the sweep frees. */
-static void untrack_dead(struct gm_mspan *s)
-{
-	u32 i, off;
-
-	for (i = 0; i < s->nelems; i++) {
-		uintptr_t base = s->start + (uintptr_t)i * s->elemsize;
-		u16 live_tiny;
-
-		if (!gm_span_slot_allocated(s, i) || gm_bit_test(s->gcmark_bits, i))
-			continue;
-		if (!s->tiny_alloc || !s->tiny_alloc[i]) {
-			gm_track_free((void *)base);
-			continue;
-		}
-		live_tiny = s->tiny_alloc[i] & ~s->tiny_freed[i];
-		for (off = 0; off < GM_TINY_SIZE; off++)
-			if (live_tiny & (1U << off))
-				gm_track_free((void *)(base + off));
-	}
-}
-
 /*
  * Tiny blocks: one that is unmarked, or whose objects were all freed
  * explicitly, becomes a free slot; its live tiny objects count as freed.
@@ -101,8 +79,8 @@ static u32 sweep_small(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan
 {
 	u32 before = s->alloc_count - s->nfreed, live = 0, freed, w;
 
-	if (GM_TRACK_OBJECTS && h->track)
-		untrack_dead(s);
+	/* The objects the mark did not find die here. */
+	gm_free_hook_span(h, s, s->gcmark_bits);
 	if (s->tiny_alloc)
 		sweep_tiny(c, s);
 	for (w = 0; w < s->bitmap_words; w++) {
@@ -150,8 +128,8 @@ bool gm_sweep_span(struct gm_heap *h, struct gm_mspan *s)
 	} else {
 		empty = !gm_bit_test(s->gcmark_bits, 0);
 		s->gcmark_bits[0] = 0;
-		if (empty && GM_TRACK_OBJECTS && h->track)
-			gm_track_free((void *)s->start);
+		if (empty)
+			gm_free_hook(h, s->start);
 	}
 	gm_gc_count(&h->gc, GM_GC_SWEPT_PAGES, s->npages);
 	if (empty) {

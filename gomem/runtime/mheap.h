@@ -117,6 +117,7 @@ void gm_span_refill_alloc_cache(struct gm_mspan *s, u32 word);
 u32 gm_span_next_free_index(struct gm_mspan *s);
 bool gm_span_is_free(const struct gm_mspan *s, u32 index);
 u32 gm_span_count_marked(const struct gm_mspan *s);
+void gm_span_untrack_objects(const struct gm_mspan *s, const u64 *keep);
 
 static inline bool gm_bit_test(const u64 *bits, u32 i)
 {
