@@ -13,7 +13,7 @@
 #include <linux/gomem.h>
 
 #include "gomem.h"
-#include "msize.h"
+#include "heap.h"
 
 static struct dentry *gomem_debugfs_dir;
 static struct dentry *gomem_debugfs_kheaps;

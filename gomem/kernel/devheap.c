@@ -20,7 +20,7 @@
 #include <linux/gomem.h>
 
 #include "gomem.h"
-#include "malloc.h"
+#include "heap.h"
 
 /**
  * struct gomem_dev_heap - the heap of one open of /dev/gomem
@@ -127,7 +127,7 @@ static int read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out, 
 	out->tiny_frees = st->tiny_frees;
 	kfree(st);
 	gomem_mem_read_stats(&dh->mem, out);
-	out->scavenged_bytes = READ_ONCE(dh->gm->scavenged_bytes);
+	out->scavenged_bytes = gm_heap_scavenged_bytes(dh->gm);
 	if (!nowait)
 		read_gc_info(dh, out);
 	return 0;
@@ -767,6 +767,7 @@ long gomem_dev_heap_stats(struct gomem_file *gf, struct gomem_stats *s)
 static int fill_classes(struct gomem_dev_heap *dh, struct gomem_class_stat *tab)
 {
 	struct gm_memstats *st = kzalloc(sizeof(*st), GFP_KERNEL);
+	struct gm_size_class sc;
 	unsigned int i;
 
 	if (!st)
@@ -778,9 +779,10 @@ static int fill_classes(struct gomem_dev_heap *dh, struct gomem_class_stat *tab)
 		memset(e, 0, sizeof(*e));
 		e->class = i;
 		if (i) {
-			e->size = gm_class_size(i);
-			e->span_pages = gm_class_npages(i);
-			e->objects_per_span = gm_class_objects(i);
+			gm_size_class_get(i, &sc);
+			e->size = sc.size;
+			e->span_pages = sc.npages;
+			e->objects_per_span = sc.objects;
 		}
 		e->spans = st->by_class[i].spans;
 		e->inuse = st->by_class[i].inuse;

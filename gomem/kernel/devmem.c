@@ -40,7 +40,7 @@
 #include <linux/vmalloc.h>
 
 #include "gomem.h"
-#include "malloc.h"
+#include "heap.h"
 
 #define GOMEM_MEM_HINT		0xc000000000UL
 #define GOMEM_MEM_HINT_TRIES	1024

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
-#include "runtime.h"
+#include "heap.h"
 
 /*
  * Functions that only gomem's KUnit module needs are exported into a

@@ -18,7 +18,7 @@
 #include <linux/gomem.h>
 
 #include "gomem.h"
-#include "malloc.h"
+#include "heap.h"
 
 /**
  * struct gomem_heap - a kernel user's heap
@@ -325,12 +325,7 @@ EXPORT_SYMBOL_GPL(gomem_heap_set_gogc);
  */
 unsigned int gomem_heap_cached_spans(struct gomem_heap *heap, unsigned int cpu)
 {
-	struct gm_mcache *c = per_cpu_ptr(heap->gm->caches, cpu);
-	unsigned int i, n = 0;
-
-	for (i = 0; i < ARRAY_SIZE(c->alloc); i++)
-		n += READ_ONCE(c->alloc[i]) != &heap->gm->emptyspan;
-	return n;
+	return gm_heap_cached_spans(heap->gm, cpu);
 }
 GOMEM_EXPORT_FOR_KUNIT(gomem_heap_cached_spans);
 
@@ -343,7 +338,7 @@ static int gomem_cpu_dead(unsigned int cpu)
 
 	mutex_lock(&gomem_heaps_lock);
 	list_for_each_entry(heap, &gomem_heaps, node)
-		gm_mcache_release_all(heap->gm, cpu);
+		gm_heap_flush_cpu(heap->gm, cpu);
 	mutex_unlock(&gomem_heaps_lock);
 	return 0;
 }

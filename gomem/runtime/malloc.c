@@ -1,75 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Allocation and free, after Go's malloc.go (mallocgc, nextFree, large
- * objects), heap creation and teardown, and the heap's statistics.
+ * Allocation and free, after Go's malloc.go: mallocgc's small, tiny and
+ * large paths over the CPU's mcache (nextFree; its refill is in
+ * mcache.c), explicit free and object sizes by address, and heap
+ * creation and teardown. Statistics are in mstats.c, spans and pages in
+ * mheap.c.
  */
 #include "malloc.h"
 
 /* === small objects ====================================================== */
 
-#define NO_SLOT	(~0U)
-
-/*
- * nextFree's slow half (Go's mcache.refill): the cached span is
- * exhausted. Called and returning with a CPU pinned, possibly another one:
- * the CPU is let go while the mcentral and the heap, which may sleep,
- * supply a span. If another task filled this CPU's slot meanwhile, the
- * new span serves this one allocation and is handed back as *@extra.
- */
-static u32 refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
-		  struct gm_mspan **sp, struct gm_mspan **extra)
-{
-	struct gm_mcache *c = *cp;
-	struct gm_mspan *s = c->alloc[spc];
-	uintptr_t tiny = spc == GM_TINY_SPANCLASS ? c->tiny : 0;
-	u32 idx = gm_span_next_free_index(s);
-
-	if (idx == s->nelems && s != &h->emptyspan && gm_mcentral_sweep_frees(h, s, tiny))
-		idx = gm_span_next_free_index(s);
-	if (idx != s->nelems) {
-		*sp = s;
-		return idx;
-	}
-
-	/* The current tiny block must stay in the span this cache holds. */
-	if (spc == GM_TINY_SPANCLASS) {
-		c->tiny = 0;
-		c->tiny_offset = 0;
-	}
-	c->alloc[spc] = &h->emptyspan;
-	gm_cpu_put();
-	if (s != &h->emptyspan)
-		gm_mcentral_uncache_span(h, s);
-	s = gm_mcentral_cache_span(h, spc);
-	*cp = c = gm_percpu_ptr(h->caches, gm_cpu_get());
-	if (!s)
-		return NO_SLOT;
-	idx = gm_span_next_free_index(s);
-	/* cacheSpan's promise; a slot at nelems would be the next span's memory. */
-	if (GM_WARN_ON_ONCE(idx == s->nelems)) {
-		*extra = s;
-		return NO_SLOT;
-	}
-	if (c->alloc[spc] == &h->emptyspan)
-		c->alloc[spc] = s;
-	else
-		*extra = s;
-	*sp = s;
-	return idx;
-}
-
-/* Report a new object to the leak detector; a no-op unless it is on. */
-static __always_inline void *track(struct gm_heap *h, void *p, size_t size)
-{
-	if (GM_TRACK_OBJECTS && h->track && p)
-		gm_track_alloc(p, size);
-	return p;
-}
-
 /*
  * Go's mcache.nextFree: a slot of span class @spc, by the fast path when
  * it can. Called and returning with a CPU pinned; *@cp may become another
- * CPU's cache and *@extra a span to hand back (see refill()).
+ * CPU's cache and *@extra a span to hand back (see gm_mcache_refill()).
  */
 static __always_inline u32 next_free(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 				     struct gm_mspan **sp, struct gm_mspan **extra)
@@ -80,9 +24,9 @@ static __always_inline u32 next_free(struct gm_heap *h, struct gm_mcache **cp, u
 	if (likely(idx != s->nelems)) {
 		(*cp)->fast[spc >> 1]++;
 	} else {
-		idx = refill(h, cp, spc, &s, extra);
-		if (idx == NO_SLOT)
-			return NO_SLOT;
+		idx = gm_mcache_refill(h, cp, spc, &s, extra);
+		if (idx == GM_NO_SLOT)
+			return GM_NO_SLOT;
 	}
 	(*cp)->allocs[spc >> 1]++;
 	*sp = s;
@@ -99,7 +43,7 @@ static void *alloc_small(struct gm_heap *h, size_t size, unsigned int flags)
 
 	c = gm_percpu_ptr(h->caches, gm_cpu_get());
 	idx = next_free(h, &c, spc, &s, &extra);
-	if (idx == NO_SLOT) {
+	if (idx == GM_NO_SLOT) {
 		gm_cpu_put();
 		goto out;
 	}
@@ -107,11 +51,11 @@ static void *alloc_small(struct gm_heap *h, size_t size, unsigned int flags)
 	gm_cpu_put();
 	/* Zeroed before the span can go (uncached and emptied by a racing free). */
 	if (zero)
-		gm_heap_zero(h, s->start + (uintptr_t)idx * s->elemsize, s->elemsize);
+		gm_mheap_zero(h, s->start + (uintptr_t)idx * s->elemsize, s->elemsize);
 out:
 	if (extra)
 		gm_mcentral_uncache_span(h, extra);
-	return idx == NO_SLOT ? NULL : (void *)(s->start + (uintptr_t)idx * s->elemsize);
+	return idx == GM_NO_SLOT ? NULL : (void *)(s->start + (uintptr_t)idx * s->elemsize);
 }
 
 /* === tiny objects ======================================================= */
@@ -158,7 +102,7 @@ static void *alloc_tiny(struct gm_heap *h, size_t size)
 		return (void *)(block + off);
 	}
 	idx = next_free(h, &c, GM_TINY_SPANCLASS, &s, &extra);
-	if (idx == NO_SLOT) {
+	if (idx == GM_NO_SLOT) {
 		gm_cpu_put();
 		if (extra)
 			gm_mcentral_uncache_span(h, extra);
@@ -166,7 +110,7 @@ static void *alloc_tiny(struct gm_heap *h, size_t size)
 	}
 	c->tiny_allocs++;
 	block = s->start + (uintptr_t)idx * s->elemsize;
-	gm_heap_zero(h, block, GM_TINY_SIZE);
+	gm_mheap_zero(h, block, GM_TINY_SIZE);
 	tiny_mark(s, block, 0, size);
 	/* Keep the block with more room left (Go's rule); only one of the span this cache holds. */
 	if (s == c->alloc[GM_TINY_SPANCLASS] && (!c->tiny || size < c->tiny_offset)) {
@@ -190,16 +134,18 @@ static void *alloc_large(struct gm_heap *h, size_t size, unsigned int flags)
 	/* Beyond half the address space no page source can deliver. */
 	if (npages > (SIZE_MAX >> GM_PAGE_SHIFT) / 2)
 		return NULL;
-	s = gm_heap_alloc_span(h, npages, !!(flags & GM_NOSCAN));
+	/* Go's largeAlloc deducts the object's sweep credit first. */
+	gm_sweep_deduct_credit(h, npages);
+	s = gm_mheap_alloc_span(h, npages, !!(flags & GM_NOSCAN));
 	if (!s)
 		return NULL;
 	if ((flags & GM_ZERO) && s->needzero)
-		gm_heap_zero(h, s->start, npages * GM_PAGE_SIZE);
+		gm_mheap_zero(h, s->start, npages * GM_PAGE_SIZE);
 	gm_mutex_lock(&h->lock);
 	h->large_allocs++;
 	h->large_bytes += npages * GM_PAGE_SIZE;
 	gm_mutex_unlock(&h->lock);
-	gm_heap_live_add(h, npages * GM_PAGE_SIZE);
+	gm_pacer_live_add(h, npages * GM_PAGE_SIZE);
 	/* Only now can a free, a lookup or the sweeper find it. */
 	gm_mcentral_add_large(h, s);
 	return (void *)s->start;
@@ -226,10 +172,10 @@ void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags)
 	if (unlikely(!size))
 		return NULL;
 	if (size < GM_TINY_SIZE && (flags & GM_NOSCAN))
-		return track(h, alloc_tiny(h, size), size);
+		return gm_alloc_hook(h, alloc_tiny(h, size), size);
 	if (size <= GM_MAX_SMALL_SIZE)
-		return track(h, alloc_small(h, size, flags), size);
-	return track(h, alloc_large(h, size, flags), size);
+		return gm_alloc_hook(h, alloc_small(h, size, flags), size);
+	return gm_alloc_hook(h, alloc_large(h, size, flags), size);
 }
 
 /**
@@ -304,39 +250,6 @@ size_t gm_heap_object_size(struct gm_heap *h, const void *p)
 }
 
 /**
- * gm_heap_zero() - zero part of a heap's memory
- * @h: the heap
- * @addr: first byte
- * @len: bytes
- *
- * Through the page source when it says how (its memory may be another
- * address space's), else directly. Does not sleep.
- */
-void gm_heap_zero(struct gm_heap *h, uintptr_t addr, size_t len)
-{
-	if (h->src->zero)
-		h->src->zero(h->src_ctx, addr, len);
-	else
-		memset((void *)addr, 0, len);
-}
-
-/**
- * gm_heap_read() - read part of a heap's memory, or of a root
- * @h: the heap
- * @addr: first byte; the heap's memory, or for heaps whose page source
- *	has no @read, any memory the caller may read directly
- * @buf: where the bytes go
- * @len: bytes
- */
-void gm_heap_read(struct gm_heap *h, uintptr_t addr, void *buf, size_t len)
-{
-	if (h->src->read)
-		h->src->read(h->src_ctx, addr, buf, len);
-	else
-		memcpy(buf, (const void *)addr, len);
-}
-
-/**
  * gm_heap_create() - a new, empty heap
  * @src: where its memory comes from
  * @ctx: passed to @src's operations
@@ -378,28 +291,6 @@ fail:
 	return NULL;
 }
 
-/* The leak detector must forget objects that vanish with their heap. */
-static void untrack_live_objects(struct gm_heap *h, struct gm_mspan *s)
-{
-	u32 i, off;
-
-	if (!GM_TRACK_OBJECTS || !h->track || s->state != GM_SPAN_IN_USE)
-		return;
-	for (i = 0; i < s->nelems; i++) {
-		uintptr_t base = s->start + (uintptr_t)i * s->elemsize;
-
-		if (!gm_span_slot_allocated(s, i))
-			continue;
-		if (!s->tiny_alloc || !s->tiny_alloc[i]) {
-			gm_track_free((void *)base);
-			continue;
-		}
-		for (off = 0; off < GM_TINY_SIZE; off++)
-			if ((s->tiny_alloc[i] & ~s->tiny_freed[i]) & (1U << off))
-				gm_track_free((void *)(base + off));
-	}
-}
-
 /**
  * gm_heap_destroy() - free a heap and all its memory, live objects too
  * @h: the heap; nothing may use it any more
@@ -410,7 +301,9 @@ void gm_heap_destroy(struct gm_heap *h)
 	struct gm_block *b, *bnext;
 
 	for (s = h->spans_all; s; s = next) {
-		untrack_live_objects(h, s);
+		/* The leak detector must forget objects that vanish with their heap. */
+		if (s->state == GM_SPAN_IN_USE)
+			gm_free_hook_span(h, s, NULL);
 		next = s->allnext;
 		gm_span_free_bits(s);
 		gm_free(s);

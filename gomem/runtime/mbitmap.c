@@ -193,3 +193,33 @@ u32 gm_span_count_marked(const struct gm_mspan *s)
 		n += gm_popcount64(s->gcmark_bits[i]);
 	return n;
 }
+
+/**
+ * gm_span_untrack_objects() - tell the leak detector a span's objects are gone
+ * @s: the span
+ * @keep: slots to leave alone (the mark bits, for a sweep), or NULL
+ *
+ * Every allocated slot not in @keep: its object, or each tiny object of a
+ * tiny block that is not freed already. Called only when the heap
+ * tracks its objects (gm_free_hook_span()).
+ */
+void gm_span_untrack_objects(const struct gm_mspan *s, const u64 *keep)
+{
+	u32 i, off;
+
+	for (i = 0; i < s->nelems; i++) {
+		uintptr_t base = s->start + (uintptr_t)i * s->elemsize;
+		u16 live_tiny;
+
+		if (!gm_span_slot_allocated(s, i) || (keep && gm_bit_test(keep, i)))
+			continue;
+		if (!s->tiny_alloc || !s->tiny_alloc[i]) {
+			gm_track_free((void *)base);
+			continue;
+		}
+		live_tiny = s->tiny_alloc[i] & ~s->tiny_freed[i];
+		for (off = 0; off < GM_TINY_SIZE; off++)
+			if (live_tiny & (1U << off))
+				gm_track_free((void *)(base + off));
+	}
+}

@@ -7,62 +7,16 @@
  */
 #include "malloc.h"
 
-/* === span lists ========================================================= */
-
-/**
- * gm_span_list_push() - put a span at the head of a list
- * @l: the list, under its mcentral's lock
- * @s: a span on no list
+/*
+ * Unswept spans an allocation sweeps in search of a free slot before it
+ * takes a new span from the heap (Go's spanBudget in cacheSpan).
  */
-void gm_span_list_push(struct gm_span_list *l, struct gm_mspan *s)
-{
-	s->prev = NULL;
-	s->next = l->first;
-	if (l->first)
-		l->first->prev = s;
-	l->first = s;
-	s->list = l;
-	l->len++;
-}
-
-/**
- * gm_span_list_remove() - take a span off its list
- * @s: a span on a list, under its mcentral's lock
- */
-void gm_span_list_remove(struct gm_mspan *s)
-{
-	struct gm_span_list *l = s->list;
-
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		l->first = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
-	s->next = s->prev = NULL;
-	s->list = NULL;
-	l->len--;
-}
+#define GM_SPAN_BUDGET	100
 
 /* Which half of a list pair holds swept spans flips every cycle (Go). */
 static struct gm_span_list *partial_swept(struct gm_mcentral *c, u32 sg)
 {
 	return &c->partial[gm_swept_half(sg)];
-}
-
-static struct gm_span_list *full_swept(struct gm_mcentral *c, u32 sg)
-{
-	return &c->full[gm_swept_half(sg)];
-}
-
-/*
- * Whether an mcache could allocate from @s: by its count, not by
- * freeindex, which a sweep resets to 0 while leaving the slots above it
- * allocated.
- */
-static bool has_free_slot(const struct gm_mspan *s)
-{
-	return s->alloc_count < s->nelems || s->nfreed;
 }
 
 static bool span_empty(const struct gm_mspan *s)
@@ -77,29 +31,9 @@ static s64 unused_bytes(const struct gm_mspan *s)
 }
 
 /**
- * gm_mcentral_relist() - put a swept span on its class's swept lists
- * @h: the heap
- * @c: the span's mcentral, whose lock the caller holds
- * @s: a swept span on no list
- *
- * Large objects' spans stay on the full list, where the sweeper finds
- * them (Go keeps them in fullSwept for the same reason).
- */
-void gm_mcentral_relist(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s)
-{
-	u32 sg = READ_ONCE(h->sweepgen);
-
-	gm_spin_assert_held(&c->lock);
-	if ((s->spanclass >> 1) && has_free_slot(s))
-		gm_span_list_push(partial_swept(c, sg), s);
-	else
-		gm_span_list_push(full_swept(c, sg), s);
-}
-
-/**
  * gm_mcentral_add_large() - publish a new large object's span
  * @h: the heap
- * @s: the span, just allocated and not yet in use (gm_heap_alloc_span())
+ * @s: the span, just allocated and not yet in use (gm_mheap_alloc_span())
  *
  * The object's only slot is taken and the span listed for the sweeper,
  * then it is marked in use, all under the class's lock: a free of the
@@ -114,7 +48,7 @@ void gm_mcentral_add_large(struct gm_heap *h, struct gm_mspan *s)
 	s->freeindex = 1;
 	s->alloc_count = 1;
 	s->alloc_cache = 0;
-	gm_mcentral_relist(h, c, s);
+	gm_mcentral_relist(c, s, READ_ONCE(h->sweepgen));
 	/* Lockless readers (gm_span_of) check the state last. */
 	WRITE_ONCE(s->state, GM_SPAN_IN_USE);
 	gm_spin_unlock(&c->lock);
@@ -126,6 +60,7 @@ void gm_mcentral_add_large(struct gm_heap *h, struct gm_mspan *s)
 static void reclaim_tiny_block(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s,
 			       u32 idx)
 {
+	gm_spin_assert_held(&c->lock);
 	s->tiny_pending -= gm_popcount64(s->tiny_freed[idx]);
 	s->tiny_alloc[idx] = 0;
 	s->tiny_freed[idx] = 0;
@@ -133,7 +68,7 @@ static void reclaim_tiny_block(struct gm_heap *h, struct gm_mcentral *c, struct 
 	gm_bit_set(s->free_bits, idx);
 	s->nfreed++;
 	c->nfrees++;
-	gm_heap_live_add(h, -(s64)s->elemsize);
+	gm_pacer_live_add(h, -(s64)s->elemsize);
 }
 
 /*
@@ -175,11 +110,12 @@ void gm_mcentral_init(struct gm_mcentral *c)
  */
 static void take_for_cache(struct gm_heap *h, struct gm_mspan *s)
 {
+	gm_spin_assert_held(&h->central[s->spanclass].lock);
 	s->cached = true;
 	gm_atomic_store_u32(&s->sweepgen, READ_ONCE(h->sweepgen) + 3);
 	/* Slots freed explicitly may be the only free ones: make them allocatable. */
 	gm_span_sweep_free_bits(s);
-	gm_heap_live_add(h, unused_bytes(s));
+	gm_pacer_live_add(h, unused_bytes(s));
 }
 
 /*
@@ -207,20 +143,20 @@ static struct gm_mspan *sweep_for_cache(struct gm_heap *h, struct gm_mcentral *c
 			}
 			gm_span_list_remove(s);
 			if (GM_WARN_ON_ONCE(!gm_sweep_claim(h, s))) {
-				gm_mcentral_relist(h, c, s);
+				gm_mcentral_relist(c, s, READ_ONCE(h->sweepgen));
 				gm_spin_unlock(&c->lock);
 				continue;
 			}
 			/* An empty span is kept for the cache (Go's preserve). */
 			if (gm_sweep_span(h, s))
 				WRITE_ONCE(s->state, GM_SPAN_IN_USE);
-			gm_atomic64_add(&h->gc.swept_lazy_pages, s->npages);
+			gm_gc_count(&h->gc, GM_GC_SWEPT_LAZY_PAGES, s->npages);
 			if (s->alloc_count < s->nelems) {
 				take_for_cache(h, s);
 				gm_spin_unlock(&c->lock);
 				return s;
 			}
-			gm_mcentral_relist(h, c, s);
+			gm_mcentral_relist(c, s, READ_ONCE(h->sweepgen));
 			gm_spin_unlock(&c->lock);
 		}
 	}
@@ -255,11 +191,13 @@ struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass)
 	gm_spin_unlock(&c->lock);
 	if (s)
 		return s;
-	s = sweep_for_cache(h, c, 100);
+	s = sweep_for_cache(h, c, GM_SPAN_BUDGET);
 	if (s)
 		return s;
 
-	s = gm_heap_alloc_span(h, gm_class_npages(sizeclass), spanclass);
+	/* Go's cacheSpan deducts the span's sweep credit (deductSweepCredit). */
+	gm_sweep_deduct_credit(h, gm_class_npages(sizeclass));
+	s = gm_mheap_alloc_span(h, gm_class_npages(sizeclass), spanclass);
 	if (!s)
 		return NULL;
 	gm_spin_lock(&c->lock);
@@ -286,17 +224,17 @@ void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s)
 	gm_atomic_store_u32(&s->sweepgen, READ_ONCE(h->sweepgen));
 	/* The mcache retired its tiny block before letting the span go. */
 	reclaim_tiny(h, c, s, 0);
-	gm_heap_live_add(h, -unused_bytes(s));
+	gm_pacer_live_add(h, -unused_bytes(s));
 	if (span_empty(s)) {
 		/* Dead under the lock: a racing free now sees a dead span. */
 		WRITE_ONCE(s->state, GM_SPAN_DEAD);
 		release = true;
 	} else {
-		gm_mcentral_relist(h, c, s);
+		gm_mcentral_relist(c, s, READ_ONCE(h->sweepgen));
 	}
 	gm_spin_unlock(&c->lock);
 	if (release)
-		gm_heap_free_span(h, s);
+		gm_mheap_free_span(h, s);
 }
 
 /**
@@ -318,7 +256,7 @@ bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s, uintptr_t ti
 	reclaim_tiny(h, c, s, tiny);
 	n = gm_span_sweep_free_bits(s);
 	/* The slots are the cache's to hand out again (see take_for_cache()). */
-	gm_heap_live_add(h, (s64)n * s->elemsize);
+	gm_pacer_live_add(h, (s64)n * s->elemsize);
 	gm_spin_unlock(&c->lock);
 	return n;
 }
@@ -335,6 +273,7 @@ static bool relist_after_free(struct gm_heap *h, struct gm_mcentral *c,
 {
 	struct gm_span_list *l = s->list;
 
+	gm_spin_assert_held(&c->lock);
 	if (span_empty(s)) {
 		gm_span_list_remove(s);
 		WRITE_ONCE(s->state, GM_SPAN_DEAD);
@@ -369,10 +308,10 @@ static int free_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *
 {
 	u16 bit = 1U << off;
 
+	gm_spin_assert_held(&c->lock);
 	if (!(READ_ONCE(s->tiny_alloc[idx]) & bit) || (s->tiny_freed[idx] & bit))
 		return -EINVAL;
-	if (GM_TRACK_OBJECTS && h->track)
-		gm_track_free((void *)(s->start + (uintptr_t)idx * s->elemsize + off));
+	gm_free_hook(h, s->start + (uintptr_t)idx * s->elemsize + off);
 	s->tiny_freed[idx] |= bit;
 	s->tiny_pending++;
 	c->tiny_frees++;
@@ -431,10 +370,9 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	if (s->start + (uintptr_t)idx * s->elemsize != p)
 		goto out;
 	/* Before the slot can be swept and reused by another CPU. */
-	if (GM_TRACK_OBJECTS && h->track)
-		gm_track_free((void *)p);
+	gm_free_hook(h, p);
 	if (counted_live(h, s, idx))
-		gm_heap_live_add(h, -(s64)s->elemsize);
+		gm_pacer_live_add(h, -(s64)s->elemsize);
 	gm_bit_set(s->free_bits, idx);
 	gm_bit_clear(s->root_bits, idx);
 	s->nfreed++;
@@ -445,7 +383,7 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 out:
 	gm_spin_unlock(&c->lock);
 	if (release)
-		gm_heap_free_span(h, s);
+		gm_mheap_free_span(h, s);
 	return ret;
 }
 
@@ -458,7 +396,7 @@ static size_t tiny_usable(const struct gm_mspan *s, u32 idx, u32 off)
 	u32 end = READ_ONCE(s->tiny_end[idx]) >> off;
 
 	/* Objects do not overlap: the first end at or after @off is its own. */
-	return end ? (size_t)__builtin_ctz(end) + 1 : 0;
+	return end ? (size_t)gm_ctz64(end) + 1 : 0;
 }
 
 /**
@@ -533,15 +471,14 @@ int gm_mcentral_free_large(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	gm_span_list_remove(s);
 	WRITE_ONCE(s->state, GM_SPAN_DEAD);
 	gm_spin_unlock(&c->lock);
-	if (GM_TRACK_OBJECTS && h->track)
-		gm_track_free((void *)p);
+	gm_free_hook(h, p);
 	if (live)
-		gm_heap_live_add(h, -(s64)(s->npages * GM_PAGE_SIZE));
+		gm_pacer_live_add(h, -(s64)(s->npages * GM_PAGE_SIZE));
 	gm_mutex_lock(&h->lock);
 	h->large_frees++;
 	h->large_bytes -= s->npages * GM_PAGE_SIZE;
 	gm_mutex_unlock(&h->lock);
-	gm_heap_free_span(h, s);
+	gm_mheap_free_span(h, s);
 	return 0;
 }
 

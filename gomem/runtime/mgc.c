@@ -30,6 +30,7 @@ static size_t root_search(struct gm_heap *h, uintptr_t addr)
 {
 	size_t lo = 0, hi = h->gc.nroots;
 
+	gm_mutex_assert_held(&h->lock);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -46,6 +47,7 @@ static int roots_grow(struct gm_heap *h)
 	size_t cap = h->gc.roots_cap ? 2 * h->gc.roots_cap : 16;
 	struct gm_root *r;
 
+	gm_mutex_assert_held(&h->lock);
 	r = gm_zalloc(cap * sizeof(*r));
 	if (!r)
 		return -ENOMEM;
@@ -60,7 +62,7 @@ static int roots_grow(struct gm_heap *h)
 /**
  * gm_heap_add_root() - register a range of memory as a root
  * @h: the heap
- * @addr: first byte; memory the collector can read through gm_heap_read()
+ * @addr: first byte; memory the collector can read through gm_mheap_read()
  * @len: bytes, > 0
  *
  * Return: 0, -EINVAL for an empty or wrapping range, -EEXIST if a range
@@ -185,25 +187,25 @@ int gm_heap_gc(struct gm_heap *h, bool forced, struct gm_gc_cycle *out)
 	gm_might_sleep();
 	t[0] = gm_now_ns();
 	c.start_ns = t[0] - h->gc.created_ns;
-	c.heap_before = gm_heap_live(h);
+	c.heap_before = gm_pacer_live(h);
 	gm_heap_flush_caches(h);
-	gm_heap_finish_sweep(h);
+	gm_sweep_finish(h);
 	t[1] = gm_now_ns();
-	ret = gm_heap_mark(h, NULL, 0, GM_GC_QUEUE_LEN, &c.mark);
+	ret = gm_mark_heap(h, NULL, 0, GM_GC_QUEUE_LEN, &c.mark);
 	if (ret)
 		return ret;
 	c.root_bytes = c.mark.root_bytes;
 	t[2] = gm_now_ns();
-	c.heap_after = gm_heap_live(h);
+	c.heap_after = gm_pacer_live(h);
 	c.heap_marked = c.mark.marked_bytes;
 	mark_termination(h, &c);
 	t[3] = gm_now_ns();
-	freed_objs = gm_atomic64_read(&h->gc.freed_objects);
-	freed_bytes = gm_atomic64_read(&h->gc.freed_bytes);
+	freed_objs = gm_gc_counter_read(&h->gc, GM_GC_FREED_OBJECTS);
+	freed_bytes = gm_gc_counter_read(&h->gc, GM_GC_FREED_BYTES);
 	if (forced)
-		gm_heap_finish_sweep(h);
-	c.freed_objects = gm_atomic64_read(&h->gc.freed_objects) - freed_objs;
-	c.freed_bytes = gm_atomic64_read(&h->gc.freed_bytes) - freed_bytes;
+		gm_sweep_finish(h);
+	c.freed_objects = gm_gc_counter_read(&h->gc, GM_GC_FREED_OBJECTS) - freed_objs;
+	c.freed_bytes = gm_gc_counter_read(&h->gc, GM_GC_FREED_BYTES) - freed_bytes;
 	t[4] = gm_now_ns();
 	for (i = 0; i < GM_NUM_PHASES; i++)
 		c.phase_ns[i] = t[i + 1] - t[i];
@@ -233,9 +235,9 @@ void gm_heap_read_gc_info(struct gm_heap *h, struct gm_gc_info *gi)
 	gi->memory_limit = h->gc.memory_limit;
 	gm_mutex_unlock(&h->lock);
 	gi->cpu_ns = gm_atomic64_read(&h->gc.cpu_ns);
-	gi->heap_live = gm_heap_live(h);
-	gi->swept_pages = gm_atomic64_read(&h->gc.swept_pages);
-	gi->bg_scavenged = gm_atomic64_read(&h->gc.bg_scavenged);
+	gi->heap_live = gm_pacer_live(h);
+	gi->swept_pages = gm_gc_counter_read(&h->gc, GM_GC_SWEPT_PAGES);
+	gi->bg_scavenged = gm_gc_counter_read(&h->gc, GM_GC_SCAVENGED_BG_BYTES);
 }
 
 /**
@@ -334,6 +336,29 @@ static void print_u64(struct gm_printer *p, const char *name, u64 v)
 	p->line(p, line);
 }
 
+/* debugfs names of enum gm_gc_counter, as Go's MemStats would spell them. */
+static const char *const gm_gc_counter_names[] = {
+	[GM_GC_SWEPT_PAGES]		= "SweptPages",
+	[GM_GC_SWEPT_BG_PAGES]		= "SweptBgPages",
+	[GM_GC_SWEPT_LAZY_PAGES]	= "SweptLazyPages",
+	[GM_GC_FREED_OBJECTS]		= "SweepFreedObjects",
+	[GM_GC_FREED_BYTES]		= "SweepFreedBytes",
+	[GM_GC_FREED_SPANS]		= "SweepFreedSpans",
+	[GM_GC_SCAVENGED_BG_BYTES]	= "ScavengedBgBytes",
+	[GM_GC_SCAVENGED_LIMIT_BYTES]	= "ScavengedLimitBytes",
+};
+static_assert(ARRAY_SIZE(gm_gc_counter_names) == GM_GC_NUM_COUNTERS,
+	      "a name for every counter");
+
+/* Every counter, one "Name value" a line, in the enum's order. */
+static void print_counters(struct gm_heap *h, struct gm_printer *p)
+{
+	int i;
+
+	for (i = 0; i < GM_GC_NUM_COUNTERS; i++)
+		print_u64(p, gm_gc_counter_names[i], gm_gc_counter_read(&h->gc, i));
+}
+
 static void print_ring(struct gm_heap *h, struct gm_printer *p)
 {
 	struct gm_gc_cycle *ring = gm_zalloc(sizeof(h->gc.ring));
@@ -396,15 +421,8 @@ void gm_heap_print_gc(struct gm_heap *h, struct gm_printer *p)
 	print_u64(p, "PauseTotalNs", gi.pause_total_ns);
 	print_u64(p, "GCCPUNs", gi.cpu_ns);
 	print_u64(p, "Roots", READ_ONCE(h->gc.nroots));
-	print_u64(p, "SweptPages", gi.swept_pages);
-	print_u64(p, "SweptBgPages", gm_atomic64_read(&h->gc.swept_bg_pages));
-	print_u64(p, "SweptLazyPages", gm_atomic64_read(&h->gc.swept_lazy_pages));
-	print_u64(p, "SweepFreedObjects", gm_atomic64_read(&h->gc.freed_objects));
-	print_u64(p, "SweepFreedBytes", gm_atomic64_read(&h->gc.freed_bytes));
-	print_u64(p, "SweepFreedSpans", gm_atomic64_read(&h->gc.freed_spans));
-	print_u64(p, "ScavengedBgBytes", gi.bg_scavenged);
-	print_u64(p, "ScavengedLimitBytes", gm_atomic64_read(&h->gc.limit_scavenged));
-	gm_heap_sweep_census(h, &sc);
+	print_counters(h, p);
+	gm_sweep_take_census(h, &sc);
 	snprintf(line, sizeof(line), "spans unswept %llu sweeping %llu swept %llu cached %llu bad %llu",
 		 (unsigned long long)sc.unswept, (unsigned long long)sc.sweeping,
 		 (unsigned long long)sc.swept, (unsigned long long)sc.cached,

@@ -88,7 +88,7 @@ static void scan_range(struct gm_gcwork *w, uintptr_t addr, size_t len)
 	addr = (addr + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
 	while (addr + sizeof(uintptr_t) <= end && !w->aborted) {
 		n = min_t(size_t, ARRAY_SIZE(word), (end - addr) / sizeof(uintptr_t));
-		gm_heap_read(w->h, addr, word, n * sizeof(uintptr_t));
+		gm_mheap_read(w->h, addr, word, n * sizeof(uintptr_t));
 		for (i = 0; i < n; i++)
 			grey(w, word[i]);
 		w->st->scanned_bytes += n * sizeof(uintptr_t);
@@ -175,13 +175,14 @@ static void clear_marks(struct gm_heap *h)
 {
 	struct gm_mspan *s;
 
+	gm_mutex_assert_held(&h->lock);
 	for (s = h->spans_all; s; s = s->allnext)
 		if (s->state == GM_SPAN_IN_USE)
 			memset(s->gcmark_bits, 0, s->bitmap_words * sizeof(u64));
 }
 
 /**
- * gm_heap_mark() - mark every object reachable from the roots (Go's gcMark)
+ * gm_mark_heap() - mark every object reachable from the roots (Go's gcMark)
  * @h: the heap; stopped: its caches flushed, nothing running in it
  * @roots: ranges of memory to scan, anywhere (not only in the heap)
  * @nroots: number of @roots
@@ -191,14 +192,14 @@ static void clear_marks(struct gm_heap *h)
  *
  * The heap's registered roots (gm_heap_add_root(), root objects) are
  * scanned too. Afterwards an in-use span's gcmark bits say which of its
- * objects are reachable. Roots are read with gm_heap_read(), so a root may lie in the
+ * objects are reachable. Roots are read with gm_mheap_read(), so a root may lie in the
  * heap's memory itself (an object the program holds).
  *
  * Return: 0; -ENOMEM if the queue could not be allocated, or -EINTR if
  * the calling task was killed meanwhile: then no mark bit is set (the
  * mark is not valid and must not be swept by).
  */
-int gm_heap_mark(struct gm_heap *h, const struct gm_root *roots, size_t nroots,
+int gm_mark_heap(struct gm_heap *h, const struct gm_root *roots, size_t nroots,
 		 size_t queue_len, struct gm_mark_stats *st)
 {
 	struct gm_gcwork w = { .h = h, .cap = queue_len, .st = st };
@@ -230,13 +231,13 @@ int gm_heap_mark(struct gm_heap *h, const struct gm_root *roots, size_t nroots,
 }
 
 /**
- * gm_heap_object_marked() - whether the last mark found an object reachable
+ * gm_mark_object_marked() - whether the last mark found an object reachable
  * @h: the heap
  * @p: any address inside the object
  *
  * Return: true if @p is in a live object whose mark bit is set.
  */
-bool gm_heap_object_marked(struct gm_heap *h, const void *p)
+bool gm_mark_object_marked(struct gm_heap *h, const void *p)
 {
 	struct gm_mspan *s;
 	u32 idx;

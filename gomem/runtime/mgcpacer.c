@@ -19,23 +19,23 @@
 #include "malloc.h"
 
 /**
- * gm_heap_live_add() - account bytes allocated (> 0) or freed (< 0)
+ * gm_pacer_live_add() - account bytes allocated (> 0) or freed (< 0)
  * @h: the heap
  * @bytes: the change
  */
-void gm_heap_live_add(struct gm_heap *h, s64 bytes)
+void gm_pacer_live_add(struct gm_heap *h, s64 bytes)
 {
 	gm_atomic64_add(&h->gc.heap_live, (u64)bytes);
 }
 
 /**
- * gm_heap_live() - the pacer's live heap
+ * gm_pacer_live() - the pacer's live heap
  * @h: the heap
  *
  * Return: heap_live; never below 0 (a free of an object the last mark
  * left out may make the counter dip for a while).
  */
-u64 gm_heap_live(struct gm_heap *h)
+u64 gm_pacer_live(struct gm_heap *h)
 {
 	s64 v = (s64)gm_atomic64_read(&h->gc.heap_live);
 
@@ -78,7 +78,7 @@ static u64 compute_goal(struct gm_heap *h)
  * @h: the heap, locked
  *
  * Sweep pacing: the pages in use now must all be swept by the time
- * heap_live reaches the goal (gm_heap_sweep_credit()).
+ * heap_live reaches the goal (gm_sweep_deduct_credit()).
  */
 void gm_pacer_commit(struct gm_heap *h)
 {
@@ -90,8 +90,8 @@ void gm_pacer_commit(struct gm_heap *h)
 static void commit_sweep(struct gm_heap *h)
 {
 	gm_mutex_assert_held(&h->lock);
-	WRITE_ONCE(h->gc.credit_basis, gm_heap_live(h));
-	WRITE_ONCE(h->gc.credit_swept, gm_atomic64_read(&h->gc.swept_pages));
+	WRITE_ONCE(h->gc.credit_basis, gm_pacer_live(h));
+	WRITE_ONCE(h->gc.credit_swept, gm_gc_counter_read(&h->gc, GM_GC_SWEPT_PAGES));
 	WRITE_ONCE(h->gc.credit_pages, h->inuse_pages);
 }
 
@@ -104,7 +104,7 @@ void gm_pacer_end_mark(struct gm_heap *h, u64 marked)
 {
 	gm_mutex_assert_held(&h->lock);
 	h->gc.heap_marked = marked;
-	gm_heap_live_add(h, (s64)(marked - gm_atomic64_read(&h->gc.heap_live)));
+	gm_pacer_live_add(h, (s64)(marked - gm_atomic64_read(&h->gc.heap_live)));
 	gm_pacer_commit(h);
 	commit_sweep(h);
 }
@@ -122,7 +122,7 @@ bool gm_heap_gc_due(struct gm_heap *h, size_t size)
 {
 	u64 goal = READ_ONCE(h->gc.heap_goal);
 
-	return goal != GM_NO_LIMIT && gm_heap_live(h) + size > goal;
+	return goal != GM_NO_LIMIT && gm_pacer_live(h) + size > goal;
 }
 
 /**

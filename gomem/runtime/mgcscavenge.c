@@ -101,18 +101,18 @@ u64 gm_heap_scavenge_background(struct gm_heap *h, u64 max_bytes)
 	if (!excess || !max_bytes)
 		return 0;
 	n = gm_heap_scavenge(h, min(excess, max_bytes));
-	gm_atomic64_add(&h->gc.bg_scavenged, n);
+	gm_gc_count(&h->gc, GM_GC_SCAVENGED_BG_BYTES, n);
 	return n;
 }
 
 /**
- * gm_heap_scavenge_for_limit() - get back under the memory limit
+ * gm_scavenge_for_limit() - get back under the memory limit
  * @h: the heap
  *
  * After an allocation took pages: if retained memory is over the limit,
  * free pages are given back until it is not (or none are left).
  */
-void gm_heap_scavenge_for_limit(struct gm_heap *h)
+void gm_scavenge_for_limit(struct gm_heap *h)
 {
 	struct scavenge_ctx sc = { .h = h };
 	u64 limit, r;
@@ -128,7 +128,7 @@ void gm_heap_scavenge_for_limit(struct gm_heap *h)
 		h->scavenged_bytes += sc.pages * GM_PAGE_SIZE;
 	}
 	gm_mutex_unlock(&h->lock);
-	gm_atomic64_add(&h->gc.limit_scavenged, sc.pages * GM_PAGE_SIZE);
+	gm_gc_count(&h->gc, GM_GC_SCAVENGED_LIMIT_BYTES, sc.pages * GM_PAGE_SIZE);
 }
 
 /**
@@ -155,4 +155,15 @@ size_t gm_heap_forget_range(struct gm_heap *h, uintptr_t addr, size_t len)
 	h->lost_pages += taken;
 	gm_mutex_unlock(&h->lock);
 	return taken;
+}
+
+/**
+ * gm_heap_scavenged_bytes() - bytes gm_heap_scavenge() gave back, ever
+ * @h: the heap
+ *
+ * Return: the count, read without the heap lock.
+ */
+u64 gm_heap_scavenged_bytes(struct gm_heap *h)
+{
+	return READ_ONCE(h->scavenged_bytes);
 }

@@ -17,7 +17,8 @@
  * Three sweepers take spans from the mcentrals' unswept lists: an
  * allocation that needs a span of its class (mcentral.c, Go's cacheSpan),
  * an allocation paying sweep credit for the pages it takes (Go's
- * deductSweepCredit), and the background sweeper (Go's bgsweep), which
+ * deductSweepCredit, which mcentral.c and malloc.c call before they take
+ * a span from the heap), and the background sweeper (Go's bgsweep), which
  * the environment runs. A cycle first finishes what they left (sweep
  * termination), so the mark always sees swept spans.
  *
@@ -41,28 +42,6 @@ bool gm_sweep_claim(struct gm_heap *h, struct gm_mspan *s)
 
 	return READ_ONCE(s->sweepgen) == sg - 2 &&
 	       gm_atomic_cas_u32(&s->sweepgen, sg - 2, sg - 1);
-}
-
-/* Tell the leak detector about the objects of @s that the sweep frees. */
-static void untrack_dead(struct gm_mspan *s)
-{
-	u32 i, off;
-
-	for (i = 0; i < s->nelems; i++) {
-		uintptr_t base = s->start + (uintptr_t)i * s->elemsize;
-		u16 live_tiny;
-
-		if (!gm_span_slot_allocated(s, i) || gm_bit_test(s->gcmark_bits, i))
-			continue;
-		if (!s->tiny_alloc || !s->tiny_alloc[i]) {
-			gm_track_free((void *)base);
-			continue;
-		}
-		live_tiny = s->tiny_alloc[i] & ~s->tiny_freed[i];
-		for (off = 0; off < GM_TINY_SIZE; off++)
-			if (live_tiny & (1U << off))
-				gm_track_free((void *)(base + off));
-	}
 }
 
 /*
@@ -100,8 +79,8 @@ static u32 sweep_small(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan
 {
 	u32 before = s->alloc_count - s->nfreed, live = 0, freed, w;
 
-	if (GM_TRACK_OBJECTS && h->track)
-		untrack_dead(s);
+	/* The objects the mark did not find die here. */
+	gm_free_hook_span(h, s, s->gcmark_bits);
 	if (s->tiny_alloc)
 		sweep_tiny(c, s);
 	for (w = 0; w < s->bitmap_words; w++) {
@@ -120,8 +99,8 @@ static u32 sweep_small(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan
 	s->freeindex = 0;
 	gm_span_refill_alloc_cache(s, 0);
 	c->nfrees += freed;
-	gm_atomic64_add(&h->gc.freed_objects, freed);
-	gm_atomic64_add(&h->gc.freed_bytes, (u64)freed * s->elemsize);
+	gm_gc_count(&h->gc, GM_GC_FREED_OBJECTS, freed);
+	gm_gc_count(&h->gc, GM_GC_FREED_BYTES, (u64)freed * s->elemsize);
 	return freed;
 }
 
@@ -149,10 +128,10 @@ bool gm_sweep_span(struct gm_heap *h, struct gm_mspan *s)
 	} else {
 		empty = !gm_bit_test(s->gcmark_bits, 0);
 		s->gcmark_bits[0] = 0;
-		if (empty && GM_TRACK_OBJECTS && h->track)
-			gm_track_free((void *)s->start);
+		if (empty)
+			gm_free_hook(h, s->start);
 	}
-	gm_atomic64_add(&h->gc.swept_pages, s->npages);
+	gm_gc_count(&h->gc, GM_GC_SWEPT_PAGES, s->npages);
 	if (empty) {
 		/* Dead under the class lock: racing frees now refuse the span. */
 		WRITE_ONCE(s->state, GM_SPAN_DEAD);
@@ -174,11 +153,11 @@ void gm_sweep_release(struct gm_heap *h, struct gm_mspan *s)
 		h->large_frees++;
 		h->large_bytes -= s->npages * GM_PAGE_SIZE;
 		gm_mutex_unlock(&h->lock);
-		gm_atomic64_add(&h->gc.freed_objects, 1);
-		gm_atomic64_add(&h->gc.freed_bytes, s->npages * GM_PAGE_SIZE);
+		gm_gc_count(&h->gc, GM_GC_FREED_OBJECTS, 1);
+		gm_gc_count(&h->gc, GM_GC_FREED_BYTES, s->npages * GM_PAGE_SIZE);
 	}
-	gm_atomic64_add(&h->gc.freed_spans, 1);
-	gm_heap_free_span(h, s);
+	gm_gc_count(&h->gc, GM_GC_FREED_SPANS, 1);
+	gm_mheap_free_span(h, s);
 }
 
 /* The unswept half of a list pair (see gm_mcentral). */
@@ -186,6 +165,7 @@ static struct gm_mspan *pop_unswept(struct gm_mcentral *c, u32 sg)
 {
 	struct gm_mspan *s = c->partial[!gm_swept_half(sg)].first;
 
+	gm_spin_assert_held(&c->lock);
 	if (!s)
 		s = c->full[!gm_swept_half(sg)].first;
 	if (s)
@@ -217,7 +197,7 @@ static size_t sweep_one(struct gm_heap *h, struct gm_atomic64 *who)
 		if (s && !GM_WARN_ON_ONCE(!gm_sweep_claim(h, s)))
 			dead = gm_sweep_span(h, s);
 		if (s && !dead)
-			gm_mcentral_relist(h, c, s);
+			gm_mcentral_relist(c, s, sg);
 		gm_spin_unlock(&c->lock);
 		if (!s)
 			continue;
@@ -246,7 +226,7 @@ bool gm_heap_sweep_some(struct gm_heap *h, size_t max_pages)
 
 	gm_might_sleep();
 	while (done < max_pages) {
-		n = sweep_one(h, &h->gc.swept_bg_pages);
+		n = sweep_one(h, &h->gc.counters[GM_GC_SWEPT_BG_PAGES]);
 		if (!n)
 			break;
 		done += n;
@@ -257,10 +237,10 @@ bool gm_heap_sweep_some(struct gm_heap *h, size_t max_pages)
 }
 
 /**
- * gm_heap_finish_sweep() - sweep every span left (Go's finishsweep_m)
+ * gm_sweep_finish() - sweep every span left (Go's finishsweep_m)
  * @h: the heap, whose world is stopped
  */
-void gm_heap_finish_sweep(struct gm_heap *h)
+void gm_sweep_finish(struct gm_heap *h)
 {
 	u64 n = 0;
 
@@ -270,7 +250,7 @@ void gm_heap_finish_sweep(struct gm_heap *h)
 }
 
 /**
- * gm_heap_sweep_credit() - sweep in proportion to allocation
+ * gm_sweep_deduct_credit() - sweep in proportion to allocation
  * @h: the heap
  * @npages: pages an allocation is about to take
  *
@@ -278,19 +258,19 @@ void gm_heap_finish_sweep(struct gm_heap *h)
  * all be swept by the time heap_live reaches the next goal, so each
  * allocation sweeps its share of them first. Called without locks.
  */
-void gm_heap_sweep_credit(struct gm_heap *h, size_t npages)
+void gm_sweep_deduct_credit(struct gm_heap *h, size_t npages)
 {
 	u64 pages = READ_ONCE(h->gc.credit_pages), basis = READ_ONCE(h->gc.credit_basis);
 	u64 goal = READ_ONCE(h->gc.heap_goal), live, runway, target;
 
 	if (!pages)
 		return;
-	live = gm_heap_live(h) + npages * GM_PAGE_SIZE;
+	live = gm_pacer_live(h) + npages * GM_PAGE_SIZE;
 	/* With no goal (GOGC off, no limit) the runway is the live heap again. */
 	runway = goal != GM_NO_LIMIT && goal > basis ? goal - basis : max(basis, GM_HEAP_MIN_GOAL);
 	target = live > basis ? (live - basis) / max_t(u64, runway / pages, 1) : 0;
-	while (gm_atomic64_read(&h->gc.swept_pages) - READ_ONCE(h->gc.credit_swept) < target) {
-		if (!sweep_one(h, &h->gc.swept_lazy_pages)) {
+	while (gm_gc_counter_read(&h->gc, GM_GC_SWEPT_PAGES) - READ_ONCE(h->gc.credit_swept) < target) {
+		if (!sweep_one(h, &h->gc.counters[GM_GC_SWEPT_LAZY_PAGES])) {
 			WRITE_ONCE(h->gc.credit_pages, 0);
 			break;
 		}
@@ -298,14 +278,14 @@ void gm_heap_sweep_credit(struct gm_heap *h, size_t npages)
 }
 
 /**
- * gm_heap_sweep_census() - count a heap's in-use spans by sweep state
+ * gm_sweep_take_census() - count a heap's in-use spans by sweep state
  * @h: the heap
  * @c: filled in
  *
  * Takes the heap lock; states may change meanwhile unless the world is
  * stopped.
  */
-void gm_heap_sweep_census(struct gm_heap *h, struct gm_sweep_census *c)
+void gm_sweep_take_census(struct gm_heap *h, struct gm_sweep_census *c)
 {
 	struct gm_mspan *s;
 	u32 sg;

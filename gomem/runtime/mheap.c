@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gomem's heap, after Go's mheap.go: arena metadata, the sparse arena
- * index and the address-to-span and address-to-object lookups.
+ * index, the address-to-span and address-to-object lookups, span lists,
+ * and spans from pages: growing the heap from its page source, taking
+ * and giving back a span's pages (allocSpan, freeSpan), and reading and
+ * zeroing the heap's memory through the page source.
  */
 #include "malloc.h"
 
@@ -260,6 +263,43 @@ uintptr_t gm_find_object(const struct gm_arena_index *ai, uintptr_t addr,
 	return s->start + (uintptr_t)idx * s->elemsize;
 }
 
+/* === span lists (Go's mSpanList) ======================================== */
+
+/**
+ * gm_span_list_push() - put a span at the head of a list
+ * @l: the list, under its mcentral's lock
+ * @s: a span on no list
+ */
+void gm_span_list_push(struct gm_span_list *l, struct gm_mspan *s)
+{
+	s->prev = NULL;
+	s->next = l->first;
+	if (l->first)
+		l->first->prev = s;
+	l->first = s;
+	s->list = l;
+	l->len++;
+}
+
+/**
+ * gm_span_list_remove() - take a span off its list
+ * @s: a span on a list, under its mcentral's lock
+ */
+void gm_span_list_remove(struct gm_mspan *s)
+{
+	struct gm_span_list *l = s->list;
+
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		l->first = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->next = s->prev = NULL;
+	s->list = NULL;
+	l->len--;
+}
+
 /* === spans from pages =================================================== */
 
 /*
@@ -271,6 +311,7 @@ static bool alloc_needs_zero(struct gm_heap *h, uintptr_t base, size_t npages)
 	uintptr_t end = base + npages * GM_PAGE_SIZE;
 	bool dirty = !h->src->zeroed;
 
+	gm_mutex_assert_held(&h->lock);
 	while (base < end) {
 		struct gm_heap_arena *ha = gm_arena_of(&h->arenas, base);
 		uintptr_t off = base - ha->base;
@@ -386,9 +427,13 @@ static void span_struct_free(struct gm_heap *h, struct gm_mspan *s)
  */
 static uintptr_t pages_from_cache(struct gm_heap *h, size_t npages, size_t *scav)
 {
-	struct gm_mcache *c = gm_percpu_ptr(h->caches, gm_cpu_get());
-	uintptr_t base = gm_pagecache_alloc(&c->pcache, npages, scav);
+	struct gm_mcache *c;
+	uintptr_t base;
 
+	/* The lock order: the heap lock, then the CPU (see malloc.h). */
+	gm_mutex_assert_held(&h->lock);
+	c = gm_percpu_ptr(h->caches, gm_cpu_get());
+	base = gm_pagecache_alloc(&c->pcache, npages, scav);
 	if (!base && !gm_pagealloc_fill_cache(&h->pages, &c->pcache))
 		base = gm_pagecache_alloc(&c->pcache, npages, scav);
 	gm_cpu_put();
@@ -433,6 +478,7 @@ static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
 	u8 sizeclass = spanclass >> 1;
 	int ret;
 
+	gm_mutex_assert_held(&h->lock);
 	gm_span_init_layout(s, base, npages, spanclass, gm_class_size(sizeclass));
 	ret = gm_span_init_bits(s, s->nelems);
 	if (ret)
@@ -466,28 +512,28 @@ static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
 }
 
 /**
- * gm_heap_alloc_span() - a new span of pages (Go's mheap.alloc)
+ * gm_mheap_alloc_span() - a new span of pages (Go's mheap.alloc)
  * @h: the heap
  * @npages: pages, at least 1
  * @spanclass: size class << 1 | noscan; size class 0 for a large object
  *
- * First sweeps its share of what the last GC cycle left unswept, and
- * afterwards gives free pages back if the heap went over its memory
- * limit, as Go's allocSpan does. Takes the heap lock; may sleep (the page
+ * The caller has paid the span's sweep credit (gm_sweep_deduct_credit()),
+ * as Go's callers of mheap.alloc do. Afterwards gives free pages back if
+ * the heap went over its memory limit, as Go's allocSpan does. Takes the
+ * heap lock; call without a lock or the CPU pinned. May sleep (the page
  * source may).
  *
  * Return: the span, with empty bitmaps, or NULL if memory ran out. A
  * small span is in use; a large object's is in use once
  * gm_mcentral_add_large() publishes it.
  */
-struct gm_mspan *gm_heap_alloc_span(struct gm_heap *h, size_t npages, u8 spanclass)
+struct gm_mspan *gm_mheap_alloc_span(struct gm_heap *h, size_t npages, u8 spanclass)
 {
 	struct gm_mspan *s;
 	bool needzero;
 	uintptr_t base;
 
 	gm_might_sleep();
-	gm_heap_sweep_credit(h, npages);
 	gm_mutex_lock(&h->lock);
 	s = span_struct_alloc(h);
 	if (!s)
@@ -502,7 +548,7 @@ struct gm_mspan *gm_heap_alloc_span(struct gm_heap *h, size_t npages, u8 spancla
 	s->needzero = needzero;
 	gm_mutex_unlock(&h->lock);
 	if (READ_ONCE(h->gc.memory_limit) != GM_NO_LIMIT)
-		gm_heap_scavenge_for_limit(h);
+		gm_scavenge_for_limit(h);
 	return s;
 
 fail_struct:
@@ -536,6 +582,7 @@ static void maybe_release_block(struct gm_heap *h, uintptr_t addr)
 	struct gm_block **pp, *b = block_of(h, addr, &pp);
 	size_t npages;
 
+	gm_mutex_assert_held(&h->lock);
 	if (!b)
 		return;
 	npages = b->size >> GM_PAGE_SHIFT;
@@ -551,13 +598,13 @@ static void maybe_release_block(struct gm_heap *h, uintptr_t addr)
 }
 
 /**
- * gm_heap_free_span() - return a span's pages to the heap (mheap.freeSpan)
+ * gm_mheap_free_span() - return a span's pages to the heap (mheap.freeSpan)
  * @h: the heap
  * @s: an in-use span that no mcache or mcentral holds
  *
  * Takes the heap lock.
  */
-void gm_heap_free_span(struct gm_heap *h, struct gm_mspan *s)
+void gm_mheap_free_span(struct gm_heap *h, struct gm_mspan *s)
 {
 	u8 sizeclass = s->spanclass >> 1;
 
@@ -571,4 +618,39 @@ void gm_heap_free_span(struct gm_heap *h, struct gm_mspan *s)
 	span_struct_free(h, s);
 	maybe_release_block(h, s->start);
 	gm_mutex_unlock(&h->lock);
+}
+
+/* === the heap's memory ================================================== */
+
+/**
+ * gm_mheap_zero() - zero part of a heap's memory
+ * @h: the heap
+ * @addr: first byte
+ * @len: bytes
+ *
+ * Through the page source when it says how (its memory may be another
+ * address space's), else directly. Does not sleep.
+ */
+void gm_mheap_zero(struct gm_heap *h, uintptr_t addr, size_t len)
+{
+	if (h->src->zero)
+		h->src->zero(h->src_ctx, addr, len);
+	else
+		memset((void *)addr, 0, len);
+}
+
+/**
+ * gm_mheap_read() - read part of a heap's memory, or of a root
+ * @h: the heap
+ * @addr: first byte; the heap's memory, or for heaps whose page source
+ *	has no @read, any memory the caller may read directly
+ * @buf: where the bytes go
+ * @len: bytes
+ */
+void gm_mheap_read(struct gm_heap *h, uintptr_t addr, void *buf, size_t len)
+{
+	if (h->src->read)
+		h->src->read(h->src_ctx, addr, buf, len);
+	else
+		memcpy(buf, (const void *)addr, len);
 }

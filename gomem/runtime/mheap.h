@@ -1,12 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The mspan, as in Go's mheap.go: a run of pages holding objects of one
- * span class (or one large object), with its allocation and mark bitmaps.
+ * The types of Go's mheap.go: the mspan (a run of pages holding objects
+ * of one span class, or one large object, with its allocation and mark
+ * bitmaps), span classes, span lists (mSpanList), arenas (heapArena) and
+ * the blocks taken from the page source; and mheap.c's functions, which
+ * turn pages into spans and back.
  */
 #ifndef _GOMEM_MHEAP_H
 #define _GOMEM_MHEAP_H
 
-#include "runtime.h"
+#include "heap.h"
+#include "mpagealloc.h"
+#include "msize.h"
+
+/* Span classes: size class << 1 | noscan (Go's spanClass). */
+#define GM_NUM_SPAN_CLASSES	(GM_NUM_SIZE_CLASSES << 1)
+/* Tiny blocks are 16-byte noscan objects (Go's tinySpanClass). */
+#define GM_TINY_SIZECLASS	2
+#define GM_TINY_SPANCLASS	(GM_TINY_SIZECLASS << 1 | 1)
 
 struct gm_span_list;
 
@@ -106,6 +117,7 @@ void gm_span_refill_alloc_cache(struct gm_mspan *s, u32 word);
 u32 gm_span_next_free_index(struct gm_mspan *s);
 bool gm_span_is_free(const struct gm_mspan *s, u32 index);
 u32 gm_span_count_marked(const struct gm_mspan *s);
+void gm_span_untrack_objects(const struct gm_mspan *s, const u64 *keep);
 
 static inline bool gm_bit_test(const u64 *bits, u32 i)
 {
@@ -225,5 +237,35 @@ static __always_inline u32 gm_span_obj_index(const struct gm_mspan *s, uintptr_t
 {
 	return (u32)(((u64)(addr - s->start) * s->divmul) >> 32);
 }
+
+/* === span lists and pages ============================================== */
+
+/**
+ * struct gm_span_list - a list of spans (Go's mSpanList)
+ * @first: the first span, NULL if none
+ * @len: spans on the list
+ *
+ * Whoever owns the list locks it: an mcentral's lists are under its lock.
+ */
+struct gm_span_list {
+	struct gm_mspan *first;
+	size_t len;
+};
+
+void gm_span_list_push(struct gm_span_list *l, struct gm_mspan *s);
+void gm_span_list_remove(struct gm_mspan *s);
+
+/* A block from the page source: @size bytes used of a 2^@order block. */
+struct gm_block {
+	uintptr_t addr;
+	size_t size;
+	unsigned int order;
+	struct gm_block *next;
+};
+
+struct gm_mspan *gm_mheap_alloc_span(struct gm_heap *h, size_t npages, u8 spanclass);
+void gm_mheap_free_span(struct gm_heap *h, struct gm_mspan *s);
+void gm_mheap_zero(struct gm_heap *h, uintptr_t addr, size_t len);
+void gm_mheap_read(struct gm_heap *h, uintptr_t addr, void *buf, size_t len);
 
 #endif /* _GOMEM_MHEAP_H */

@@ -25,6 +25,20 @@ size_t gm_roundup_size(size_t size)
 	return (size + GM_PAGE_SIZE - 1) & ~(size_t)(GM_PAGE_SIZE - 1);
 }
 
+/**
+ * gm_size_class_get() - one row of the size class table
+ * @sizeclass: 1 to GM_NUM_SIZE_CLASSES - 1
+ * @sc: filled in
+ *
+ * For callers outside the core, which see the table through heap.h only.
+ */
+void gm_size_class_get(unsigned int sizeclass, struct gm_size_class *sc)
+{
+	sc->size = gm_class_size(sizeclass);
+	sc->npages = gm_class_npages(sizeclass);
+	sc->objects = gm_class_objects(sizeclass);
+}
+
 /* Go 1.21's column headings; the numbers below line up under them. */
 static const char gm_sizeclasses_header[] =
 	"class  bytes/obj  bytes/span  objects  tail waste  max waste  min align";

@@ -12,8 +12,7 @@
 #ifndef _GOMEM_MSIZE_H
 #define _GOMEM_MSIZE_H
 
-#include "runtime.h"
-#include "sizeclasses.h"
+#include "heap.h"
 
 /**
  * gm_size_to_class() - the size class that serves a small request
@@ -105,6 +104,5 @@ static inline u32 gm_class_div(u8 sizeclass, size_t offset)
 }
 
 size_t gm_roundup_size(size_t size);
-void gm_sizeclasses_print(struct gm_printer *p);
 
 #endif /* _GOMEM_MSIZE_H */

@@ -19,7 +19,9 @@
  *    u32 compare-and-swap, struct gm_atomic64 counters;
  *  - per-CPU: gm_percpu_alloc(), gm_percpu_free(), gm_percpu_ptr(),
  *    gm_cpu_get()/gm_cpu_put() (pin the caller to its CPU, preemption
- *    off in the kernel), gm_nr_cpu_ids();
+ *    off in the kernel), gm_cpu_assert_pinned() (the caller is pinned:
+ *    lockdep in the kernel, the thread's slot check in userspace),
+ *    gm_nr_cpu_ids();
  *  - gm_num_cpus(), online CPUs; gm_now_ns(), a monotonic clock;
  *  - gm_might_sleep(), gm_cond_resched() (yield in long loops),
  *    gm_fatal_signal_pending() (the task the work is for is being killed);

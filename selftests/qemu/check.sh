@@ -32,6 +32,9 @@ sizeclasses=$?
 # The syzkaller description's constants come from the uapi header.
 make -s -C "$GOMEM_TOP/selftests/gomem/syzkaller" check OUT="$GOMEM_OUT/syzkaller"
 syzkaller_const=$?
+# The layers: no call cycle between core files, includes only downwards.
+python3 "$GOMEM_TOP/tools/layers.py"
+layers=$?
 # The reporter's reading of TAP lines (a skip must never count as a pass).
 python3 "$GOMEM_QEMU_DIR/report.py" --self-test
 report_selftest=$?
@@ -66,6 +69,7 @@ done
 	--check "checkpatch=$checkpatch" --check "dkms=$dkms" \
 	--check "sizeclasses-generated=$sizeclasses" --check "libgomem-mock=$libgomem_mock" \
 	--check "syzkaller-const=$syzkaller_const" --check "report-self-test=$report_selftest" \
+	--check "layers=$layers" \
 	"native=$runs/native" "debug=$runs/debug" "stock=$runs/stock" >"$runs.report" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then

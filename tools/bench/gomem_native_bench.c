@@ -34,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "malloc.h"
+#include "heap.h"
 
 #define BATCH		1000
 #define MAX_THREADS	64

@@ -15,7 +15,7 @@
 #include <linux/gomem.h>
 
 #include "../gomem.h"
-#include "malloc.h"
+#include "heap.h"
 
 /* === concurrency ======================================================== */
 

@@ -10,7 +10,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 
-#include "malloc.h"
+#include "heap.h"
 
 /* The buddy allocator deals in powers of two: @bytes is not used. */
 static uintptr_t kernel_alloc_block(void *ctx, unsigned int order, size_t bytes)

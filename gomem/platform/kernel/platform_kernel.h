@@ -117,6 +117,9 @@ static __always_inline void gm_cpu_put(void)
 	preempt_enable();
 }
 
+/* Where the core says "called with the CPU pinned": lockdep checks it. */
+#define gm_cpu_assert_pinned()	lockdep_assert_preemption_disabled()
+
 static inline unsigned int gm_nr_cpu_ids(void)
 {
 	return nr_cpu_ids;

@@ -11,7 +11,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 
-#include "malloc.h"
+#include "heap.h"
 
 void gm_mutex_init(struct gm_mutex *l)
 {
@@ -82,6 +82,8 @@ static bool slot_used[GM_USER_MAX_CPUS];
 static pthread_key_t slot_key;
 static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
 static __thread int this_slot = -1;
+/* gm_cpu_get() calls not yet matched by gm_cpu_put(), for the assertion. */
+static __thread int pin_depth;
 
 static void slot_release(void *arg)
 {
@@ -122,11 +124,26 @@ unsigned int gm_cpu_get(void)
 {
 	if (unlikely(this_slot < 0))
 		this_slot = slot_claim();
+	pin_depth++;
 	return this_slot;
 }
 
 void gm_cpu_put(void)
 {
+	pin_depth--;
+}
+
+/*
+ * lockdep_assert_preemption_disabled() for userspace: the calling thread
+ * holds its slot and is between gm_cpu_get() and gm_cpu_put(). Aborts,
+ * as gm_mutex_assert_held() does.
+ */
+void gm_cpu_assert_pinned(void)
+{
+	if (this_slot < 0 || pin_depth <= 0) {
+		fprintf(stderr, "gomem: CPU slot not pinned by this thread\n");
+		abort();
+	}
 }
 
 /* === the page source: anonymous mappings ================================ */

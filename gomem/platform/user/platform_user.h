@@ -111,6 +111,7 @@ void *gm_percpu_ptr_slot(void *p, unsigned int cpu);
 #define gm_percpu_ptr(p, cpu)	((__typeof__(p))gm_percpu_ptr_slot(p, cpu))
 unsigned int gm_cpu_get(void);
 void gm_cpu_put(void);
+void gm_cpu_assert_pinned(void);
 
 static inline unsigned int gm_nr_cpu_ids(void)
 {

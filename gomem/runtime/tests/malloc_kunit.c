@@ -333,12 +333,12 @@ static void large_objects(struct kunit *test)
  * Issue 10: a large object's span is found by nothing (a free, a size
  * query, a lookup) until it is whole and listed. Before, a free of its
  * predictable first-fit address from another thread could come between
- * gm_heap_alloc_span() and the listing, and took a span off a NULL list.
+ * gm_mheap_alloc_span() and the listing, and took a span off a NULL list.
  */
 static void large_span_published_whole(struct kunit *test)
 {
 	struct ctx *c = test->priv;
-	struct gm_mspan *s = gm_heap_alloc_span(c->h, 4, 0);
+	struct gm_mspan *s = gm_mheap_alloc_span(c->h, 4, 0);
 	void *p;
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
@@ -349,7 +349,7 @@ static void large_span_published_whole(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gm_heap_set_root_object(c->h, p, true), -EINVAL);
 
 	/* Accounted as alloc_large() does, then published. */
-	gm_heap_live_add(c->h, 4 * GM_PAGE_SIZE);
+	gm_pacer_live_add(c->h, 4 * GM_PAGE_SIZE);
 	gm_mcentral_add_large(c->h, s);
 	KUNIT_EXPECT_PTR_EQ(test, gm_span_of(&c->h->arenas, s->start), s);
 	KUNIT_EXPECT_EQ(test, gm_heap_usable_size(c->h, p), 4 * GM_PAGE_SIZE);

@@ -375,7 +375,7 @@ static struct gm_sweep_census census(struct kunit *test)
 {
 	struct gm_sweep_census c;
 
-	gm_heap_sweep_census(heap(test), &c);
+	gm_sweep_take_census(heap(test), &c);
 	return c;
 }
 
@@ -443,15 +443,15 @@ static void lazy_and_credit_sweep(struct kunit *test)
 	gc(test, false);
 	unswept = census(test).unswept;
 	KUNIT_EXPECT_EQ(test, unswept, stats(test)->by_class[gm_size_to_class(256)].spans);
-	lazy = gm_atomic64_read(&h->gc.swept_lazy_pages);
+	lazy = gm_gc_counter_read(&h->gc, GM_GC_SWEPT_LAZY_PAGES);
 	/*
 	 * The first allocation sweeps one span of its class and takes it
 	 * whole, empty as it is (Go's preserve), rather than free it.
 	 */
 	inuse = stats(test)->heap_inuse;
-	freed_spans = gm_atomic64_read(&h->gc.freed_spans);
+	freed_spans = gm_gc_counter_read(&h->gc, GM_GC_FREED_SPANS);
 	obj(test, 256, 0);
-	KUNIT_EXPECT_EQ(test, gm_atomic64_read(&h->gc.freed_spans), freed_spans);
+	KUNIT_EXPECT_EQ(test, gm_gc_counter_read(&h->gc, GM_GC_FREED_SPANS), freed_spans);
 	KUNIT_EXPECT_EQ(test, census(test).unswept, unswept - 1);
 	KUNIT_EXPECT_EQ(test, census(test).cached, 1);
 	KUNIT_EXPECT_EQ(test, stats(test)->heap_inuse, inuse);
@@ -459,7 +459,7 @@ static void lazy_and_credit_sweep(struct kunit *test)
 		obj(test, 256, 0);
 	/* The same memory served them: cacheSpan swept spans rather than grow. */
 	KUNIT_EXPECT_EQ(test, stats(test)->heap_sys, sys);
-	KUNIT_EXPECT_GT(test, gm_atomic64_read(&h->gc.swept_lazy_pages), lazy);
+	KUNIT_EXPECT_GT(test, gm_gc_counter_read(&h->gc, GM_GC_SWEPT_LAZY_PAGES), lazy);
 	KUNIT_EXPECT_EQ(test, stats(test)->heap_objects, N);
 }
 
@@ -516,7 +516,7 @@ static void explicit_free_alongside(struct kunit *test)
 	/* Freed after the mark, before its span is swept. */
 	KUNIT_EXPECT_EQ(test, gm_heap_free(h, p[3]), 0);
 	root[3] = 0;
-	gm_heap_finish_sweep(h);
+	gm_sweep_finish(h);
 	KUNIT_EXPECT_EQ(test, stats(test)->frees - frees, N / 2 + 2);
 	KUNIT_EXPECT_EQ(test, stats(test)->heap_objects, N / 2 - 2);
 	KUNIT_EXPECT_EQ(test, gm_heap_free(h, p[5]), 0);
@@ -581,7 +581,7 @@ static void steady_state_near_goal(struct kunit *test)
 			gc(test, false);
 		root[i % LIVE] = (uintptr_t)obj(test, SIZE, 0);
 		if (i % 1000 == 0) {
-			alloc = gm_heap_live(h);
+			alloc = gm_pacer_live(h);
 			peak = max(peak, alloc);
 		}
 	}

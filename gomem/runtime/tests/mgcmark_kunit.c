@@ -53,14 +53,14 @@ static void mark_from(struct kunit *test, uintptr_t *root, size_t nwords, size_t
 	struct gm_root r = { .addr = (uintptr_t)root, .len = nwords * sizeof(*root) };
 
 	gm_heap_flush_caches(c->h);
-	KUNIT_ASSERT_EQ(test, gm_heap_mark(c->h, &r, root ? 1 : 0, qlen, &c->st), 0);
+	KUNIT_ASSERT_EQ(test, gm_mark_heap(c->h, &r, root ? 1 : 0, qlen, &c->st), 0);
 }
 
 static bool marked(struct kunit *test, const void *p)
 {
 	struct mark_ctx *c = test->priv;
 
-	return gm_heap_object_marked(c->h, p);
+	return gm_mark_object_marked(c->h, p);
 }
 
 /* A list reachable from a root is marked node by node; a stray node is not. */
