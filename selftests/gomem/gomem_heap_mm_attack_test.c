@@ -452,18 +452,6 @@ TEST_F(heap, mremap_every_path)
  * the heap at the program's address, into which pages of the heap could
  * be faulted. Needs CONFIG_FAULT_INJECTION and failslab (the debug kernel).
  */
-static int write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 #define FAILSLAB	"/sys/kernel/debug/failslab"
 
 TEST_F(heap, mremap_under_fault_injection)
@@ -479,8 +467,8 @@ TEST_F(heap, mremap_under_fault_injection)
 		SKIP(return, "no fail-nth or failslab");
 	mremap_setup(_metadata, self->h, self->id, &m);
 	tail1 = m.a1 + 32 * MiB;
-	ASSERT_EQ(0, write_str(FAILSLAB "/ignore-gfp-wait", "N"));
-	write_str(FAILSLAB "/verbose", "0");
+	ASSERT_EQ(0, gm_write_str(FAILSLAB "/ignore-gfp-wait", "N"));
+	gm_write_str(FAILSLAB "/verbose", "0");
 	for (n = 1; n <= 40; n++) {
 		fd = open(path, O_WRONLY);
 		ASSERT_LE(0, fd);
@@ -500,8 +488,8 @@ TEST_F(heap, mremap_under_fault_injection)
 		}
 		dst_reset(&m);
 	}
-	write_str(FAILSLAB "/ignore-gfp-wait", "Y");
-	write_str(FAILSLAB "/verbose", "2");
+	gm_write_str(FAILSLAB "/ignore-gfp-wait", "Y");
+	gm_write_str(FAILSLAB "/verbose", "2");
 	TH_LOG("%d injected failures gave ENOMEM", fails);
 	mremap_verify(_metadata, self->h, self->id, &m, "fault injection");
 	dst_reset(&m);
@@ -909,7 +897,7 @@ static int remote_child(void *arg)
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/cgroup.procs", ra->dir);
-	if (write_str(path, "0"))
+	if (gm_write_str(path, "0"))
 		return gm_child_fail("joining %s: %s", ra->dir, strerror(errno));
 	h = gm_open_nogc();
 	if (!h)
@@ -949,7 +937,7 @@ TEST(remote_fault_charged_to_owner)
 		if (mount("cgroup2", CG_ROOT, "cgroup2", 0, NULL))
 			SKIP(return, "no cgroup2");
 	}
-	if (write_str(CG_ROOT "/cgroup.subtree_control", "+memory"))
+	if (gm_write_str(CG_ROOT "/cgroup.subtree_control", "+memory"))
 		SKIP(return, "no memory controller");
 	gm_kmsg(_metadata->name);
 	snprintf(dir, sizeof(dir), CG_ROOT "/gomem_attack.%d", getpid());

@@ -712,16 +712,9 @@ FIXTURE(memcg) {
 static int cg_write(const char *dir, const char *file, const char *val)
 {
 	char path[256];
-	int fd, ret = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return gm_write_str(path, val);
 }
 
 /* A single-number file such as memory.current, or a key of memory.events. */

@@ -279,6 +279,19 @@ static inline long gm_check(const void *p, size_t len, uint64_t seed, size_t str
 	return -1;
 }
 
+/* Write @val to a sysfs, debugfs or cgroup file. Return: 0, or -errno. */
+static inline int gm_write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* The first byte of [p, p + len) that is not @byte, or -1. */
 static inline long gm_first_not(const void *p, size_t len, unsigned char byte)
 {
