@@ -17,6 +17,11 @@
 #include <linux/gomem.h>
 
 #include "gomem.h"
+#include "chardev.h"
+#include "counters.h"
+#include "devheap.h"
+#include "devmem.h"
+#include "params.h"
 
 /* === ioctl handlers ===================================================== */
 
@@ -227,10 +232,11 @@ static int gomem_open(struct inode *inode, struct file *file)
 			kfree(gf);
 			return err;
 		}
+		gf->mem = gomem_dev_heap_mem(gf->heap);
 	}
 
-	gf->id = atomic64_inc_return(&gomem_stats.opens_total);
-	atomic_long_inc(&gomem_stats.open_files);
+	gf->id = atomic64_inc_return(&gomem_counters[GOMEM_CTR_OPENS_TOTAL]);
+	atomic64_inc(&gomem_counters[GOMEM_CTR_OPEN_FILES]);
 	file->private_data = gf;
 	return nonseekable_open(inode, file);
 }
@@ -239,7 +245,7 @@ static int gomem_release(struct inode *inode, struct file *file)
 {
 	struct gomem_file *gf = file->private_data;
 
-	atomic_long_dec(&gomem_stats.open_files);
+	atomic64_dec(&gomem_counters[GOMEM_CTR_OPEN_FILES]);
 	if (gf->heap)
 		gomem_dev_heap_destroy(gf->heap);
 	kfree(gf);
@@ -251,7 +257,7 @@ static int gomem_flush(struct file *file, fl_owner_t id)
 	struct gomem_file *gf = file->private_data;
 
 	if (gf->heap)
-		gomem_mem_flush(gomem_dev_heap_mem(gf->heap));
+		gomem_mem_flush(gf->mem);
 	return 0;
 }
 
@@ -261,7 +267,7 @@ static int gomem_mmap(struct file *file, struct vm_area_struct *vma)
 
 	if (!gf->heap)
 		return -EPERM;
-	return gomem_mem_mmap(gomem_dev_heap_mem(gf->heap), vma);
+	return gomem_mem_mmap(gf->mem, vma);
 }
 
 /*
@@ -277,8 +283,7 @@ static unsigned long gomem_get_unmapped_area(struct file *file, unsigned long ad
 
 	if (!gf->heap)
 		return -EPERM;
-	return gomem_mem_get_unmapped_area(gomem_dev_heap_mem(gf->heap), addr, len, pgoff,
-					   flags);
+	return gomem_mem_get_unmapped_area(gf->mem, addr, len, pgoff, flags);
 }
 
 static const struct file_operations gomem_fops = {

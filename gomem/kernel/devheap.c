@@ -10,7 +10,6 @@
 #define pr_fmt(fmt) "gomem: " fmt
 
 #include <linux/debugfs.h>
-#include <linux/idr.h>
 #include <linux/sched/signal.h>
 #include <linux/pagemap.h>
 #include <linux/seq_file.h>
@@ -20,59 +19,84 @@
 #include <linux/gomem.h>
 
 #include "gomem.h"
+#include "counters.h"
+#include "debugfs.h"
+#include "devheap.h"
+#include "devmem.h"
+#include "heaps.h"
 #include "heap.h"
+#include "params.h"
+
+/* A heap's counters; the Bg ones end its debugfs "gc" file. */
+enum gomem_dev_heap_counter {
+	DH_BG_RUNS,		/* times the background worker ran */
+	DH_BG_SWEEP_BATCHES,	/* batches of spans it swept */
+	DH_BG_SCAVENGE_BATCHES,	/* batches of pages it scavenged */
+	DH_BG_SLEEP_NS,		/* time it waited to keep to its CPU budget */
+	DH_BG_END,
+	/*
+	 * Objects left allocated because the program unmapped their memory
+	 * before the heap handed them out. Not in debugfs (yet).
+	 */
+	DH_LOST_OBJECTS = DH_BG_END,
+	DH_COUNT,
+};
+
+static const char *const dev_heap_counter_names[] = {
+	[DH_BG_RUNS]		= "BgRuns",
+	[DH_BG_SWEEP_BATCHES]	= "BgSweepBatches",
+	[DH_BG_SCAVENGE_BATCHES] = "BgScavengeBatches",
+	[DH_BG_SLEEP_NS]	= "BgSleepNs",
+	[DH_LOST_OBJECTS]	= "LostObjects",
+};
+static_assert(ARRAY_SIZE(dev_heap_counter_names) == DH_COUNT);
 
 /**
  * struct gomem_dev_heap - the heap of one open of /dev/gomem
- * @gm: the core heap
+ * @reg: its entry in the registry: the core heap, its id (from 1), its
+ *	debugfs directory
  * @mem: its memory
- * @world: taken for reading by every heap command and by the background
- *	worker, for writing by those that need the heap to stand still: a GC
- *	cycle (Go's stop-the-world), scavenging (it flushes the per-CPU
- *	caches)
- * @id: the heap's number, from 1
+ * @world: taken for reading by every heap command, by the background
+ *	worker and by the CPU hotplug callback, for writing by those that
+ *	need the heap to stand still: a GC cycle (Go's stop-the-world),
+ *	scavenging (both flush the per-CPU caches)
  * @pid: the opener's thread group id, in the initial pid namespace
  * @comm: the opener's name
- * @lost_objects: objects left allocated because their memory was
- *	unmapped by the program before the heap handed them out
- * @dir: debugfs directory, or NULL
- * @node: in gomem_dev_heaps
  * @bg: the background worker (Go's bgsweep and bgscavenge), queued after
  *	each cycle and when the GC settings change
  * @dying: the heap is being destroyed: the worker stops at once
  * @gc_wanted: an allocation was refused with -EAGAIN (GOMEM_ALLOC_NOGC)
  *	since the last cycle: GOMEM_GC_IF_DUE runs the cycle it would have run
- * @bg_runs: times the worker ran
- * @bg_sweep_batches: batches of spans it swept
- * @bg_scavenge_batches: batches of pages it scavenged
- * @bg_sleep_ns: time it waited to keep to its CPU budget
+ * @counters: see enum gomem_dev_heap_counter
  * @uid: the opener's user, whose heap count this heap is in
  */
 struct gomem_dev_heap {
-	struct gm_heap *gm;
+	struct gomem_heap_entry reg;
 	struct gomem_mem mem;
 	struct rw_semaphore world;
-	u32 id;
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
-	atomic64_t lost_objects;
-	struct dentry *dir;
-	struct list_head node;
 	struct delayed_work bg;
 	bool dying;
 	atomic_t gc_wanted;
-	atomic64_t bg_runs;
-	atomic64_t bg_sweep_batches;
-	atomic64_t bg_scavenge_batches;
-	atomic64_t bg_sleep_ns;
+	atomic64_t counters[DH_COUNT];
 	kuid_t uid;
 };
 
-static DEFINE_IDA(gomem_heap_ids);
-static LIST_HEAD(gomem_dev_heaps);
-static DEFINE_MUTEX(gomem_dev_heaps_lock);
-/* Open heaps per user (uid in the initial namespace -> count), under the lock above. */
+/* Open heaps per user (uid in the initial namespace -> count). */
 static DEFINE_XARRAY(gomem_user_heaps);
+static DEFINE_MUTEX(gomem_user_heaps_lock);
+static struct dentry *gomem_devheaps_total;
+
+static void dev_heap_count(struct gomem_dev_heap *dh, enum gomem_dev_heap_counter i, s64 n)
+{
+	atomic64_add(n, &dh->counters[i]);
+}
+
+static struct gomem_dev_heap *dev_heap_of(struct gomem_heap_entry *e)
+{
+	return container_of(e, struct gomem_dev_heap, reg);
+}
 
 /* === statistics ========================================================= */
 
@@ -81,7 +105,7 @@ static void read_gc_info(struct gomem_dev_heap *dh, struct gomem_memstats *out)
 {
 	struct gm_gc_info gi;
 
-	gm_heap_read_gc_info(dh->gm, &gi);
+	gm_heap_read_gc_info(dh->reg.gm, &gi);
 	out->num_gc = gi.numgc;
 	out->num_forced_gc = gi.numforced;
 	out->next_gc = gi.next_gc;
@@ -99,7 +123,7 @@ static void read_gc_info(struct gomem_dev_heap *dh, struct gomem_memstats *out)
 
 /*
  * With @nowait, the core's numbers are read without its lock (see
- * gm_heap_read_sizes()), for views that hold gomem_dev_heaps_lock.
+ * gm_heap_read_sizes()), for views that hold the registry's lock.
  */
 static int read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out, bool nowait)
 {
@@ -110,11 +134,11 @@ static int read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out, 
 	if (!st)
 		return -ENOMEM;
 	out->size = sizeof(*out);
-	out->heap_id = dh->id;
+	out->heap_id = dh->reg.id;
 	if (nowait)
-		gm_heap_read_sizes(dh->gm, st);
+		gm_heap_read_sizes(dh->reg.gm, st);
 	else
-		gm_heap_read_stats(dh->gm, st);
+		gm_heap_read_stats(dh->reg.gm, st);
 	out->heap_alloc = st->heap_alloc;
 	out->heap_sys = st->heap_sys;
 	out->heap_idle = st->heap_idle;
@@ -127,7 +151,7 @@ static int read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out, 
 	out->tiny_frees = st->tiny_frees;
 	kfree(st);
 	gomem_mem_read_stats(&dh->mem, out);
-	out->scavenged_bytes = gm_heap_scavenged_bytes(dh->gm);
+	out->scavenged_bytes = gm_heap_scavenged_bytes(dh->reg.gm);
 	if (!nowait)
 		read_gc_info(dh, out);
 	return 0;
@@ -135,7 +159,7 @@ static int read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out, 
 
 static int owner_show(struct seq_file *seq, void *v)
 {
-	struct gomem_dev_heap *dh = seq->private;
+	struct gomem_dev_heap *dh = dev_heap_of(seq->private);
 
 	seq_printf(seq, "pid %d\ncomm %s\n", dh->pid, dh->comm);
 	return 0;
@@ -145,12 +169,12 @@ DEFINE_SHOW_ATTRIBUTE(owner);
 static int memstats_show(struct seq_file *seq, void *v)
 {
 	GOMEM_SEQ_PRINTER(sp, seq);
-	struct gomem_dev_heap *dh = seq->private;
+	struct gomem_dev_heap *dh = dev_heap_of(seq->private);
 	struct gomem_memstats st;
 
 	if (read_memstats(dh, &st, false))
 		return -ENOMEM;
-	gm_heap_print_memstats(dh->gm, &sp.p);
+	gm_heap_print_memstats(dh->reg.gm, &sp.p);
 	seq_printf(seq, "%-13s %llu\n", "Reserved", st.reserved_bytes);
 	seq_printf(seq, "%-13s %llu\n", "Resident", st.resident_bytes);
 	seq_printf(seq, "%-13s %llu\n", "Cap", st.cap_bytes);
@@ -160,97 +184,128 @@ static int memstats_show(struct seq_file *seq, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(memstats);
 
-static int classes_show(struct seq_file *seq, void *v)
-{
-	GOMEM_SEQ_PRINTER(sp, seq);
-	struct gomem_dev_heap *dh = seq->private;
-
-	gm_heap_print_classes(dh->gm, &sp.p);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(classes);
-
 static int arenas_show(struct seq_file *seq, void *v)
 {
-	struct gomem_dev_heap *dh = seq->private;
+	struct gomem_dev_heap *dh = dev_heap_of(seq->private);
 
 	gomem_mem_print_arenas(&dh->mem, seq);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(arenas);
 
-/**
- * gomem_dev_heaps_show() - the "heaps/total" table: one line per heap, then
- *	the sums
- * @seq: where the lines go
- */
-void gomem_dev_heaps_show(struct seq_file *seq)
+/* The sums of "heaps/total", and how many heaps they are of. */
+struct heaps_total {
+	struct seq_file *seq;
+	struct gomem_memstats sum;
+	unsigned int n;
+};
+
+static void total_line(struct gomem_heap_entry *e, void *arg)
 {
-	struct gomem_memstats st, sum = { 0 };
-	struct gomem_dev_heap *dh;
-	unsigned int n = 0;
+	struct gomem_dev_heap *dh = dev_heap_of(e);
+	struct heaps_total *t = arg;
+	struct gomem_memstats st;
+
+	/* Never wait for a heap's lock here: every open waits for the registry's. */
+	if (read_memstats(dh, &st, true)) {
+		seq_printf(t->seq, "%-6u %-7d %-16s out of memory\n", dh->reg.id, dh->pid, dh->comm);
+		return;
+	}
+	seq_printf(t->seq, "%-6u %-7d %-16s %12llu %12llu %12llu %12llu\n", dh->reg.id,
+		   dh->pid, dh->comm, st.heap_alloc, st.heap_sys,
+		   st.resident_bytes, st.reserved_bytes);
+	t->sum.heap_alloc += st.heap_alloc;
+	t->sum.heap_sys += st.heap_sys;
+	t->sum.resident_bytes += st.resident_bytes;
+	t->sum.reserved_bytes += st.reserved_bytes;
+	t->n++;
+}
+
+/* "heaps/total": every /dev/gomem heap, one line each, and the sums. */
+static int total_show(struct seq_file *seq, void *v)
+{
+	struct heaps_total t = { .seq = seq };
 
 	seq_printf(seq, "%-6s %-7s %-16s %12s %12s %12s %12s\n", "heap", "pid", "comm",
 		   "HeapAlloc", "HeapSys", "Resident", "Reserved");
-	mutex_lock(&gomem_dev_heaps_lock);
-	list_for_each_entry(dh, &gomem_dev_heaps, node) {
-		/* Never wait for a heap's lock here: every open waits for this one. */
-		if (read_memstats(dh, &st, true)) {
-			seq_printf(seq, "%-6u %-7d %-16s out of memory\n", dh->id, dh->pid, dh->comm);
-			continue;
-		}
-		seq_printf(seq, "%-6u %-7d %-16s %12llu %12llu %12llu %12llu\n", dh->id,
-			   dh->pid, dh->comm, st.heap_alloc, st.heap_sys,
-			   st.resident_bytes, st.reserved_bytes);
-		sum.heap_alloc += st.heap_alloc;
-		sum.heap_sys += st.heap_sys;
-		sum.resident_bytes += st.resident_bytes;
-		sum.reserved_bytes += st.reserved_bytes;
-		n++;
-	}
-	mutex_unlock(&gomem_dev_heaps_lock);
-	seq_printf(seq, "%-6s %-7u %-16s %12llu %12llu %12llu %12llu\n", "total", n, "",
-		   sum.heap_alloc, sum.heap_sys, sum.resident_bytes, sum.reserved_bytes);
+	gomem_heaps_for_each(GOMEM_HEAP_DEV, total_line, &t);
+	seq_printf(seq, "%-6s %-7u %-16s %12llu %12llu %12llu %12llu\n", "total", t.n, "",
+		   t.sum.heap_alloc, t.sum.heap_sys, t.sum.resident_bytes,
+		   t.sum.reserved_bytes);
+	return 0;
 }
+DEFINE_SHOW_ATTRIBUTE(total);
 
 /* "gc": the collector's state, then the background worker's counters. */
 static int gc_show(struct seq_file *seq, void *v)
 {
 	GOMEM_SEQ_PRINTER(sp, seq);
-	struct gomem_dev_heap *dh = seq->private;
+	struct gomem_dev_heap *dh = dev_heap_of(seq->private);
 
 	/* Not in the middle of a cycle: the census walks every span. */
 	if (down_read_killable(&dh->world))
 		return -EINTR;
-	gm_heap_print_gc(dh->gm, &sp.p);
+	gm_heap_print_gc(dh->reg.gm, &sp.p);
 	up_read(&dh->world);
-	seq_printf(seq, "%-19s %lld\n", "BgRuns", atomic64_read(&dh->bg_runs));
-	seq_printf(seq, "%-19s %lld\n", "BgSweepBatches", atomic64_read(&dh->bg_sweep_batches));
-	seq_printf(seq, "%-19s %lld\n", "BgScavengeBatches",
-		   atomic64_read(&dh->bg_scavenge_batches));
-	seq_printf(seq, "%-19s %lld\n", "BgSleepNs", atomic64_read(&dh->bg_sleep_ns));
+	gomem_counters_show(seq, dh->counters, dev_heap_counter_names, DH_BG_RUNS, DH_BG_END,
+			    19);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(gc);
 
-static void heap_debugfs_init(struct gomem_dev_heap *dh)
-{
-	struct dentry *parent = gomem_debugfs_devheaps_dir();
-	char name[16];
+/* heaps/<id>/ */
+static const struct gomem_heap_file dev_heap_files[] = {
+	{ "owner", &owner_fops },
+	{ "memstats", &memstats_fops },
+	{ "classes", &gomem_heap_classes_fops },
+	{ "arenas", &arenas_fops },
+	{ "gc", &gc_fops },
+};
 
-	if (!parent)
-		return;
-	snprintf(name, sizeof(name), "%u", dh->id);
-	dh->dir = debugfs_create_dir(name, parent);
-	if (IS_ERR(dh->dir)) {
-		dh->dir = NULL;
-		return;
-	}
-	debugfs_create_file("owner", 0400, dh->dir, dh, &owner_fops);
-	debugfs_create_file("memstats", 0400, dh->dir, dh, &memstats_fops);
-	debugfs_create_file("classes", 0400, dh->dir, dh, &classes_fops);
-	debugfs_create_file("arenas", 0400, dh->dir, dh, &arenas_fops);
-	debugfs_create_file("gc", 0400, dh->dir, dh, &gc_fops);
+/*
+ * A dead CPU's cache, given back while the heap's world is held for
+ * reading: the cycles and scavenges that flush every CPU's caches hold
+ * it for writing, and commands only use their own CPU's cache.
+ */
+static void dev_heap_cpu_dead(struct gomem_heap_entry *e, unsigned int cpu)
+{
+	struct gomem_dev_heap *dh = dev_heap_of(e);
+
+	down_read(&dh->world);
+	gm_heap_flush_cpu(e->gm, cpu);
+	up_read(&dh->world);
+}
+
+static const struct gomem_heap_type dev_heap_type = {
+	.kind = GOMEM_HEAP_DEV,
+	.files = dev_heap_files,
+	.nr_files = ARRAY_SIZE(dev_heap_files),
+	.cpu_dead = dev_heap_cpu_dead,
+};
+
+/**
+ * gomem_devheap_init() - create debugfs "heaps/total"
+ *
+ * Context: module init, after gomem_heaps_init().
+ */
+void gomem_devheap_init(void)
+{
+	struct dentry *dir = gomem_heaps_debugfs_dir(GOMEM_HEAP_DEV);
+
+	if (dir)
+		gomem_devheaps_total = debugfs_create_file("total", 0400, dir, NULL,
+							   &total_fops);
+}
+
+/**
+ * gomem_devheap_exit() - remove debugfs "heaps/total"
+ *
+ * Context: module exit; no heap is left (each open holds the module).
+ */
+void gomem_devheap_exit(void)
+{
+	debugfs_remove(gomem_devheaps_total);
+	gomem_devheaps_total = NULL;
 }
 
 /* === the background worker ============================================== */
@@ -274,9 +329,9 @@ static void bg_sweep(struct gomem_dev_heap *dh)
 
 	while (more && !READ_ONCE(dh->dying)) {
 		down_read(&dh->world);
-		more = gm_heap_sweep_some(dh->gm, BG_SWEEP_PAGES);
+		more = gm_heap_sweep_some(dh->reg.gm, BG_SWEEP_PAGES);
 		up_read(&dh->world);
-		atomic64_inc(&dh->bg_sweep_batches);
+		dev_heap_count(dh, DH_BG_SWEEP_BATCHES, 1);
 		cond_resched();
 	}
 }
@@ -294,16 +349,16 @@ static long bg_scavenge(struct gomem_dev_heap *dh)
 
 	while (cost < BG_SLICE_NS && !READ_ONCE(dh->dying)) {
 		down_read(&dh->world);
-		released = gm_heap_scavenge_background(dh->gm, BG_SCAVENGE_BYTES);
+		released = gm_heap_scavenge_background(dh->reg.gm, BG_SCAVENGE_BYTES);
 		up_read(&dh->world);
 		cost = ktime_get_ns() - t0;
 		if (!released)
 			return -1;
-		atomic64_inc(&dh->bg_scavenge_batches);
+		dev_heap_count(dh, DH_BG_SCAVENGE_BATCHES, 1);
 		cond_resched();
 	}
 	cost = div_u64(cost * (100 - pct), pct);
-	atomic64_add(cost, &dh->bg_sleep_ns);
+	dev_heap_count(dh, DH_BG_SLEEP_NS, cost);
 	return nsecs_to_jiffies(cost);
 }
 
@@ -318,7 +373,7 @@ static void bg_work(struct work_struct *work)
 						 struct gomem_dev_heap, bg);
 	long delay;
 
-	atomic64_inc(&dh->bg_runs);
+	dev_heap_count(dh, DH_BG_RUNS, 1);
 	bg_sweep(dh);
 	if (READ_ONCE(dh->dying))
 		return;
@@ -332,14 +387,14 @@ static void bg_work(struct work_struct *work)
 /*
  * Heap ids are a space of 32767 for all users (they are file offsets):
  * without a per-user limit one user could take them all, and every other
- * open would fail. Called with gomem_dev_heaps_lock held.
+ * open would fail.
  */
 static int user_heaps_add(kuid_t uid, int delta)
 {
 	unsigned long key = from_kuid(&init_user_ns, uid);
 	long n = xa_to_value(xa_load(&gomem_user_heaps, key) ?: xa_mk_value(0));
 
-	lockdep_assert_held(&gomem_dev_heaps_lock);
+	lockdep_assert_held(&gomem_user_heaps_lock);
 	if (delta > 0 && n >= gomem_param_max_heaps_per_user())
 		return -EMFILE;
 	n += delta;
@@ -353,9 +408,44 @@ static int user_heaps_add(kuid_t uid, int delta)
 /* A heap of @uid is gone. Lowering a count only replaces an entry: it cannot fail. */
 static void user_heaps_put(kuid_t uid)
 {
-	mutex_lock(&gomem_dev_heaps_lock);
+	mutex_lock(&gomem_user_heaps_lock);
 	user_heaps_add(uid, -1);
-	mutex_unlock(&gomem_dev_heaps_lock);
+	mutex_unlock(&gomem_user_heaps_lock);
+}
+
+/* A heap counted in its user's heaps, with an id: all but its memory. */
+static struct gomem_dev_heap *dev_heap_alloc(void)
+{
+	struct gomem_dev_heap *dh;
+	int ret;
+
+	dh = kzalloc(sizeof(*dh), GFP_KERNEL_ACCOUNT);
+	if (!dh)
+		return ERR_PTR(-ENOMEM);
+	dh->uid = current_uid();
+	mutex_lock(&gomem_user_heaps_lock);
+	ret = user_heaps_add(dh->uid, 1);
+	mutex_unlock(&gomem_user_heaps_lock);
+	if (ret)
+		goto out_free;
+	ret = gomem_heap_entry_init(&dh->reg, &dev_heap_type, NULL);
+	if (ret)
+		goto out_user;
+	return dh;
+
+out_user:
+	user_heaps_put(dh->uid);
+out_free:
+	kfree(dh);
+	return ERR_PTR(ret);
+}
+
+/* Undoes dev_heap_alloc(). */
+static void dev_heap_free(struct gomem_dev_heap *dh)
+{
+	gomem_heap_entry_release(&dh->reg);
+	user_heaps_put(dh->uid);
+	kfree(dh);
 }
 
 /**
@@ -370,45 +460,23 @@ static void user_heaps_put(kuid_t uid)
  */
 struct gomem_dev_heap *gomem_dev_heap_create(struct file *file)
 {
-	struct gomem_dev_heap *dh;
-	int id;
+	struct gomem_dev_heap *dh = dev_heap_alloc();
+	struct gm_heap *gm;
 
-	dh = kzalloc(sizeof(*dh), GFP_KERNEL_ACCOUNT);
-	if (!dh)
-		return ERR_PTR(-ENOMEM);
-	dh->uid = current_uid();
-	mutex_lock(&gomem_dev_heaps_lock);
-	id = user_heaps_add(dh->uid, 1);
-	mutex_unlock(&gomem_dev_heaps_lock);
-	if (id) {
-		kfree(dh);
-		return ERR_PTR(id);
-	}
-	id = ida_alloc_range(&gomem_heap_ids, 1, (1U << GOMEM_MEM_ID_BITS) - 1, GFP_KERNEL);
-	if (id < 0) {
-		user_heaps_put(dh->uid);
-		kfree(dh);
-		return ERR_PTR(id);
-	}
-	dh->id = id;
+	if (IS_ERR(dh))
+		return dh;
 	dh->pid = task_tgid_nr(current);
 	get_task_comm(dh->comm, current);
 	init_rwsem(&dh->world);
 	INIT_DELAYED_WORK(&dh->bg, bg_work);
-	gomem_mem_init(&dh->mem, file, id);
-	dh->gm = gm_heap_create(gomem_mem_pagesrc(), &dh->mem);
-	if (!dh->gm) {
+	gomem_mem_init(&dh->mem, file, dh->reg.id);
+	gm = gm_heap_create(gomem_mem_pagesrc(), &dh->mem);
+	if (!gm) {
 		gomem_mem_destroy(&dh->mem);
-		ida_free(&gomem_heap_ids, id);
-		user_heaps_put(dh->uid);
-		kfree(dh);
+		dev_heap_free(dh);
 		return ERR_PTR(-ENOMEM);
 	}
-	gm_heap_set_gogc(dh->gm, gomem_param_gogc());
-	heap_debugfs_init(dh);
-	mutex_lock(&gomem_dev_heaps_lock);
-	list_add_tail(&dh->node, &gomem_dev_heaps);
-	mutex_unlock(&gomem_dev_heaps_lock);
+	gomem_heaps_add(&dh->reg, gm);
 	return dh;
 }
 
@@ -418,10 +486,7 @@ struct gomem_dev_heap *gomem_dev_heap_create(struct file *file)
  */
 void gomem_dev_heap_destroy(struct gomem_dev_heap *dh)
 {
-	mutex_lock(&gomem_dev_heaps_lock);
-	list_del(&dh->node);
-	mutex_unlock(&gomem_dev_heaps_lock);
-	debugfs_remove(dh->dir);
+	gomem_heaps_del(&dh->reg);
 	/*
 	 * No command can run any more (the file is being released), so
 	 * nothing queues the worker again but the worker itself, which
@@ -429,11 +494,9 @@ void gomem_dev_heap_destroy(struct gomem_dev_heap *dh)
 	 */
 	WRITE_ONCE(dh->dying, true);
 	cancel_delayed_work_sync(&dh->bg);
-	gm_heap_destroy(dh->gm);
+	gm_heap_destroy(dh->reg.gm);
 	gomem_mem_destroy(&dh->mem);
-	ida_free(&gomem_heap_ids, dh->id);
-	user_heaps_put(dh->uid);
-	kfree(dh);
+	dev_heap_free(dh);
 }
 
 /**
@@ -476,20 +539,9 @@ static void forget_lost(struct gomem_dev_heap *dh)
 	lockdep_assert_held_write(&dh->world);
 	if (!gomem_mem_lost_pending(&dh->mem))
 		return;
-	gm_heap_flush_caches(dh->gm);
+	gm_heap_flush_caches(dh->reg.gm);
 	while (gomem_mem_take_lost(&dh->mem, &addr, &len))
-		gm_heap_forget_range(dh->gm, addr, len);
-}
-
-/* gctrace=1: Go's one line per cycle, after the heap's id. */
-static void gc_trace(struct gomem_dev_heap *dh, const struct gm_gc_cycle *c)
-{
-	char line[200];
-
-	if (gomem_param_gctrace() <= 0)
-		return;
-	gm_gc_trace_line(dh->gm, c, line, sizeof(line));
-	pr_info("heap %u: %s\n", dh->id, line);
+		gm_heap_forget_range(dh->reg.gm, addr, len);
 }
 
 /*
@@ -503,11 +555,11 @@ static int run_gc(struct gomem_dev_heap *dh, bool forced, struct gm_gc_cycle *c)
 
 	lockdep_assert_held_write(&dh->world);
 	forget_lost(dh);
-	ret = gm_heap_gc(dh->gm, forced, c);
+	ret = gm_heap_gc(dh->reg.gm, forced, c);
 	if (ret)
 		return ret;
 	atomic_set(&dh->gc_wanted, 0);
-	gc_trace(dh, c);
+	gomem_heaps_gctrace(&dh->reg, c);
 	bg_kick(dh);
 	return 0;
 }
@@ -527,7 +579,7 @@ static int enter_for_alloc(struct gomem_dev_heap *dh, u64 bytes, u32 flags)
 
 	if (down_read_killable(&dh->world))
 		return -EINTR;
-	due = gm_heap_gc_due(dh->gm, bytes);
+	due = gm_heap_gc_due(dh->reg.gm, bytes);
 	if (!due && !gomem_mem_lost_pending(&dh->mem))
 		return 0;
 	up_read(&dh->world);
@@ -538,7 +590,7 @@ static int enter_for_alloc(struct gomem_dev_heap *dh, u64 bytes, u32 flags)
 	if (down_write_killable(&dh->world))
 		return -EINTR;
 	forget_lost(dh);
-	if (gm_heap_gc_due(dh->gm, bytes)) {
+	if (gm_heap_gc_due(dh->reg.gm, bytes)) {
 		if (flags & GOMEM_ALLOC_NOGC) {
 			atomic_set(&dh->gc_wanted, 1);
 			up_write(&dh->world);
@@ -577,20 +629,20 @@ static long alloc_one(struct gomem_dev_heap *dh, u64 size, u32 flags, u64 *addr)
 	if ((flags & GOMEM_ALLOC_ROOT) && (flags & GOMEM_ALLOC_NOSCAN) && size < GM_TINY_SIZE)
 		size = GM_TINY_SIZE;
 	for (;;) {
-		p = gm_heap_alloc(dh->gm, size, gmflags);
+		p = gm_heap_alloc(dh->reg.gm, size, gmflags);
 		if (!p)
 			return -ENOMEM;
 		if (!gomem_mem_range_lost(&dh->mem, (unsigned long)p, size))
 			break;
-		atomic64_inc(&dh->lost_objects);
+		dev_heap_count(dh, DH_LOST_OBJECTS, 1);
 		if (fatal_signal_pending(current))
 			return -EINTR;
 		cond_resched();
 	}
 	if (flags & GOMEM_ALLOC_ROOT) {
-		ret = gm_heap_set_root_object(dh->gm, p, true);
+		ret = gm_heap_set_root_object(dh->reg.gm, p, true);
 		if (ret) {
-			gm_heap_free(dh->gm, p);
+			gm_heap_free(dh->reg.gm, p);
 			return ret;
 		}
 	}
@@ -627,7 +679,7 @@ long gomem_dev_heap_alloc(struct gomem_file *gf, struct gomem_alloc *a)
 	ret = alloc_one(dh, a->size, a->flags, &addr);
 	if (!ret) {
 		a->addr = addr;
-		a->usable = gm_heap_usable_size(dh->gm, (void *)(unsigned long)addr);
+		a->usable = gm_heap_usable_size(dh->reg.gm, (void *)(unsigned long)addr);
 	}
 	up_read(&dh->world);
 	return ret;
@@ -636,7 +688,7 @@ long gomem_dev_heap_alloc(struct gomem_file *gf, struct gomem_alloc *a)
 static void free_all(struct gomem_dev_heap *dh, const u64 *addrs, u32 n)
 {
 	while (n--)
-		gm_heap_free(dh->gm, (void *)(unsigned long)addrs[n]);
+		gm_heap_free(dh->reg.gm, (void *)(unsigned long)addrs[n]);
 }
 
 static long alloc_bulk(struct gomem_dev_heap *dh, struct gomem_alloc_bulk *b, u64 *addrs)
@@ -727,9 +779,9 @@ long gomem_dev_heap_free(struct gomem_file *gf, struct gomem_free *f, bool free)
 	if (down_read_killable(&dh->world))
 		return -EINTR;
 	if (free) {
-		ret = gm_heap_free(dh->gm, p);
+		ret = gm_heap_free(dh->reg.gm, p);
 	} else {
-		n = gm_heap_usable_size(dh->gm, p);
+		n = gm_heap_usable_size(dh->reg.gm, p);
 		ret = n ? 0 : -EINVAL;
 		f->size = n;
 	}
@@ -772,7 +824,7 @@ static int fill_classes(struct gomem_dev_heap *dh, struct gomem_class_stat *tab)
 
 	if (!st)
 		return -ENOMEM;
-	gm_heap_read_stats(dh->gm, st);
+	gm_heap_read_stats(dh->reg.gm, st);
 	for (i = 0; i < GOMEM_NUM_SIZE_CLASSES; i++) {
 		struct gomem_class_stat *e = &tab[i];
 
@@ -852,8 +904,8 @@ long gomem_dev_heap_scavenge(struct gomem_file *gf, struct gomem_scavenge *s)
 	if (down_write_killable(&dh->world))
 		return -EINTR;
 	forget_lost(dh);
-	gm_heap_flush_caches(dh->gm);
-	s->released = gm_heap_scavenge(dh->gm, s->max_bytes);
+	gm_heap_flush_caches(dh->reg.gm);
+	s->released = gm_heap_scavenge(dh->reg.gm, s->max_bytes);
 	up_write(&dh->world);
 	return 0;
 }
@@ -923,11 +975,11 @@ long gomem_dev_heap_root(struct gomem_file *gf, struct gomem_root *r, bool add)
 	if (down_read_killable(&dh->world))
 		return -EINTR;
 	if (r->flags & GOMEM_ROOT_OBJECT)
-		ret = gm_heap_set_root_object(dh->gm, p, add);
+		ret = gm_heap_set_root_object(dh->reg.gm, p, add);
 	else if (add)
-		ret = gm_heap_add_root(dh->gm, r->addr, r->len);
+		ret = gm_heap_add_root(dh->reg.gm, r->addr, r->len);
 	else
-		ret = gm_heap_del_root(dh->gm, r->addr);
+		ret = gm_heap_del_root(dh->reg.gm, r->addr);
 	up_read(&dh->world);
 	return ret;
 }
@@ -995,7 +1047,7 @@ long gomem_dev_heap_gc(struct gomem_file *gf, struct gomem_gc *g)
 	memset(&c, 0, sizeof(c));
 	if (down_write_killable(&dh->world))
 		return -EINTR;
-	if (forced || gm_heap_gc_due(dh->gm, 0) || atomic_read(&dh->gc_wanted))
+	if (forced || gm_heap_gc_due(dh->reg.gm, 0) || atomic_read(&dh->gc_wanted))
 		ret = run_gc(dh, forced, &c);
 	up_write(&dh->world);
 	if (ret)
@@ -1032,13 +1084,13 @@ long gomem_dev_heap_set_gc(struct gomem_file *gf, struct gomem_gc_params *p)
 	BUILD_BUG_ON(GOMEM_GOGC_OFF != GM_GOGC_OFF || GOMEM_NO_LIMIT != GM_NO_LIMIT);
 	if (down_read_killable(&dh->world))
 		return -EINTR;
-	gm_heap_read_gc_info(dh->gm, &gi);
+	gm_heap_read_gc_info(dh->reg.gm, &gi);
 	old_gogc = gi.gogc;
 	old_limit = gi.memory_limit;
 	if (p->flags & GOMEM_GC_SET_GOGC)
-		old_gogc = gm_heap_set_gogc(dh->gm, p->gogc);
+		old_gogc = gm_heap_set_gogc(dh->reg.gm, p->gogc);
 	if (p->flags & GOMEM_GC_SET_LIMIT)
-		old_limit = gm_heap_set_memory_limit(dh->gm, p->memory_limit);
+		old_limit = gm_heap_set_memory_limit(dh->reg.gm, p->memory_limit);
 	up_read(&dh->world);
 	/* A new goal may leave more to give back. */
 	if (p->flags)

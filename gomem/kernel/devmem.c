@@ -40,6 +40,8 @@
 #include <linux/vmalloc.h>
 
 #include "gomem.h"
+#include "counters.h"
+#include "devmem.h"
 #include "heap.h"
 
 #define GOMEM_MEM_HINT		0xc000000000UL
@@ -48,7 +50,6 @@
 #define ARENA_CHUNKS		(1U << (GM_ARENA_SHIFT - GM_CHUNK_SHIFT))
 #define KPAGES_PER_GM_PAGE	(GM_PAGE_SIZE >> PAGE_SHIFT)
 
-atomic_long_t gomem_user_pages = ATOMIC_LONG_INIT(0);
 
 static unsigned long home_pgoff(struct gomem_mem *mem, unsigned long addr)
 {
@@ -173,7 +174,7 @@ static void drop_pages(struct gomem_mem *mem, unsigned long addr, size_t len)
 			cond_resched();
 	}
 	atomic_long_sub(n, &mem->resident);
-	atomic_long_sub(n, &gomem_user_pages);
+	atomic64_sub(n, &gomem_counters[GOMEM_CTR_USER_PAGES]);
 }
 
 /* Go's sysUnused: unmap the range from the process and free its pages. */
@@ -209,7 +210,7 @@ static vm_fault_t insert_page(struct vm_fault *vmf, struct gomem_mem *mem,
 		} else {
 			atomic_long_inc(&a->resident);
 			atomic_long_inc(&mem->resident);
-			atomic_long_inc(&gomem_user_pages);
+			atomic64_inc(&gomem_counters[GOMEM_CTR_USER_PAGES]);
 		}
 	}
 	/* -EBUSY: another thread mapped it first. */
@@ -230,12 +231,15 @@ static bool vma_is_home(struct gomem_mem *mem, struct vm_area_struct *vma)
 	return vma->vm_mm == mem->mm && home_addr(mem, vma->vm_pgoff) == vma->vm_start;
 }
 
-/* The heap of any mapping of a heap's file: the file outlives its mappings. */
+/*
+ * The heap of any mapping of a heap's file: the file outlives its
+ * mappings. Not from vm_private_data: a fork's copy loses its arena.
+ */
 static struct gomem_mem *vma_mem(struct vm_area_struct *vma)
 {
 	struct gomem_file *gf = vma->vm_file->private_data;
 
-	return gomem_dev_heap_mem(gf->heap);
+	return gf->mem;
 }
 
 /*
@@ -869,7 +873,7 @@ static const struct gm_pagesrc_ops mem_dev_pagesrc = {
  * gomem_mem_init() - set up the memory of a new heap
  * @mem: to fill in
  * @file: the open file whose mappings hold the arenas
- * @id: the heap's id, below 1 << GOMEM_MEM_ID_BITS
+ * @id: the heap's id, at most GOMEM_HEAP_ID_MAX
  *
  * The caller's address space becomes the heap's.
  */
@@ -916,7 +920,7 @@ void gomem_mem_destroy(struct gomem_mem *mem)
 			cond_resched();
 	}
 	xa_destroy(&mem->pages);
-	atomic_long_sub(n, &gomem_user_pages);
+	atomic64_sub(n, &gomem_counters[GOMEM_CTR_USER_PAGES]);
 	list_for_each_entry_safe(a, next, &mem->arenas, node) {
 		kvfree(a->state);
 		kfree(a);

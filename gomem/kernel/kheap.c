@@ -1,79 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Heaps for kernel code (include/linux/gomem.h): the core's gm_heap over
- * the buddy allocator, the module's own kernel heap, CPU hotplug (an
- * offline CPU's mcache goes back to the mcentrals) and each heap's debugfs
- * directory.
+ * the buddy allocator, and the module's own kernel heap. The registry
+ * (heaps.c) lists them, gives each its debugfs directory and gives a
+ * dead CPU's caches back.
  */
 
 #define pr_fmt(fmt) "gomem: " fmt
 
 #include <linux/cpu.h>
-#include <linux/cpuhotplug.h>
-#include <linux/debugfs.h>
-#include <linux/list.h>
-#include <linux/mutex.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/gomem.h>
 
 #include "gomem.h"
+#include "heaps.h"
+#include "kheap.h"
 #include "heap.h"
 
 /**
  * struct gomem_heap - a kernel user's heap
- * @gm: the core heap
- * @node: in gomem_heaps
- * @dir: its debugfs directory, or NULL
- * @name: its name, for gctrace lines
+ * @reg: its entry in the registry, which holds the core heap
  */
 struct gomem_heap {
-	struct gm_heap *gm;
-	struct list_head node;
-	struct dentry *dir;
-	char name[32];
+	struct gomem_heap_entry reg;
 };
 
-/* Every heap, for the CPU hotplug callback. */
-static LIST_HEAD(gomem_heaps);
-static DEFINE_MUTEX(gomem_heaps_lock);
-static enum cpuhp_state gomem_cpuhp_state;
+/* kheaps/<name>/: the core's tables, nothing else. */
+static const struct gomem_heap_file kheap_files[] = {
+	{ "memstats", &gomem_heap_memstats_fops },
+	{ "classes", &gomem_heap_classes_fops },
+	{ "arenas", &gomem_heap_arenas_fops },
+	{ "gc", &gomem_heap_gc_fops },
+};
+
+/*
+ * A kernel heap's caches are only flushed by gomem_heap_gc(), which holds
+ * the CPU hotplug lock: the registry's default release is safe.
+ */
+static const struct gomem_heap_type kheap_type = {
+	.kind = GOMEM_HEAP_KERNEL,
+	.files = kheap_files,
+	.nr_files = ARRAY_SIZE(kheap_files),
+};
+
 static struct gomem_heap *gomem_kheap;
-
-/* === debugfs ============================================================ */
-
-#define GOMEM_HEAP_SHOW(name)						\
-static int name##_show(struct seq_file *seq, void *v)			\
-{									\
-	GOMEM_SEQ_PRINTER(sp, seq);					\
-	struct gomem_heap *heap = seq->private;				\
-									\
-	gm_heap_print_##name(heap->gm, &sp.p);				\
-	return 0;							\
-}									\
-DEFINE_SHOW_ATTRIBUTE(name)
-
-GOMEM_HEAP_SHOW(memstats);
-GOMEM_HEAP_SHOW(classes);
-GOMEM_HEAP_SHOW(arenas);
-GOMEM_HEAP_SHOW(gc);
-
-static void heap_debugfs_init(struct gomem_heap *heap, const char *name)
-{
-	struct dentry *parent = gomem_debugfs_heaps_dir();
-
-	if (!parent)
-		return;
-	heap->dir = debugfs_create_dir(name, parent);
-	if (IS_ERR(heap->dir)) {
-		heap->dir = NULL;
-		return;
-	}
-	debugfs_create_file("memstats", 0400, heap->dir, heap, &memstats_fops);
-	debugfs_create_file("classes", 0400, heap->dir, heap, &classes_fops);
-	debugfs_create_file("arenas", 0400, heap->dir, heap, &arenas_fops);
-	debugfs_create_file("gc", 0400, heap->dir, heap, &gc_fops);
-}
 
 /* === the API ============================================================ */
 
@@ -87,21 +57,21 @@ static void heap_debugfs_init(struct gomem_heap *heap, const char *name)
 struct gomem_heap *gomem_heap_create(const char *name)
 {
 	struct gomem_heap *heap = kzalloc(sizeof(*heap), GFP_KERNEL);
+	struct gm_heap *gm;
 
 	if (!heap)
 		return NULL;
-	heap->gm = gm_heap_create(&gm_os_pagesrc, NULL);
-	if (!heap->gm) {
-		kfree(heap);
-		return NULL;
-	}
-	strscpy(heap->name, name, sizeof(heap->name));
-	gm_heap_set_gogc(heap->gm, gomem_param_gogc());
-	mutex_lock(&gomem_heaps_lock);
-	list_add(&heap->node, &gomem_heaps);
-	mutex_unlock(&gomem_heaps_lock);
-	heap_debugfs_init(heap, name);
+	if (gomem_heap_entry_init(&heap->reg, &kheap_type, name))
+		goto out_free;
+	gm = gm_heap_create(&gm_os_pagesrc, NULL);
+	if (!gm)
+		goto out_free;
+	gomem_heaps_add(&heap->reg, gm);
 	return heap;
+
+out_free:
+	kfree(heap);
+	return NULL;
 }
 EXPORT_SYMBOL_GPL(gomem_heap_create);
 
@@ -115,11 +85,9 @@ void gomem_heap_destroy(struct gomem_heap *heap)
 {
 	if (!heap)
 		return;
-	debugfs_remove(heap->dir);
-	mutex_lock(&gomem_heaps_lock);
-	list_del(&heap->node);
-	mutex_unlock(&gomem_heaps_lock);
-	gm_heap_destroy(heap->gm);
+	gomem_heaps_del(&heap->reg);
+	gm_heap_destroy(heap->reg.gm);
+	gomem_heap_entry_release(&heap->reg);
 	kfree(heap);
 }
 EXPORT_SYMBOL_GPL(gomem_heap_destroy);
@@ -150,7 +118,7 @@ EXPORT_SYMBOL_GPL(gomem_kernel_heap);
 void *gomem_alloc(struct gomem_heap *heap, size_t size, unsigned int flags)
 {
 	BUILD_BUG_ON(GOMEM_NOSCAN != GM_NOSCAN || GOMEM_ZERO != GM_ZERO);
-	return gm_heap_alloc(heap->gm, size, flags & (GOMEM_NOSCAN | GOMEM_ZERO));
+	return gm_heap_alloc(heap->reg.gm, size, flags & (GOMEM_NOSCAN | GOMEM_ZERO));
 }
 EXPORT_SYMBOL_GPL(gomem_alloc);
 
@@ -165,7 +133,7 @@ EXPORT_SYMBOL_GPL(gomem_alloc);
  */
 int gomem_free(struct gomem_heap *heap, void *ptr)
 {
-	return gm_heap_free(heap->gm, ptr);
+	return gm_heap_free(heap->reg.gm, ptr);
 }
 EXPORT_SYMBOL_GPL(gomem_free);
 
@@ -179,7 +147,7 @@ EXPORT_SYMBOL_GPL(gomem_free);
  */
 size_t gomem_size(struct gomem_heap *heap, const void *ptr)
 {
-	return gm_heap_object_size(heap->gm, ptr);
+	return gm_heap_object_size(heap->reg.gm, ptr);
 }
 EXPORT_SYMBOL_GPL(gomem_size);
 
@@ -206,7 +174,7 @@ int gomem_heap_add_root(struct gomem_heap *heap, const void *addr, size_t len)
 
 	if (!addr || !len || len > GOMEM_ROOT_MAX_LEN || a + len < a)
 		return -EINVAL;
-	return gm_heap_add_root(heap->gm, a, len);
+	return gm_heap_add_root(heap->reg.gm, a, len);
 }
 EXPORT_SYMBOL_GPL(gomem_heap_add_root);
 
@@ -220,7 +188,7 @@ EXPORT_SYMBOL_GPL(gomem_heap_add_root);
  */
 int gomem_heap_del_root(struct gomem_heap *heap, const void *addr)
 {
-	return gm_heap_del_root(heap->gm, (uintptr_t)addr);
+	return gm_heap_del_root(heap->reg.gm, (uintptr_t)addr);
 }
 EXPORT_SYMBOL_GPL(gomem_heap_del_root);
 
@@ -240,7 +208,7 @@ EXPORT_SYMBOL_GPL(gomem_heap_del_root);
  */
 int gomem_heap_set_root(struct gomem_heap *heap, void *obj, bool root)
 {
-	return gm_heap_set_root_object(heap->gm, obj, root);
+	return gm_heap_set_root_object(heap->reg.gm, obj, root);
 }
 EXPORT_SYMBOL_GPL(gomem_heap_set_root);
 
@@ -257,7 +225,7 @@ EXPORT_SYMBOL_GPL(gomem_heap_set_root);
  */
 bool gomem_heap_gc_due(struct gomem_heap *heap, size_t size)
 {
-	return gm_heap_gc_due(heap->gm, size);
+	return gm_heap_gc_due(heap->reg.gm, size);
 }
 EXPORT_SYMBOL_GPL(gomem_heap_gc_due);
 
@@ -282,17 +250,15 @@ EXPORT_SYMBOL_GPL(gomem_heap_gc_due);
 int gomem_heap_gc(struct gomem_heap *heap)
 {
 	struct gm_gc_cycle c;
-	char line[200];
 	int ret;
 
-	/* An offline CPU's mcache is released by gomem_cpu_dead(): not now. */
+	/* An offline CPU's mcache is released by the registry's hotplug callback: not now. */
 	cpus_read_lock();
-	ret = gm_heap_gc(heap->gm, true, &c);
+	ret = gm_heap_gc(heap->reg.gm, true, &c);
 	cpus_read_unlock();
-	if (ret || gomem_param_gctrace() <= 0)
+	if (ret)
 		return ret;
-	gm_gc_trace_line(heap->gm, &c, line, sizeof(line));
-	pr_info("kheap %s: %s\n", heap->name, line);
+	gomem_heaps_gctrace(&heap->reg, &c);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(gomem_heap_gc);
@@ -312,7 +278,7 @@ int gomem_heap_set_gogc(struct gomem_heap *heap, int gogc)
 {
 	if (gogc < GOMEM_GOGC_OFF)
 		return -EINVAL;
-	return gm_heap_set_gogc(heap->gm, gogc);
+	return gm_heap_set_gogc(heap->reg.gm, gogc);
 }
 EXPORT_SYMBOL_GPL(gomem_heap_set_gogc);
 
@@ -325,47 +291,26 @@ EXPORT_SYMBOL_GPL(gomem_heap_set_gogc);
  */
 unsigned int gomem_heap_cached_spans(struct gomem_heap *heap, unsigned int cpu)
 {
-	return gm_heap_cached_spans(heap->gm, cpu);
+	return gm_heap_cached_spans(heap->reg.gm, cpu);
 }
 GOMEM_EXPORT_FOR_KUNIT(gomem_heap_cached_spans);
 
-/* === CPU hotplug and module set-up ====================================== */
-
-/* Runs after @cpu is dead: nothing can be using its mcaches. */
-static int gomem_cpu_dead(unsigned int cpu)
-{
-	struct gomem_heap *heap;
-
-	mutex_lock(&gomem_heaps_lock);
-	list_for_each_entry(heap, &gomem_heaps, node)
-		gm_heap_flush_cpu(heap->gm, cpu);
-	mutex_unlock(&gomem_heaps_lock);
-	return 0;
-}
+/* === module set-up ====================================================== */
 
 /**
- * gomem_kheap_init() - hotplug callback and the module's kernel heap
+ * gomem_kheap_init() - create the module's kernel heap
  *
- * Return: 0 or -errno.
+ * Context: module init, after gomem_heaps_init().
+ * Return: 0 or -ENOMEM.
  */
 int gomem_kheap_init(void)
 {
-	int ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "gomem:dead",
-					    NULL, gomem_cpu_dead);
-
-	if (ret < 0)
-		return ret;
-	gomem_cpuhp_state = ret;
 	gomem_kheap = gomem_heap_create("kernel");
-	if (!gomem_kheap) {
-		cpuhp_remove_state_nocalls(gomem_cpuhp_state);
-		return -ENOMEM;
-	}
-	return 0;
+	return gomem_kheap ? 0 : -ENOMEM;
 }
 
 /**
- * gomem_kheap_exit() - free the kernel heap; drop the hotplug callback
+ * gomem_kheap_exit() - free the kernel heap
  *
  * Heaps other modules created must be gone: they hold a reference on
  * this module through the symbols they use.
@@ -374,5 +319,4 @@ void gomem_kheap_exit(void)
 {
 	gomem_heap_destroy(gomem_kheap);
 	gomem_kheap = NULL;
-	cpuhp_remove_state_nocalls(gomem_cpuhp_state);
 }

@@ -12,6 +12,7 @@
  * is garbage at the next cycle. Tests rely on that.
  */
 #include <regex.h>
+#include <sched.h>
 #include <time.h>
 #include <sys/mman.h>
 
@@ -725,6 +726,62 @@ TEST_F_TIMEOUT(gc, sweep_states, 120)
 	EXPECT_EQ(0, c.sweeping);
 	gm_stats(_metadata, self->h, &st);
 	EXPECT_GT(st.swept_pages, st0.swept_pages);
+}
+
+#define CPU1_ONLINE		"/sys/devices/system/cpu/cpu1/online"
+#define HOTPLUG_OBJS		64
+
+static int on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (cpu >= 0)
+		CPU_SET(cpu, &set);
+	else
+		for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+			CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * A CPU that goes offline gives back its cache of every /dev/gomem heap,
+ * as it does for kernel heaps (the registry's hotplug callback): the
+ * census counts its spans as cached no more, and the objects allocated
+ * on it are intact and can be freed.
+ */
+TEST_F(gc, offline_cpu_releases_cache)
+{
+	struct census before, after;
+	void *objs[HOTPLUG_OBJS];
+	int i, ret;
+
+	if (access(GOMEM_HEAPS, F_OK))
+		SKIP(return, "no debugfs");
+	if (access(CPU1_ONLINE, W_OK) || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "CPU 1 cannot be taken offline");
+	ASSERT_EQ(0, on_cpu(1));
+	for (i = 0; i < HOTPLUG_OBJS; i++) {
+		/* Several classes, so several spans get cached. */
+		objs[i] = alloc(self->fd, 16 << (i % 10), GOMEM_ALLOC_NOGC);
+		ASSERT_NE(NULL, objs[i]);
+		memset(objs[i], i, 16 << (i % 10));
+	}
+	ASSERT_EQ(0, read_census(self->id, &before));
+	ret = gm_write_str(CPU1_ONLINE, "0");
+	ASSERT_EQ(0, ret) TH_LOG("offline CPU 1: %s", strerror(-ret));
+	EXPECT_EQ(0, read_census(self->id, &after));
+	ret = gm_write_str(CPU1_ONLINE, "1");
+	EXPECT_EQ(0, on_cpu(-1));
+	ASSERT_EQ(0, ret) TH_LOG("online CPU 1: %s", strerror(-ret));
+	TH_LOG("cached spans: %lld before, %lld after", before.cached, after.cached);
+	EXPECT_GE(before.cached, 10);
+	EXPECT_LE(after.cached, before.cached - 10);
+	EXPECT_EQ(0, after.bad);
+	for (i = 0; i < HOTPLUG_OBJS; i++) {
+		EXPECT_EQ(-1, gm_first_not(objs[i], 16 << (i % 10), i)) TH_LOG("object %d", i);
+		EXPECT_EQ(0, free_obj(self->fd, objs[i]));
+	}
 }
 
 /* === pacing ============================================================= */

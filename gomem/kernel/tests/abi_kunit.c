@@ -8,7 +8,8 @@
 #include <linux/debugfs.h>
 #include <linux/gomem.h>
 
-#include "../gomem.h"
+#include "../chardev.h"
+#include "../params.h"
 
 static void version_answers(struct kunit *test)
 {

@@ -14,7 +14,7 @@
 #include <linux/workqueue.h>
 #include <linux/gomem.h>
 
-#include "../gomem.h"
+#include "../kheap.h"
 #include "heap.h"
 
 /* === concurrency ======================================================== */
