@@ -12,15 +12,24 @@
 
 /*
  * Go's mcache.nextFree: a slot of span class @spc, by the fast path when
- * it can. Called and returning with a CPU pinned; *@cp may become another
+ * it can: the slot this CPU freed last, else the next free one. Called and returning with a CPU pinned; *@cp may become another
  * CPU's cache and *@extra a span to hand back (see gm_mcache_refill()).
  */
 static __always_inline u32 next_free(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 				     struct gm_mspan **sp, struct gm_mspan **extra)
 {
 	struct gm_mspan *s = (*cp)->alloc[spc];
-	u32 idx = gm_span_next_free_fast(s);
+	u32 idx = gm_mcache_pop_local(*cp, spc);
 
+	if (idx != GM_NO_SLOT) {
+		/* Hot reuse: the slot this CPU freed last; live again. */
+		gm_mcache_live_add(h, *cp, s->elemsize);
+		(*cp)->fast[spc >> 1]++;
+		(*cp)->allocs[spc >> 1]++;
+		*sp = s;
+		return idx;
+	}
+	idx = gm_span_next_free_fast(s);
 	if (likely(idx != s->nelems)) {
 		(*cp)->fast[spc >> 1]++;
 	} else {
@@ -178,6 +187,26 @@ void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags)
 	return gm_alloc_hook(h, alloc_large(h, size, flags), size);
 }
 
+/*
+ * The common free: @s is this CPU's span of its class, which no one else
+ * allocates from or lets go of while the CPU is pinned, so the free stays
+ * on the CPU (gm_mcache_free_local()). -EAGAIN: take the mcentral's path.
+ */
+static __always_inline int free_local(struct gm_heap *h, struct gm_mspan *s, u8 spc,
+				      uintptr_t p)
+{
+	struct gm_mcache *c;
+	int ret = -EAGAIN;
+
+	if (spc == GM_TINY_SPANCLASS)
+		return ret;
+	c = gm_percpu_ptr(h->caches, gm_cpu_get());
+	if (c->alloc[spc] == s)
+		ret = gm_mcache_free_local(h, c, s, p);
+	gm_cpu_put();
+	return ret;
+}
+
 /**
  * gm_heap_free() - free an object explicitly (a gomem addition)
  * @h: the heap
@@ -191,13 +220,19 @@ void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags)
 int gm_heap_free(struct gm_heap *h, void *p)
 {
 	struct gm_mspan *s;
+	u8 spc;
+	int ret;
 
 	gm_might_sleep();
 	s = gm_span_of(&h->arenas, (uintptr_t)p);
 	if (!s)
 		return -EINVAL;
-	if (!(READ_ONCE(s->spanclass) >> 1))
+	spc = READ_ONCE(s->spanclass);
+	if (!(spc >> 1))
 		return gm_mcentral_free_large(h, s, (uintptr_t)p);
+	ret = free_local(h, s, spc, (uintptr_t)p);
+	if (ret != -EAGAIN)
+		return ret;
 	return gm_mcentral_free_object(h, s, (uintptr_t)p);
 }
 

@@ -17,7 +17,7 @@
 int gm_span_init_bits(struct gm_mspan *s, u32 nelems)
 {
 	u32 words = (nelems + 63) / 64;
-	u64 *bits = gm_zalloc(4 * words * sizeof(u64));
+	u64 *bits = gm_zalloc(5 * words * sizeof(u64));
 
 	if (!bits)
 		return -ENOMEM;
@@ -28,11 +28,13 @@ int gm_span_init_bits(struct gm_mspan *s, u32 nelems)
 	s->gcmark_bits = bits + words;
 	s->free_bits = bits + 2 * words;
 	s->root_bits = bits + 3 * words;
+	s->local_bits = bits + 4 * words;
 	s->bitmap_words = words;
 	s->nelems = nelems;
 	s->freeindex = 0;
 	s->alloc_count = 0;
 	s->nfreed = 0;
+	s->nlocal = 0;
 	gm_span_refill_alloc_cache(s, 0);
 	return 0;
 }
@@ -53,6 +55,8 @@ void gm_span_free_bits(struct gm_mspan *s)
 	s->gcmark_bits = NULL;
 	s->free_bits = NULL;
 	s->root_bits = NULL;
+	s->local_bits = NULL;
+	s->nlocal = 0;
 	s->bitmap_words = 0;
 }
 
@@ -131,13 +135,16 @@ bool gm_span_is_free(const struct gm_mspan *s, u32 index)
  * @index: slot index, below s->nelems
  *
  * A slot is taken if the allocator passed it (below freeindex) or the
- * last sweep found it in use, and it was not freed since.
+ * last sweep found it in use, and it was not freed since, by its span's
+ * mcentral or by the CPU that caches the span.
  *
  * Return: true if the slot is allocated.
  */
 bool gm_span_slot_allocated(const struct gm_mspan *s, u32 index)
 {
-	if (gm_bit_test(s->free_bits, index))
+	/* The caching CPU may be changing the word: one read of it. */
+	if (gm_bit_test(s->free_bits, index) ||
+	    (READ_ONCE(s->local_bits[index / 64]) >> (index % 64) & 1))
 		return false;
 	return index < READ_ONCE(s->freeindex) || gm_bit_test(s->alloc_bits, index);
 }
@@ -176,6 +183,31 @@ u32 gm_span_sweep_free_bits(struct gm_mspan *s)
 	s->freeindex = 0;
 	s->needzero = true;
 	gm_span_refill_alloc_cache(s, 0);
+	return n;
+}
+
+/**
+ * gm_span_fold_local_frees() - make the caching CPU's frees the mcentral's
+ * @s: the span; under its mcentral's lock, called by the CPU that caches
+ *	it (pinned) or with the heap quiescent
+ *
+ * The slots freed locally become ordinary explicit frees (@free_bits,
+ * @nfreed), which the next sweep makes allocatable.
+ *
+ * Return: the number of slots moved.
+ */
+u32 gm_span_fold_local_frees(struct gm_mspan *s)
+{
+	u32 i, n = s->nlocal;
+
+	if (!n)
+		return 0;
+	for (i = 0; i < s->bitmap_words; i++) {
+		s->free_bits[i] |= s->local_bits[i];
+		WRITE_ONCE(s->local_bits[i], 0);
+	}
+	s->nfreed += n;
+	s->nlocal = 0;
 	return n;
 }
 

@@ -4,6 +4,17 @@
  * from without a lock, the refill of an exhausted one from its mcentral,
  * and the release of every cached span (releaseAll). The allocation
  * paths themselves are in malloc.c.
+ *
+ * A gomem addition: the free of a small object in a span this CPU caches
+ * stays on the CPU (gm_mcache_free_local()). It takes no lock and no
+ * atomic: the slot is marked in the span's local_bits, which only this
+ * CPU writes, and pushed on the class's local list, from which the next
+ * allocation of the class takes it (LIFO, so the memory is still warm).
+ * The mcentral sees those frees when the CPU sweeps or lets go of the
+ * span (gm_span_fold_local_frees()). A free elsewhere (another CPU's
+ * span, an uncached one, a tiny or a root object, a large one) takes
+ * the mcentral's lock as before. Documentation/allocator.rst has the
+ * invariants.
  */
 #include "malloc.h"
 
@@ -46,8 +57,12 @@ u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 	u32 idx = gm_span_next_free_index(s);
 
 	gm_cpu_assert_pinned();
-	if (idx == s->nelems && s != &h->emptyspan && gm_mcentral_sweep_frees(h, s, tiny))
-		idx = gm_span_next_free_index(s);
+	if (idx == s->nelems && s != &h->emptyspan) {
+		/* The sweep takes the local frees too, listed or not. */
+		c->nlocal[spc] = 0;
+		if (gm_mcentral_sweep_frees(h, s, tiny))
+			idx = gm_span_next_free_index(s);
+	}
 	if (idx != s->nelems) {
 		*sp = s;
 		return idx;
@@ -59,6 +74,8 @@ u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 		c->tiny_offset = 0;
 	}
 	c->alloc[spc] = &h->emptyspan;
+	c->nlocal[spc] = 0;
+	gm_mcache_live_add(h, c, 0);
 	gm_cpu_put();
 	if (s != &h->emptyspan)
 		gm_mcentral_uncache_span(h, s);
@@ -100,9 +117,12 @@ void gm_heap_flush_cpu(struct gm_heap *h, unsigned int cpu)
 	gm_mutex_lock(&h->lock);
 	gm_pagecache_flush(&c->pcache, &h->pages);
 	gm_mutex_unlock(&h->lock);
+	gm_pacer_live_add(h, c->live_delta);
+	c->live_delta = 0;
 	for (i = 0; i < ARRAY_SIZE(c->alloc); i++) {
 		struct gm_mspan *s = c->alloc[i];
 
+		c->nlocal[i] = 0;
 		if (s == &h->emptyspan)
 			continue;
 		c->alloc[i] = &h->emptyspan;
@@ -142,4 +162,100 @@ unsigned int gm_heap_cached_spans(struct gm_heap *h, unsigned int cpu)
 	for (i = 0; i < ARRAY_SIZE(c->alloc); i++)
 		n += READ_ONCE(c->alloc[i]) != &h->emptyspan;
 	return n;
+}
+
+/**
+ * gm_mcache_live_add() - change the live heap by a CPU's free or reuse
+ * @h: the heap
+ * @c: the CPU's mcache, CPU pinned
+ * @bytes: the change; 0 to hand over what the CPU holds
+ *
+ * Kept in the mcache until it passes GM_LIVE_BATCH either way, then
+ * added to the heap's counter (one atomic per batch, not per object).
+ */
+void gm_mcache_live_add(struct gm_heap *h, struct gm_mcache *c, s64 bytes)
+{
+	c->live_delta += bytes;
+	if (bytes && c->live_delta < GM_LIVE_BATCH && c->live_delta > -GM_LIVE_BATCH)
+		return;
+	gm_pacer_live_add(h, c->live_delta);
+	c->live_delta = 0;
+}
+
+/**
+ * gm_heap_live_exact() - the pacer's live heap with what the CPUs hold
+ * @h: the heap
+ *
+ * For readers that must be exact (a cycle's heap sizes, MemStats): the
+ * heap's counter plus every CPU's batch, read without stopping them.
+ *
+ * Return: live bytes, never below 0.
+ */
+u64 gm_heap_live_exact(struct gm_heap *h)
+{
+	s64 v = (s64)gm_pacer_live(h);
+	unsigned int cpu;
+
+	for (cpu = 0; cpu < gm_nr_cpu_ids(); cpu++)
+		v += READ_ONCE(((struct gm_mcache *)gm_percpu_ptr(h->caches, cpu))->live_delta);
+	return v > 0 ? v : 0;
+}
+
+/*
+ * Whether @p is the base of an object of @s that this CPU may free
+ * locally: 0 if it is allocated, not freed yet and not a registered root;
+ * -EAGAIN for a root (root bits change under the mcentral lock, so its
+ * free goes there); -EINVAL for anything else.
+ */
+static int local_free_check(const struct gm_mspan *s, uintptr_t p, u32 *idx)
+{
+	uintptr_t off = p - s->start;
+
+	if (off >= s->npages * GM_PAGE_SIZE)
+		return -EINVAL;
+	*idx = gm_span_obj_index(s, p);
+	if (*idx >= s->nelems || (uintptr_t)*idx * s->elemsize != off ||
+	    !gm_span_slot_allocated(s, *idx))
+		return -EINVAL;
+	if (READ_ONCE(s->root_bits[*idx / 64]) >> (*idx % 64) & 1)
+		return -EAGAIN;
+	return 0;
+}
+
+/**
+ * gm_mcache_free_local() - free a small object of this CPU's own span
+ * @h: the heap
+ * @c: the CPU's mcache, CPU pinned
+ * @s: c->alloc[s->spanclass], not the tiny class
+ * @p: the address to free
+ *
+ * Touches only this CPU's state and @s's local bits (see the top of this
+ * file). A double free, an interior pointer or a free slot is refused
+ * here as on the mcentral's path.
+ *
+ * Return: 0; -EINVAL if @p is not the base of a live object of @s;
+ * -EAGAIN if the free must take the mcentral's path (a root object).
+ */
+int gm_mcache_free_local(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan *s,
+			 uintptr_t p)
+{
+	u8 spc = s->spanclass;
+	u32 idx;
+	int ret;
+
+	gm_cpu_assert_pinned();
+	ret = local_free_check(s, p, &idx);
+	if (ret)
+		return ret;
+	gm_free_hook(h, p);
+	WRITE_ONCE(s->local_bits[idx / 64], s->local_bits[idx / 64] | 1ULL << (idx % 64));
+	s->nlocal++;
+	/* The slot's old contents go to the next owner unless it is zeroed. */
+	s->needzero = true;
+	if (c->nlocal[spc] < GM_LOCAL_FREES)
+		c->local[spc][c->nlocal[spc]++] = idx;
+	c->frees[spc >> 1]++;
+	/* A cached span's slots all count as live (take_for_cache()). */
+	gm_mcache_live_add(h, c, -(s64)s->elemsize);
+	return 0;
 }

@@ -8,6 +8,21 @@
 
 #include "mheap.h"
 
+/*
+ * Slots a CPU keeps per span class for hot reuse. More frees on the
+ * CPU's span are still local (the span's local_bits) and come back at
+ * its next sweep; 16 covers the free-then-allocate patterns of programs
+ * and keeps an mcache at about 9 KiB.
+ */
+#define GM_LOCAL_FREES	16
+
+/*
+ * Bytes of live-heap change a CPU keeps before adding them to the
+ * heap-wide counter, as the kernel's percpu_counter batches: the pacer's
+ * view lags by at most this much per CPU (gm_heap_live_exact() does not).
+ */
+#define GM_LIVE_BATCH	(64 * 1024)
+
 /**
  * struct gm_mcache - one CPU's cache (Go's per-P mcache)
  * @alloc: the span each span class allocates from; the heap's empty span
@@ -20,6 +35,14 @@
  * @tiny_allocs: tiny objects allocated
  * @pcache: pages for small spans (Go's per-P pageCache); changed with the
  *	CPU pinned, and refilled or flushed under the heap lock as well
+ * @frees: objects freed on this CPU's own spans (gm_mcache_free_local()),
+ *	per size class; frees on other spans are counted by their mcentral
+ * @live_delta: bytes of the pacer's live heap this CPU freed or reused
+ *	and has not added to heap_live yet (at most GM_LIVE_BATCH either way)
+ * @nlocal: per span class, the slots on @local
+ * @local: per span class, slots of alloc[spc] freed on this CPU, the last
+ *	one freed on top: the next allocation of the class takes it (hot
+ *	reuse, LIFO). Reset whenever alloc[spc] changes.
  *
  * Used with the CPU pinned (gm_cpu_get()), without a lock.
  */
@@ -31,12 +54,40 @@ struct gm_mcache {
 	u32 tiny_offset;
 	u64 tiny_allocs;
 	struct gm_pagecache pcache;
+	u64 frees[GM_NUM_SIZE_CLASSES];
+	s64 live_delta;
+	u8 nlocal[GM_NUM_SPAN_CLASSES];
+	u16 local[GM_NUM_SPAN_CLASSES][GM_LOCAL_FREES];
 };
 
 /* gm_mcache_refill() found no slot: memory ran out. */
 #define GM_NO_SLOT	(~0U)
 
 void gm_mcache_init(struct gm_heap *h, struct gm_mcache *c);
+int gm_mcache_free_local(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan *s,
+			 uintptr_t p);
+void gm_mcache_live_add(struct gm_heap *h, struct gm_mcache *c, s64 bytes);
+u64 gm_heap_live_exact(struct gm_heap *h);
+
+/**
+ * gm_mcache_pop_local() - the slot this CPU freed last in its span of @spc
+ * @c: the CPU's mcache, CPU pinned
+ * @spc: the span class
+ *
+ * Return: the slot, or GM_NO_SLOT if the CPU has none to reuse.
+ */
+static __always_inline u32 gm_mcache_pop_local(struct gm_mcache *c, u8 spc)
+{
+	struct gm_mspan *s = c->alloc[spc];
+	u32 idx;
+
+	if (!c->nlocal[spc])
+		return GM_NO_SLOT;
+	idx = c->local[spc][--c->nlocal[spc]];
+	gm_bit_clear(s->local_bits, idx);
+	s->nlocal--;
+	return idx;
+}
 u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 		     struct gm_mspan **sp, struct gm_mspan **extra);
 

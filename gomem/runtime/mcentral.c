@@ -220,6 +220,8 @@ void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s)
 	bool release = false;
 
 	gm_spin_lock(&c->lock);
+	/* The mcache that held it frees locally no more: its frees are ours. */
+	gm_span_fold_local_frees(s);
 	s->cached = false;
 	gm_atomic_store_u32(&s->sweepgen, READ_ONCE(h->sweepgen));
 	/* The mcache retired its tiny block before letting the span go. */
@@ -240,7 +242,9 @@ void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s)
 /**
  * gm_mcentral_sweep_frees() - let an mcache reuse the freed slots of its span
  * @h: the heap
- * @s: a span the caller's mcache holds, with freeindex at nelems
+ * @s: a span the caller's mcache holds, with freeindex at nelems; the
+ *	slots the CPU freed locally are swept too (the caller empties its
+ *	local list of them)
  * @tiny: the caller's current tiny block, which stays allocated
  *
  * Return: true if slots were freed and the span has room again.
@@ -250,9 +254,10 @@ bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s, uintptr_t ti
 	struct gm_mcentral *c = &h->central[s->spanclass];
 	u32 n;
 
-	if (!READ_ONCE(s->nfreed) && !READ_ONCE(s->tiny_pending))
+	if (!READ_ONCE(s->nfreed) && !READ_ONCE(s->tiny_pending) && !s->nlocal)
 		return false;
 	gm_spin_lock(&c->lock);
+	gm_span_fold_local_frees(s);
 	reclaim_tiny(h, c, s, tiny);
 	n = gm_span_sweep_free_bits(s);
 	/* The slots are the cache's to hand out again (see take_for_cache()). */

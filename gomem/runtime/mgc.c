@@ -187,7 +187,7 @@ int gm_heap_gc(struct gm_heap *h, bool forced, struct gm_gc_cycle *out)
 	gm_might_sleep();
 	t[0] = gm_now_ns();
 	c.start_ns = t[0] - h->gc.created_ns;
-	c.heap_before = gm_pacer_live(h);
+	c.heap_before = gm_heap_live_exact(h);
 	gm_heap_flush_caches(h);
 	gm_sweep_finish(h);
 	t[1] = gm_now_ns();
@@ -235,7 +235,7 @@ void gm_heap_read_gc_info(struct gm_heap *h, struct gm_gc_info *gi)
 	gi->memory_limit = h->gc.memory_limit;
 	gm_mutex_unlock(&h->lock);
 	gi->cpu_ns = gm_atomic64_read(&h->gc.cpu_ns);
-	gi->heap_live = gm_pacer_live(h);
+	gi->heap_live = gm_heap_live_exact(h);
 	gi->swept_pages = gm_gc_counter_read(&h->gc, GM_GC_SWEPT_PAGES);
 	gi->bg_scavenged = gm_gc_counter_read(&h->gc, GM_GC_SCAVENGED_BG_BYTES);
 }

@@ -54,6 +54,11 @@ enum gm_span_state {
  * @free_bits: slots freed explicitly since the span's last sweep (a
  *	gomem addition: Go frees only by sweeping)
  * @nfreed: bits set in @free_bits
+ * @local_bits: slots freed by the CPU whose mcache holds the span, since
+ *	its last sweep (gm_mcache_free_local()): written by that CPU alone,
+ *	with the CPU pinned, and folded into @free_bits under the mcentral
+ *	lock when that CPU sweeps or lets go of the span
+ * @nlocal: bits set in @local_bits
  * @root_bits: one bit per slot, set while the object is a registered root
  *	of the collector (changed under the mcentral lock, or the heap lock
  *	for a large span)
@@ -71,7 +76,7 @@ enum gm_span_state {
  * @tiny_pending: tiny objects freed whose block is not reclaimed yet
  *
  * @free_bits, @nfreed and @cached change under the span class's mcentral
- * lock. The allocation fields (freeindex, alloc_cache, alloc_count) belong
+ * lock; @local_bits and @nlocal belong to the caching CPU, as above. The allocation fields (freeindex, alloc_cache, alloc_count) belong
  * to the mcache that caches the span, or to the mcentral lock when none
  * does.
  *
@@ -97,6 +102,8 @@ struct gm_mspan {
 	u32 divmul;
 	u64 *free_bits;
 	u32 nfreed;
+	u64 *local_bits;
+	u32 nlocal;
 	u64 *root_bits;
 	bool cached;
 	struct gm_mspan *next;
@@ -112,6 +119,7 @@ struct gm_mspan {
 int gm_span_init_bits(struct gm_mspan *s, u32 nelems);
 bool gm_span_slot_allocated(const struct gm_mspan *s, u32 index);
 u32 gm_span_sweep_free_bits(struct gm_mspan *s);
+u32 gm_span_fold_local_frees(struct gm_mspan *s);
 void gm_span_free_bits(struct gm_mspan *s);
 void gm_span_refill_alloc_cache(struct gm_mspan *s, u32 word);
 u32 gm_span_next_free_index(struct gm_mspan *s);

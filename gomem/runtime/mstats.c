@@ -17,6 +17,7 @@ static void sum_caches(struct gm_heap *h, struct gm_memstats *st)
 		for (i = 1; i < GM_NUM_SIZE_CLASSES; i++) {
 			st->by_class[i].allocs += READ_ONCE(c->allocs[i]);
 			st->by_class[i].fast += READ_ONCE(c->fast[i]);
+			st->by_class[i].frees += READ_ONCE(c->frees[i]);
 		}
 		st->tiny_allocs += READ_ONCE(c->tiny_allocs);
 	}

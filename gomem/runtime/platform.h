@@ -21,7 +21,8 @@
  *    gm_cpu_get()/gm_cpu_put() (pin the caller to its CPU, preemption
  *    off in the kernel), gm_cpu_assert_pinned() (the caller is pinned:
  *    lockdep in the kernel, the thread's slot check in userspace),
- *    gm_nr_cpu_ids();
+ *    gm_cpu_stay()/gm_cpu_leave() (for tests: stay on this CPU's cache
+ *    across calls that may sleep), gm_nr_cpu_ids();
  *  - gm_num_cpus(), online CPUs; gm_now_ns(), a monotonic clock;
  *  - gm_might_sleep(), gm_cond_resched() (yield in long loops),
  *    gm_fatal_signal_pending() (the task the work is for is being killed);

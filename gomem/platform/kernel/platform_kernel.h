@@ -117,6 +117,13 @@ static __always_inline void gm_cpu_put(void)
 	preempt_enable();
 }
 
+/*
+ * For tests that must see one CPU's cache across calls that may sleep:
+ * the task stays on its CPU (other tasks may still run there).
+ */
+#define gm_cpu_stay()	migrate_disable()
+#define gm_cpu_leave()	migrate_enable()
+
 /* Where the core says "called with the CPU pinned": lockdep checks it. */
 #define gm_cpu_assert_pinned()	lockdep_assert_preemption_disabled()
 

@@ -112,6 +112,15 @@ void *gm_percpu_ptr_slot(void *p, unsigned int cpu);
 unsigned int gm_cpu_get(void);
 void gm_cpu_put(void);
 void gm_cpu_assert_pinned(void);
+/* A thread owns its CPU slot: it never leaves it. */
+static inline void gm_cpu_stay(void)
+{
+}
+
+static inline void gm_cpu_leave(void)
+{
+}
+
 
 static inline unsigned int gm_nr_cpu_ids(void)
 {

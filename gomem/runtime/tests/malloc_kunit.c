@@ -533,6 +533,163 @@ static void page_cache_serves_small_spans(struct kunit *test)
 	KUNIT_EXPECT_GT(test, present, 0);
 }
 
+/* === frees that stay on the CPU ======================================== */
+
+/*
+ * A free in the span this CPU allocates from stays on the CPU, and the
+ * next allocation of the class takes the slot freed last (LIFO).
+ */
+static void local_free_hot_reuse(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	u8 *a, *b, *again;
+	int i;
+
+	gm_cpu_stay();
+	a = gm_heap_alloc(c->h, 64, 0);
+	b = gm_heap_alloc(c->h, 64, 0);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	memset(a, 0xa5, 64);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, a), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, b), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_object_size(c->h, a), 0);
+	again = gm_heap_alloc(c->h, 64, 0);
+	KUNIT_EXPECT_PTR_EQ(test, again, b);
+	/* The older free comes next, zeroed on request although it held 0xa5. */
+	again = gm_heap_alloc(c->h, 64, GM_ZERO);
+	KUNIT_EXPECT_PTR_EQ(test, again, a);
+	for (i = 0; i < 64; i++)
+		KUNIT_ASSERT_EQ(test, again[i], 0);
+	gm_cpu_leave();
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, a), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, b), 0);
+	expect_empty(test, c);
+}
+
+/*
+ * A double free on the CPU is refused, and so is the mcentral's free (the
+ * path another CPU takes) of an object freed on the CPU, and the other
+ * way round; nothing is counted twice and the slot is handed out once.
+ */
+static void local_double_free_refused(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	u8 *a, *b, *x, *y;
+	u64 frees;
+
+	gm_cpu_stay();
+	a = gm_heap_alloc(c->h, 48, 0);
+	b = gm_heap_alloc(c->h, 48, 0);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, a), 0);
+	gm_heap_read_stats(c->h, &c->st);
+	frees = c->st.frees;
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_mcentral_free_object(c->h, gm_span_of(&c->h->arenas,
+			(uintptr_t)a), (uintptr_t)a), -EINVAL);
+	/* Freed on the mcentral's path: the CPU's path must refuse it then. */
+	KUNIT_ASSERT_EQ(test, gm_mcentral_free_object(c->h, gm_span_of(&c->h->arenas,
+			(uintptr_t)b), (uintptr_t)b), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, b), -EINVAL);
+	gm_heap_read_stats(c->h, &c->st);
+	KUNIT_EXPECT_EQ(test, c->st.frees, frees + 1);
+	x = gm_heap_alloc(c->h, 48, 0);
+	y = gm_heap_alloc(c->h, 48, 0);
+	KUNIT_EXPECT_PTR_EQ(test, x, a);
+	KUNIT_EXPECT_PTR_NE(test, y, a);
+	gm_cpu_leave();
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, x), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, y), 0);
+	expect_empty(test, c);
+}
+
+/*
+ * More frees than the CPU's list holds: the rest wait in the span's local
+ * bits for its sweep. Every object is intact while live, no two live ones
+ * share a slot, and the counts are exact when read, before any flush.
+ */
+static void local_frees_overflow(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	u8 cls = gm_size_to_class(32);
+	u32 n = gm_class_objects(cls), i, j;
+	void **objs = kunit_kcalloc(test, 2 * n, sizeof(void *), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	gm_cpu_stay();
+	for (i = 0; i < n; i++) {
+		objs[i] = gm_heap_alloc(c->h, 32, GM_NOSCAN);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		fill(objs[i], 32, i);
+	}
+	/* Free every other one: 3 times what the CPU lists. */
+	for (i = 0; i < 6 * GM_LOCAL_FREES; i += 2)
+		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
+	gm_heap_read_stats(c->h, &c->st);
+	KUNIT_EXPECT_EQ(test, c->st.by_class[cls].inuse, n - 3 * GM_LOCAL_FREES);
+	for (i = 0; i < 6 * GM_LOCAL_FREES; i += 2) {
+		objs[i] = gm_heap_alloc(c->h, 32, GM_NOSCAN);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		fill(objs[i], 32, i);
+	}
+	gm_cpu_leave();
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_TRUE(test, intact(objs[i], 32, i));
+		for (j = 0; j < i; j++)
+			KUNIT_ASSERT_PTR_NE(test, objs[i], objs[j]);
+	}
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
+	expect_empty(test, c);
+}
+
+/* A root object's free takes the mcentral's path, which clears the root. */
+static void local_free_of_root(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	u8 *a;
+
+	gm_cpu_stay();
+	a = gm_heap_alloc(c->h, 64, 0);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_EQ(test, gm_heap_set_root_object(c->h, a, true), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, a), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, a), -EINVAL);
+	/* Not on the CPU's list: the slot comes back at the span's sweep. */
+	KUNIT_EXPECT_EQ(test, gm_heap_set_root_object(c->h, a, true), -EINVAL);
+	gm_cpu_leave();
+	expect_empty(test, c);
+}
+
+/*
+ * The pacer's live heap: a CPU's frees and reuses are batched, exact when
+ * read through gm_heap_live_exact(), and all in heap_live after a flush.
+ */
+static void local_frees_live_exact(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	u64 before, after;
+	void *p[8];
+	int i;
+
+	gm_cpu_stay();
+	for (i = 0; i < 8; i++) {
+		p[i] = gm_heap_alloc(c->h, 128, 0);
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+	}
+	before = gm_heap_live_exact(c->h);
+	for (i = 0; i < 8; i++)
+		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, p[i]), 0);
+	after = gm_heap_live_exact(c->h);
+	gm_cpu_leave();
+	KUNIT_EXPECT_EQ(test, before - after, 8 * 128);
+	gm_heap_flush_caches(c->h);
+	KUNIT_EXPECT_EQ(test, gm_pacer_live(c->h), gm_heap_live_exact(c->h));
+	expect_empty(test, c);
+}
+
 static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE_PARAM(every_class, size_class_gen_params),
 	KUNIT_CASE(random_sizes),
@@ -547,6 +704,11 @@ static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE(tiny_free),
 	KUNIT_CASE(tiny_current_block_kept),
 	KUNIT_CASE(page_cache_serves_small_spans),
+	KUNIT_CASE(local_free_hot_reuse),
+	KUNIT_CASE(local_double_free_refused),
+	KUNIT_CASE(local_frees_overflow),
+	KUNIT_CASE(local_free_of_root),
+	KUNIT_CASE(local_frees_live_exact),
 	{}
 };
 
