@@ -372,6 +372,62 @@ static void print_tables(void)
 	}
 }
 
+/* The worst ratio of @num to @den over the sizes up to 32 KiB, or -1. */
+static double worst_ratio(int mn, int pn, int an, int md, int pd, int ad, size_t *at)
+{
+	double worst = -1;
+	size_t s;
+
+	for (s = 0; s < NR_SIZES && sizes[s] <= 32768; s++) {
+		double a = results[mn][pn][s][an], b = results[md][pd][s][ad];
+
+		if (a <= 0 || b <= 0)
+			return -1;
+		if (a / b > worst) {
+			worst = a / b;
+			*at = sizes[s];
+		}
+	}
+	return worst;
+}
+
+static void print_target(const char *what, double worst, size_t at, double target)
+{
+	if (worst < 0) {
+		printf("  %-58s   not measured\n", what);
+		return;
+	}
+	printf("  %-58s %5.2fx (at %zu B)  target <= %.1fx: %s\n", what, worst, at, target,
+	       worst <= target ? "met" : "NOT met");
+}
+
+/*
+ * Issue 12's targets for the native core, beside the figures: pairs up to
+ * 32 KiB within 1.5x mimalloc on one thread, and the per-thread cost on
+ * several threads at once within 1.2x the one-thread cost.
+ */
+static void print_targets(void)
+{
+	size_t at = 0;
+	double w;
+	int p;
+
+	printf("\ntargets (worst size from 8 B to 32 KiB)\n");
+	w = allocators[A_MIMALLOC].alloc ?
+	    worst_ratio(0, PAIR, A_GOMEM, 0, PAIR, A_MIMALLOC, &at) : -1;
+	print_target("pair, 1 thread: gomem / mimalloc", w, at, 1.5);
+	if (opt_threads < 2)
+		return;
+	for (p = 0; p < NR_PATTERNS; p++) {
+		char what[96];
+
+		snprintf(what, sizeof(what), "%s, %d threads / 1 thread: gomem",
+			 p == PAIR ? "pair" : "batch", opt_threads);
+		w = worst_ratio(1, p, A_GOMEM, 0, p, A_GOMEM, &at);
+		print_target(what, w, at, 1.2);
+	}
+}
+
 /* === main =============================================================== */
 
 #define TLS_TUNABLE	"glibc.rtld.optional_static_tls"
@@ -451,6 +507,7 @@ int main(int argc, char **argv)
 	pthread_barrier_destroy(&barrier);
 
 	print_tables();
+	print_targets();
 	printf("\ndone in %.1f s%s\n", (now_ns() - start) / 1e9,
 	       gomem_free_failed ? " (gomem refused a free: a bug)" : "");
 	gm_heap_destroy(gomem_heap);

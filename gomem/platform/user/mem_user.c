@@ -43,11 +43,6 @@ void gm_mutex_assert_held(struct gm_mutex *l)
 
 /* === per-CPU data ======================================================= */
 
-struct percpu_hdr {
-	size_t stride;
-	void *raw;
-};
-
 void *gm_percpu_alloc(size_t size, size_t align)
 {
 	size_t stride, hdr;
@@ -57,33 +52,28 @@ void *gm_percpu_alloc(size_t size, size_t align)
 	if (align < 64)
 		align = 64;	/* a slot per cache line: no false sharing */
 	stride = (size + align - 1) / align * align;
-	hdr = (sizeof(struct percpu_hdr) + align - 1) / align * align;
+	hdr = (sizeof(struct gm_percpu_hdr) + align - 1) / align * align;
 	if (posix_memalign(&raw, align, hdr + stride * GM_USER_MAX_CPUS))
 		return NULL;
 	memset(raw, 0, hdr + stride * GM_USER_MAX_CPUS);
 	p = (char *)raw + hdr;
-	((struct percpu_hdr *)p)[-1] = (struct percpu_hdr){ stride, raw };
+	((struct gm_percpu_hdr *)p)[-1] = (struct gm_percpu_hdr){ stride, raw };
 	return p;
 }
 
 void gm_percpu_free(void *p)
 {
 	if (p)
-		free(((struct percpu_hdr *)p)[-1].raw);
-}
-
-void *gm_percpu_ptr_slot(void *p, unsigned int cpu)
-{
-	return (char *)p + ((struct percpu_hdr *)p)[-1].stride * cpu;
+		free(((struct gm_percpu_hdr *)p)[-1].raw);
 }
 
 static pthread_mutex_t slots_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool slot_used[GM_USER_MAX_CPUS];
 static pthread_key_t slot_key;
 static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
-static __thread int this_slot = -1;
+__thread int gm_this_slot = -1;
 /* gm_cpu_get() calls not yet matched by gm_cpu_put(), for the assertion. */
-static __thread int pin_depth;
+__thread int gm_pin_depth;
 
 static void slot_release(void *arg)
 {
@@ -99,7 +89,8 @@ static void slot_key_init(void)
 	pthread_key_create(&slot_key, slot_release);
 }
 
-static int slot_claim(void)
+/* A thread's first gm_cpu_get(): a free slot, kept until the thread exits. */
+int gm_slot_claim(void)
 {
 	int i;
 
@@ -120,19 +111,6 @@ static int slot_claim(void)
 	}
 }
 
-unsigned int gm_cpu_get(void)
-{
-	if (unlikely(this_slot < 0))
-		this_slot = slot_claim();
-	pin_depth++;
-	return this_slot;
-}
-
-void gm_cpu_put(void)
-{
-	pin_depth--;
-}
-
 /*
  * lockdep_assert_preemption_disabled() for userspace: the calling thread
  * holds its slot and is between gm_cpu_get() and gm_cpu_put(). Aborts,
@@ -140,7 +118,7 @@ void gm_cpu_put(void)
  */
 void gm_cpu_assert_pinned(void)
 {
-	if (this_slot < 0 || pin_depth <= 0) {
+	if (gm_this_slot < 0 || gm_pin_depth <= 0) {
 		fprintf(stderr, "gomem: CPU slot not pinned by this thread\n");
 		abort();
 	}

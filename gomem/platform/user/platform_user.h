@@ -107,10 +107,42 @@ struct gm_atomic64 {
 
 void *gm_percpu_alloc(size_t size, size_t align);
 void gm_percpu_free(void *p);
-void *gm_percpu_ptr_slot(void *p, unsigned int cpu);
+
+/* Before each per-CPU area: the distance between two CPUs' slots. */
+struct gm_percpu_hdr {
+	size_t stride;
+	void *raw;
+};
+
+/*
+ * Inline, as the kernel's per_cpu_ptr() and get_cpu() are, so that the
+ * native build measures the allocator and not calls into mem_user.c.
+ */
+static inline void *gm_percpu_ptr_slot(void *p, unsigned int cpu)
+{
+	return (char *)p + ((struct gm_percpu_hdr *)p)[-1].stride * cpu;
+}
+
 #define gm_percpu_ptr(p, cpu)	((__typeof__(p))gm_percpu_ptr_slot(p, cpu))
-unsigned int gm_cpu_get(void);
-void gm_cpu_put(void);
+
+/* The calling thread's CPU slot (-1 until it claims one), and its pins. */
+extern __thread int gm_this_slot;
+extern __thread int gm_pin_depth;
+int gm_slot_claim(void);
+
+static inline unsigned int gm_cpu_get(void)
+{
+	if (__builtin_expect(gm_this_slot < 0, 0))
+		gm_this_slot = gm_slot_claim();
+	gm_pin_depth++;
+	return gm_this_slot;
+}
+
+static inline void gm_cpu_put(void)
+{
+	gm_pin_depth--;
+}
+
 void gm_cpu_assert_pinned(void);
 /* A thread owns its CPU slot: it never leaves it. */
 static inline void gm_cpu_stay(void)
