@@ -393,6 +393,59 @@ static void bench_print(unsigned int runs)
 	}
 }
 
+/* The worst gomem/kmalloc ratio, in hundredths, over sizes [lo, hi]. */
+static u64 worst_vs_kmalloc(unsigned int m, unsigned int p, unsigned int lo,
+			    unsigned int hi, unsigned int *at)
+{
+	u64 worst = 0;
+	unsigned int s;
+
+	for (s = 0; s < NR_SIZES; s++) {
+		u64 *r = results[m][p][s];
+		u64 q;
+
+		if (bench_sizes[s] < lo || bench_sizes[s] > hi)
+			continue;
+		if (!r[BENCH_GOMEM] || !r[BENCH_KMALLOC])
+			return 0;
+		q = div64_u64(r[BENCH_GOMEM] * 100 + r[BENCH_KMALLOC] / 2, r[BENCH_KMALLOC]);
+		if (q > worst) {
+			worst = q;
+			*at = bench_sizes[s];
+		}
+	}
+	return worst;
+}
+
+/*
+ * Issue 12's targets beside the figures: pairs and batches of 8 B to
+ * 1 KiB within 1.0x kmalloc, 2 to 8 KiB within 1.3x, on one CPU and on
+ * all CPUs at once.
+ */
+static void bench_print_targets(void)
+{
+	static const struct { unsigned int lo, hi, target; } t[] = {
+		{ 8, 1024, 100 }, { 2048, 8192, 130 },
+	};
+	unsigned int m, p, i, at = 0;
+	u64 w;
+
+	pr_info("\n");
+	pr_info("targets (worst size of each range, gomem / kmalloc)\n");
+	for (m = 0; m < NR_CPU_MODES; m++)
+		for (p = 0; p < NR_PATTERNS; p++)
+			for (i = 0; i < ARRAY_SIZE(t); i++) {
+				w = worst_vs_kmalloc(m, p, t[i].lo, t[i].hi, &at);
+				pr_info("  %-6s %u CPU%s %5u-%-5u B: %llu.%02llux (at %u B), target <= %u.%02ux: %s\n",
+					p == BENCH_PAIR ? "pair" : "batch",
+					m == BENCH_ONE_CPU ? 1 : num_online_cpus(),
+					m == BENCH_ONE_CPU ? " " : "s", t[i].lo, t[i].hi,
+					div_u64(w, 100), w % 100, at, t[i].target / 100,
+					t[i].target % 100,
+					!w ? "not measured" : w <= t[i].target ? "met" : "NOT met");
+			}
+}
+
 /* === set-up ============================================================= */
 
 static void sort_u64(u64 *v, unsigned int n)
@@ -487,6 +540,7 @@ static int __init gomem_bench_init(void)
 			ret = err;
 	}
 	bench_print(runs);
+	bench_print_targets();
 	pr_info("\n");
 	pr_info("done in %llu ms%s\n", div_u64(ktime_get_ns() - start, NSEC_PER_MSEC),
 		ret ? " (some measurements failed)" : "");
