@@ -12,8 +12,9 @@
 
 /*
  * Go's mcache.nextFree: a slot of span class @spc, by the fast path when
- * it can: the slot this CPU freed last, else the next free one. Called and returning with a CPU pinned; *@cp may become another
- * CPU's cache and *@extra a span to hand back (see gm_mcache_refill()).
+ * it can: the slot this CPU freed last, else the next free one. Called
+ * and returning with a CPU pinned; *@cp may become another CPU's cache
+ * and *@extra a span to hand back (see gm_mcache_refill()).
  */
 static __always_inline u32 next_free(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 				     struct gm_mspan **sp, struct gm_mspan **extra)
@@ -21,15 +22,11 @@ static __always_inline u32 next_free(struct gm_heap *h, struct gm_mcache **cp, u
 	struct gm_mspan *s = (*cp)->alloc[spc];
 	u32 idx = gm_mcache_pop_local(*cp, spc);
 
-	if (idx != GM_NO_SLOT) {
-		/* Hot reuse: the slot this CPU freed last; live again. */
+	if (idx != GM_NO_SLOT)
+		/* Hot reuse: the slot this CPU freed last is live again. */
 		gm_mcache_live_add(h, *cp, s->elemsize);
-		(*cp)->fast[spc >> 1]++;
-		(*cp)->allocs[spc >> 1]++;
-		*sp = s;
-		return idx;
-	}
-	idx = gm_span_next_free_fast(s);
+	else
+		idx = gm_span_next_free_fast(s);
 	if (likely(idx != s->nelems)) {
 		(*cp)->fast[spc >> 1]++;
 	} else {

@@ -75,7 +75,7 @@ u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 	}
 	c->alloc[spc] = &h->emptyspan;
 	c->nlocal[spc] = 0;
-	gm_mcache_live_add(h, c, 0);
+	gm_mcache_live_flush(h, c);
 	gm_cpu_put();
 	if (s != &h->emptyspan)
 		gm_mcentral_uncache_span(h, s);
@@ -117,8 +117,7 @@ void gm_heap_flush_cpu(struct gm_heap *h, unsigned int cpu)
 	gm_mutex_lock(&h->lock);
 	gm_pagecache_flush(&c->pcache, &h->pages);
 	gm_mutex_unlock(&h->lock);
-	gm_pacer_live_add(h, c->live_delta);
-	c->live_delta = 0;
+	gm_mcache_live_flush(h, c);
 	for (i = 0; i < ARRAY_SIZE(c->alloc); i++) {
 		struct gm_mspan *s = c->alloc[i];
 
@@ -165,19 +164,15 @@ unsigned int gm_heap_cached_spans(struct gm_heap *h, unsigned int cpu)
 }
 
 /**
- * gm_mcache_live_add() - change the live heap by a CPU's free or reuse
+ * gm_mcache_live_flush() - hand a CPU's batch of live-heap change over
  * @h: the heap
- * @c: the CPU's mcache, CPU pinned
- * @bytes: the change; 0 to hand over what the CPU holds
+ * @c: the CPU's mcache: CPU pinned, or its CPU quiescent
  *
- * Kept in the mcache until it passes GM_LIVE_BATCH either way, then
- * added to the heap's counter (one atomic per batch, not per object).
+ * The slow half of gm_mcache_live_add(): one atomic per batch, not per
+ * object.
  */
-void gm_mcache_live_add(struct gm_heap *h, struct gm_mcache *c, s64 bytes)
+void gm_mcache_live_flush(struct gm_heap *h, struct gm_mcache *c)
 {
-	c->live_delta += bytes;
-	if (bytes && c->live_delta < GM_LIVE_BATCH && c->live_delta > -GM_LIVE_BATCH)
-		return;
 	gm_pacer_live_add(h, c->live_delta);
 	c->live_delta = 0;
 }

@@ -66,7 +66,7 @@ struct gm_mcache {
 void gm_mcache_init(struct gm_heap *h, struct gm_mcache *c);
 int gm_mcache_free_local(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan *s,
 			 uintptr_t p);
-void gm_mcache_live_add(struct gm_heap *h, struct gm_mcache *c, s64 bytes);
+void gm_mcache_live_flush(struct gm_heap *h, struct gm_mcache *c);
 u64 gm_heap_live_exact(struct gm_heap *h);
 
 /**
@@ -88,6 +88,25 @@ static __always_inline u32 gm_mcache_pop_local(struct gm_mcache *c, u8 spc)
 	s->nlocal--;
 	return idx;
 }
+
+/**
+ * gm_mcache_live_add() - change the live heap by a CPU's free or reuse
+ * @h: the heap
+ * @c: the CPU's mcache, CPU pinned
+ * @bytes: the change
+ *
+ * Kept in the mcache until it passes GM_LIVE_BATCH either way, then
+ * added to the heap's counter (gm_mcache_live_flush()). Inline: a free
+ * and the reuse of its slot each pay one add and one compare.
+ */
+static __always_inline void gm_mcache_live_add(struct gm_heap *h, struct gm_mcache *c,
+					       s64 bytes)
+{
+	c->live_delta += bytes;
+	if (c->live_delta >= GM_LIVE_BATCH || c->live_delta <= -GM_LIVE_BATCH)
+		gm_mcache_live_flush(h, c);
+}
+
 u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 		     struct gm_mspan **sp, struct gm_mspan **extra);
 
