@@ -9,7 +9,9 @@
 #define pr_fmt(fmt) "gomem: " fmt
 
 #include <linux/cpu.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <linux/gomem.h>
 
 #include "gomem.h"
@@ -20,10 +22,28 @@
 /**
  * struct gomem_heap - a kernel user's heap
  * @reg: its entry in the registry, which holds the core heap
+ * @spares: runs gm_heap_fill_spares() when a caller that could not sleep
+ *	left work for one that can (the core's kick)
  */
 struct gomem_heap {
 	struct gomem_heap_entry reg;
+	struct work_struct spares;
 };
+
+static void kheap_spares(struct work_struct *work)
+{
+	struct gomem_heap *heap = container_of(work, struct gomem_heap, spares);
+
+	gm_heap_fill_spares(heap->reg.gm);
+}
+
+/* Called from any context: queue_work() is safe in all of them but NMI. */
+static void kheap_kick(void *arg)
+{
+	struct gomem_heap *heap = arg;
+
+	queue_work(system_unbound_wq, &heap->spares);
+}
 
 /* kheaps/<name>/: the core's tables, nothing else. */
 static const struct gomem_heap_file kheap_files[] = {
@@ -66,6 +86,8 @@ struct gomem_heap *gomem_heap_create(const char *name)
 	gm = gm_heap_create(&gm_os_pagesrc, NULL);
 	if (!gm)
 		goto out_free;
+	INIT_WORK(&heap->spares, kheap_spares);
+	gm_heap_set_kick(gm, kheap_kick, heap);
 	gomem_heaps_add(&heap->reg, gm);
 	return heap;
 
@@ -86,6 +108,8 @@ void gomem_heap_destroy(struct gomem_heap *heap)
 	if (!heap)
 		return;
 	gomem_heaps_del(&heap->reg);
+	/* No one uses the heap any more: nothing can kick it again. */
+	cancel_work_sync(&heap->spares);
 	gm_heap_destroy(heap->reg.gm);
 	gomem_heap_entry_release(&heap->reg);
 	kfree(heap);
@@ -103,22 +127,57 @@ struct gomem_heap *gomem_kernel_heap(void)
 }
 EXPORT_SYMBOL_GPL(gomem_kernel_heap);
 
+/* The core's flags for a kernel caller's. */
+static unsigned int alloc_flags(unsigned int flags, gfp_t gfp)
+{
+	unsigned int gm = flags & (GOMEM_NOSCAN | GOMEM_ZERO);
+
+	BUILD_BUG_ON(GOMEM_NOSCAN != GM_NOSCAN || GOMEM_ZERO != GM_ZERO);
+	if (gfp & __GFP_ZERO)
+		gm |= GM_ZERO;
+	if (!gfpflags_allow_blocking(gfp))
+		gm |= GM_NOSLEEP;
+	return gm;
+}
+
 /**
  * gomem_alloc() - allocate an object from a heap
  * @heap: the heap
  * @size: bytes, > 0
  * @flags: GOMEM_NOSCAN, GOMEM_ZERO
+ * @gfp: the caller's context, as for kmalloc(): GFP_KERNEL, GFP_NOFS,
+ *	GFP_NOIO (may sleep), GFP_ATOMIC, GFP_NOWAIT (may not); __GFP_ZERO
+ *	zeroes as GOMEM_ZERO does
  *
  * Objects up to 32 KiB come from this CPU's cache without a lock; larger
  * ones get pages of their own (at most 4 MiB: physically contiguous).
+ * A caller that may sleep lets the heap take pages with reclaim limited
+ * as @gfp says (memalloc_nofs_save(), memalloc_noio_save()). One that
+ * may not is served from this CPU's cache and the spans its class holds;
+ * when they have nothing, NULL comes back at once and a work item gets
+ * the class a spare span for the next such call. Objects over 32 KiB
+ * need a caller that may sleep. See Documentation/kernel-api.rst.
  *
- * Context: process context; may sleep.
+ * Context: any context but NMI; may sleep if @gfp allows it.
  * Return: the object, or NULL if @size is 0 or memory ran out.
  */
-void *gomem_alloc(struct gomem_heap *heap, size_t size, unsigned int flags)
+void *gomem_alloc(struct gomem_heap *heap, size_t size, unsigned int flags, gfp_t gfp)
 {
-	BUILD_BUG_ON(GOMEM_NOSCAN != GM_NOSCAN || GOMEM_ZERO != GM_ZERO);
-	return gm_heap_alloc(heap->reg.gm, size, flags & (GOMEM_NOSCAN | GOMEM_ZERO));
+	unsigned int gm = alloc_flags(flags, gfp), nofs, noio;
+	void *p;
+
+	if (WARN_ON_ONCE(in_nmi()))
+		return NULL;
+	if (gm & GM_NOSLEEP)
+		return gm_heap_alloc(heap->reg.gm, size, gm);
+	nofs = gfp & __GFP_FS ? 0 : memalloc_nofs_save();
+	noio = gfp & __GFP_IO ? 0 : memalloc_noio_save();
+	p = gm_heap_alloc(heap->reg.gm, size, gm);
+	if (!(gfp & __GFP_IO))
+		memalloc_noio_restore(noio);
+	if (!(gfp & __GFP_FS))
+		memalloc_nofs_restore(nofs);
+	return p;
 }
 EXPORT_SYMBOL_GPL(gomem_alloc);
 
@@ -127,12 +186,17 @@ EXPORT_SYMBOL_GPL(gomem_alloc);
  * @heap: the heap it came from
  * @ptr: the object's base address
  *
- * Context: process context; may sleep.
+ * Never sleeps: what needs the heap's sleeping lock (a large object's
+ * pages) is left to a work item when the caller may not sleep.
+ *
+ * Context: any context but NMI.
  * Return: 0, or -EINVAL if @ptr is not a live object's base in @heap
  * (nothing is changed then).
  */
 int gomem_free(struct gomem_heap *heap, void *ptr)
 {
+	if (WARN_ON_ONCE(in_nmi()))
+		return -EINVAL;
 	return gm_heap_free(heap->reg.gm, ptr);
 }
 EXPORT_SYMBOL_GPL(gomem_free);
@@ -142,6 +206,7 @@ EXPORT_SYMBOL_GPL(gomem_free);
  * @heap: the heap
  * @ptr: any address inside a live object
  *
+ * Context: any context; takes no lock.
  * Return: the object's size (its class size), or 0 if @ptr is not inside
  * a live object of @heap.
  */

@@ -18,6 +18,12 @@ struct gm_heap;
 /* gm_heap_alloc() flags. */
 #define GM_NOSCAN	0x1	/* the object holds no pointers */
 #define GM_ZERO		0x2	/* return zeroed memory */
+/*
+ * The caller may not sleep (a spinlock held, interrupts off, an
+ * interrupt): only the CPU's caches and its class's spans serve, up to
+ * GM_MAX_SMALL_SIZE, and NULL is returned rather than sleep.
+ */
+#define GM_NOSLEEP	0x4
 
 /* GOGC that turns automatic collection off, and "no memory limit". */
 #define GM_GOGC_OFF		(-1)
@@ -206,6 +212,8 @@ struct gm_size_class {
 /* malloc.c: heaps and objects */
 struct gm_heap *gm_heap_create(const struct gm_pagesrc_ops *src, void *ctx);
 void gm_heap_destroy(struct gm_heap *h);
+void gm_heap_set_kick(struct gm_heap *h, void (*kick)(void *arg), void *arg);
+void gm_heap_fill_spares(struct gm_heap *h);
 void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags);
 int gm_heap_free(struct gm_heap *h, void *p);
 size_t gm_heap_object_size(struct gm_heap *h, const void *p);

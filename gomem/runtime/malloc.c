@@ -17,7 +17,8 @@
  * and *@extra a span to hand back (see gm_mcache_refill()).
  */
 static __always_inline u32 next_free(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
-				     struct gm_mspan **sp, struct gm_mspan **extra)
+				     struct gm_mspan **sp, struct gm_mspan **extra,
+				     bool nosleep)
 {
 	struct gm_mspan *s = (*cp)->alloc[spc];
 	u32 idx = gm_mcache_pop_local(*cp, spc);
@@ -30,7 +31,7 @@ static __always_inline u32 next_free(struct gm_heap *h, struct gm_mcache **cp, u
 	if (likely(idx != s->nelems)) {
 		(*cp)->fast[spc >> 1]++;
 	} else {
-		idx = gm_mcache_refill(h, cp, spc, &s, extra);
+		idx = gm_mcache_refill(h, cp, spc, &s, extra, nosleep);
 		if (idx == GM_NO_SLOT)
 			return GM_NO_SLOT;
 	}
@@ -48,7 +49,7 @@ static void *alloc_small(struct gm_heap *h, size_t size, unsigned int flags)
 	u32 idx;
 
 	c = gm_percpu_ptr(h->caches, gm_cpu_get());
-	idx = next_free(h, &c, spc, &s, &extra);
+	idx = next_free(h, &c, spc, &s, &extra, flags & GM_NOSLEEP);
 	if (idx == GM_NO_SLOT) {
 		gm_cpu_put();
 		goto out;
@@ -92,7 +93,7 @@ static void tiny_mark(struct gm_mspan *s, uintptr_t block, u32 off, size_t size)
  * always zeroed: a block is cleared when it is taken and its bytes are
  * never handed out twice.
  */
-static void *alloc_tiny(struct gm_heap *h, size_t size)
+static void *alloc_tiny(struct gm_heap *h, size_t size, bool nosleep)
 {
 	struct gm_mcache *c = gm_percpu_ptr(h->caches, gm_cpu_get());
 	u32 off = tiny_align(c->tiny_offset, size), idx;
@@ -107,7 +108,7 @@ static void *alloc_tiny(struct gm_heap *h, size_t size)
 		gm_cpu_put();
 		return (void *)(block + off);
 	}
-	idx = next_free(h, &c, GM_TINY_SPANCLASS, &s, &extra);
+	idx = next_free(h, &c, GM_TINY_SPANCLASS, &s, &extra, nosleep);
 	if (idx == GM_NO_SLOT) {
 		gm_cpu_put();
 		if (extra)
@@ -163,25 +164,33 @@ static void *alloc_large(struct gm_heap *h, size_t size, unsigned int flags)
  * gm_heap_alloc() - allocate an object (Go's mallocgc, without the GC)
  * @h: the heap
  * @size: bytes, > 0
- * @flags: GM_NOSCAN, GM_ZERO
+ * @flags: GM_NOSCAN, GM_ZERO, GM_NOSLEEP
  *
  * Noscan objects under 16 bytes are packed into 16-byte blocks (the tiny
  * allocator); objects up to 32 KiB come from the calling CPU's mcache,
- * without a lock; larger ones get a span of their own. May sleep.
+ * without a lock; larger ones get a span of their own. May sleep, unless
+ * GM_NOSLEEP: then the CPU's cache and its class's spans serve, large
+ * objects are refused, and NULL comes back rather than a sleep.
  *
  * Return: the object, or NULL if @size is 0 or memory ran out.
  */
 void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags)
 {
+	bool nosleep = flags & GM_NOSLEEP;
+
 	/* Only the slow path sleeps: say so on every call, for the checkers. */
-	gm_might_sleep();
+	if (!nosleep)
+		gm_might_sleep();
 	if (unlikely(!size))
 		return NULL;
 	if (size < GM_TINY_SIZE && (flags & GM_NOSCAN))
-		return gm_alloc_hook(h, alloc_tiny(h, size), size);
+		return gm_alloc_hook(h, alloc_tiny(h, size, nosleep), size, nosleep);
 	if (size <= GM_MAX_SMALL_SIZE)
-		return gm_alloc_hook(h, alloc_small(h, size, flags), size);
-	return gm_alloc_hook(h, alloc_large(h, size, flags), size);
+		return gm_alloc_hook(h, alloc_small(h, size, flags), size, nosleep);
+	/* A new span takes the heap lock, which may sleep. */
+	if (nosleep)
+		return NULL;
+	return gm_alloc_hook(h, alloc_large(h, size, flags), size, false);
 }
 
 /*
@@ -210,7 +219,8 @@ static __always_inline int free_local(struct gm_heap *h, struct gm_mspan *s, u8 
  * @p: an object's base address, as gm_heap_alloc() returned it
  *
  * Interior pointers, pointers outside the heap and objects already freed
- * are refused and change nothing. May sleep.
+ * are refused and change nothing. Any context: what needs the heap lock
+ * waits for its next holder when the caller may not sleep.
  *
  * Return: 0, or -EINVAL.
  */
@@ -220,7 +230,6 @@ int gm_heap_free(struct gm_heap *h, void *p)
 	u8 spc;
 	int ret;
 
-	gm_might_sleep();
 	s = gm_span_of(&h->arenas, (uintptr_t)p);
 	if (!s)
 		return -EINVAL;
@@ -294,9 +303,12 @@ struct gm_heap *gm_heap_create(const struct gm_pagesrc_ops *src, void *ctx)
 	unsigned int cpu;
 	size_t i;
 
+	/* Every slot of every CPU in one per-CPU area. */
+	BUILD_BUG_ON(sizeof(struct gm_mcache) * GM_CPU_SLOTS > GM_PERCPU_MAX);
 	if (!h)
 		return NULL;
 	gm_mutex_init(&h->lock);
+	gm_spin_init(&h->defer_lock);
 	h->src = src;
 	h->src_ctx = ctx;
 	h->track = src->kernel_memory;
@@ -310,7 +322,7 @@ struct gm_heap *gm_heap_create(const struct gm_pagesrc_ops *src, void *ctx)
 	h->caches = gm_percpu_alloc(sizeof(struct gm_mcache), 64);
 	if (!h->caches)
 		goto fail_pages;
-	for (cpu = 0; cpu < gm_nr_cpu_ids(); cpu++)
+	for (cpu = 0; cpu < gm_nr_slots(); cpu++)
 		gm_mcache_init(h, gm_percpu_ptr(h->caches, cpu));
 	for (i = 0; i < ARRAY_SIZE(h->central); i++)
 		gm_mcentral_init(&h->central[i]);
@@ -321,6 +333,19 @@ fail_pages:
 fail:
 	gm_free(h);
 	return NULL;
+}
+
+/**
+ * gm_heap_set_kick() - who to tell when work waits for a caller that may sleep
+ * @h: the heap, before anyone allocates from it
+ * @kick: called from any context, without the heap's locks; it arranges
+ *	for gm_heap_fill_spares() to run soon (the kernel: a work item)
+ * @arg: @kick's argument
+ */
+void gm_heap_set_kick(struct gm_heap *h, void (*kick)(void *arg), void *arg)
+{
+	h->kick = kick;
+	h->kick_arg = arg;
 }
 
 /**

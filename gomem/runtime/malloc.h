@@ -13,6 +13,7 @@
  *   1. h->lock           the heap lock (gm_mutex; may sleep while held)
  *   2. the CPU pinned    gm_cpu_get(): the CPU's mcache, its page cache
  *   3. h->central[spc].lock  one mcentral (gm_spinlock)
+ *   4. h->defer_lock     the deferred spans (gm_spinlock)
  *
  * - The heap lock and an mcentral lock are never held together: an
  *   mcentral drops its lock before calling gm_mheap_alloc_span() or
@@ -23,7 +24,12 @@
  * - An mcache may take its class's mcentral lock with the CPU pinned
  *   (gm_mcentral_sweep_frees()); for anything that may sleep it lets the
  *   CPU go first (gm_mcache_refill()).
- * - Nothing sleeps with the CPU pinned or an mcentral lock held.
+ * - Nothing sleeps with the CPU pinned or an mcentral lock held. A
+ *   caller that may not sleep (GM_NOSLEEP, a free in any context) takes
+ *   only 2 and 3, and 4 to leave a span for the heap lock's next holder
+ *   (gm_mheap_release_span()).
+ * - In the kernel the spinlocks turn interrupts off: an interrupt may
+ *   allocate and free on the CPU, from its own cache slot.
  * - A page source's operations (struct gm_pagesrc_ops) are called under
  *   the heap lock (alloc_block, free_block, unused, used) or with the CPU
  *   pinned (zero, for tiny blocks): the locks they take rank below.
@@ -64,6 +70,13 @@
  * @large_bytes: bytes of live large objects (their spans)
  * @scavenged_bytes: bytes given back by gm_heap_scavenge(), ever
  * @lost_pages: free pages taken out of use by gm_heap_forget_range()
+ * @defer_lock: protects @deferred
+ * @deferred: dead spans freed where the heap lock could not be taken
+ *	(gm_mheap_release_span())
+ * @kick: called, from any context, when work waits for a caller that
+ *	may sleep (@deferred spans, a class's spare): gm_heap_fill_spares()
+ *	does it. NULL: the next GC cycle, scavenge or new span does.
+ * @kick_arg: @kick's argument
  * @gc: the collector's state and the pacer
  * @central: the mcentrals, one per span class
  */
@@ -88,6 +101,10 @@ struct gm_heap {
 	u64 large_bytes;
 	u64 scavenged_bytes;
 	u64 lost_pages;
+	struct gm_spinlock defer_lock;
+	struct gm_span_list deferred;
+	void (*kick)(void *arg);
+	void *kick_arg;
 	struct gm_gcstate gc;
 	struct gm_mcentral central[GM_NUM_SPAN_CLASSES];
 };
@@ -100,10 +117,11 @@ struct gm_heap {
  * objects of a whole span gm_free_hook_span(). Without a leak detector
  * they compile to nothing.
  */
-static __always_inline void *gm_alloc_hook(struct gm_heap *h, void *p, size_t size)
+static __always_inline void *gm_alloc_hook(struct gm_heap *h, void *p, size_t size,
+					  bool nosleep)
 {
 	if (GM_TRACK_OBJECTS && h->track && p)
-		gm_track_alloc(p, size);
+		gm_track_alloc(p, size, nosleep);
 	return p;
 }
 
@@ -119,6 +137,13 @@ static inline void gm_free_hook_span(struct gm_heap *h, const struct gm_mspan *s
 {
 	if (GM_TRACK_OBJECTS && h->track)
 		gm_span_untrack_objects(s, keep);
+}
+
+/* Work waits for a caller that may sleep: tell the heap's owner. */
+static inline void gm_heap_kick(struct gm_heap *h)
+{
+	if (h->kick)
+		h->kick(h->kick_arg);
 }
 
 #endif /* _GOMEM_MALLOC_H */

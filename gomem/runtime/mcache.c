@@ -32,6 +32,33 @@ void gm_mcache_init(struct gm_heap *h, struct gm_mcache *c)
 		c->alloc[i] = &h->emptyspan;
 }
 
+/*
+ * The refill of a caller that may not sleep: the CPU stays pinned and
+ * only what the class holds serves (lock order: CPU, then mcentral).
+ * @old, the exhausted span, goes back first.
+ */
+static u32 refill_nosleep(struct gm_heap *h, struct gm_mcache *c, u8 spc,
+			  struct gm_mspan *old, struct gm_mspan **sp)
+{
+	struct gm_mspan *s;
+	u32 idx;
+
+	if (old != &h->emptyspan)
+		gm_mcentral_uncache_span(h, old);
+	s = gm_mcentral_cache_span(h, spc, true);
+	if (!s)
+		return GM_NO_SLOT;
+	idx = gm_span_next_free_index(s);
+	/* cacheSpan's promise, as below. */
+	if (GM_WARN_ON_ONCE(idx == s->nelems)) {
+		gm_mcentral_uncache_span(h, s);
+		return GM_NO_SLOT;
+	}
+	c->alloc[spc] = s;
+	*sp = s;
+	return idx;
+}
+
 /**
  * gm_mcache_refill() - nextFree's slow half (Go's mcache.refill)
  * @h: the heap
@@ -40,16 +67,18 @@ void gm_mcache_init(struct gm_heap *h, struct gm_mcache *c)
  * @sp: set to the span the slot is in
  * @extra: set to a span to hand back (gm_mcentral_uncache_span()) once
  *	the CPU is let go, or left alone
+ * @nosleep: the caller may not sleep (GM_NOSLEEP)
  *
  * Called and returning with a CPU pinned, possibly another one: the CPU
  * is let go while the mcentral and the heap, which may sleep, supply a
  * span. If another task filled this CPU's slot meanwhile, the new span
- * serves this one allocation and is handed back as *@extra.
+ * serves this one allocation and is handed back as *@extra. With
+ * @nosleep the CPU stays pinned and only the class's spans serve.
  *
  * Return: the slot index in *@sp, or GM_NO_SLOT if memory ran out.
  */
 u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
-		     struct gm_mspan **sp, struct gm_mspan **extra)
+		     struct gm_mspan **sp, struct gm_mspan **extra, bool nosleep)
 {
 	struct gm_mcache *c = *cp;
 	struct gm_mspan *s = c->alloc[spc];
@@ -76,10 +105,12 @@ u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 	c->alloc[spc] = &h->emptyspan;
 	c->nlocal[spc] = 0;
 	gm_mcache_live_flush(h, c);
+	if (nosleep)
+		return refill_nosleep(h, c, spc, s, sp);
 	gm_cpu_put();
 	if (s != &h->emptyspan)
 		gm_mcentral_uncache_span(h, s);
-	s = gm_mcentral_cache_span(h, spc);
+	s = gm_mcentral_cache_span(h, spc, false);
 	*cp = c = gm_percpu_ptr(h->caches, gm_cpu_get());
 	if (!s)
 		return GM_NO_SLOT;
@@ -97,18 +128,10 @@ u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 	return idx;
 }
 
-/**
- * gm_heap_flush_cpu() - give every span and page a CPU caches back
- * @h: the heap
- * @cpu: whose cache; nothing may allocate from it meanwhile (the CPU is
- *	offline, or the heap is quiescent)
- *
- * Go's mcache.releaseAll. The statistics stay: they are counters, summed
- * over all CPUs.
- */
-void gm_heap_flush_cpu(struct gm_heap *h, unsigned int cpu)
+/* Go's mcache.releaseAll, for one cache slot. */
+static void flush_slot(struct gm_heap *h, unsigned int slot)
 {
-	struct gm_mcache *c = gm_percpu_ptr(h->caches, cpu);
+	struct gm_mcache *c = gm_percpu_ptr(h->caches, slot);
 	size_t i;
 
 	/* The tiny block must not outlive its span's place in this cache. */
@@ -130,36 +153,62 @@ void gm_heap_flush_cpu(struct gm_heap *h, unsigned int cpu)
 }
 
 /**
+ * gm_heap_flush_cpu() - give every span and page a CPU caches back
+ * @h: the heap
+ * @cpu: whose caches (every context's slot); nothing may allocate from
+ *	them meanwhile (the CPU is offline, or the heap is quiescent)
+ *
+ * Go's mcache.releaseAll. The statistics stay: they are counters, summed
+ * over all slots.
+ */
+void gm_heap_flush_cpu(struct gm_heap *h, unsigned int cpu)
+{
+	unsigned int i;
+
+	for (i = 0; i < GM_CPU_SLOTS; i++)
+		flush_slot(h, cpu * GM_CPU_SLOTS + i);
+}
+
+/**
  * gm_heap_flush_caches() - release every CPU's cache
  * @h: the heap, which nothing may allocate from meanwhile
  *
  * Makes every explicit free take effect (spans are swept as they go back
- * to their mcentrals) and the statistics count nothing as cached.
+ * to their mcentrals) and the statistics count nothing as cached. The
+ * empty spans the classes keep and the spans left for the heap lock go
+ * back to the heap too: after this, the heap's in-use pages are its
+ * objects' spans. A GC cycle starts so.
  */
 void gm_heap_flush_caches(struct gm_heap *h)
 {
-	unsigned int cpu;
+	unsigned int slot;
 
-	for (cpu = 0; cpu < gm_nr_cpu_ids(); cpu++)
-		gm_heap_flush_cpu(h, cpu);
+	for (slot = 0; slot < gm_nr_slots(); slot++)
+		flush_slot(h, slot);
+	gm_mcentral_release_kept(h);
+	gm_heap_drain_deferred(h);
 }
 
 /**
- * gm_heap_cached_spans() - spans a CPU's mcache holds (for tests)
+ * gm_heap_cached_spans() - spans a CPU's mcaches hold (for tests)
  * @h: the heap
  * @cpu: the CPU
  *
  * Read without pinning @cpu: a snapshot that may be stale.
  *
- * Return: how many span classes of @cpu's cache point to a span.
+ * Return: how many span classes of @cpu's caches (all its slots) point
+ * to a span.
  */
 unsigned int gm_heap_cached_spans(struct gm_heap *h, unsigned int cpu)
 {
-	struct gm_mcache *c = gm_percpu_ptr(h->caches, cpu);
-	unsigned int i, n = 0;
+	unsigned int slot, i, n = 0;
 
-	for (i = 0; i < ARRAY_SIZE(c->alloc); i++)
-		n += READ_ONCE(c->alloc[i]) != &h->emptyspan;
+	for (slot = cpu * GM_CPU_SLOTS; slot < (cpu + 1) * GM_CPU_SLOTS; slot++) {
+		struct gm_mcache *c = gm_percpu_ptr(h->caches, slot);
+
+		for (i = 0; i < ARRAY_SIZE(c->alloc); i++)
+			n += READ_ONCE(c->alloc[i]) != &h->emptyspan;
+	}
 	return n;
 }
 
@@ -189,10 +238,10 @@ void gm_mcache_live_flush(struct gm_heap *h, struct gm_mcache *c)
 u64 gm_heap_live_exact(struct gm_heap *h)
 {
 	s64 v = (s64)gm_pacer_live(h);
-	unsigned int cpu;
+	unsigned int slot;
 
-	for (cpu = 0; cpu < gm_nr_cpu_ids(); cpu++)
-		v += READ_ONCE(((struct gm_mcache *)gm_percpu_ptr(h->caches, cpu))->live_delta);
+	for (slot = 0; slot < gm_nr_slots(); slot++)
+		v += READ_ONCE(((struct gm_mcache *)gm_percpu_ptr(h->caches, slot))->live_delta);
 	return v > 0 ? v : 0;
 }
 

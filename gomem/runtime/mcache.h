@@ -108,6 +108,6 @@ static __always_inline void gm_mcache_live_add(struct gm_heap *h, struct gm_mcac
 }
 
 u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
-		     struct gm_mspan **sp, struct gm_mspan **extra);
+		     struct gm_mspan **sp, struct gm_mspan **extra, bool nosleep);
 
 #endif /* _GOMEM_MCACHE_H */

@@ -30,6 +30,50 @@ static s64 unused_bytes(const struct gm_mspan *s)
 	return (s64)(s->nelems - s->alloc_count) * s->elemsize;
 }
 
+/*
+ * Bytes of emptied spans a class keeps (Go returns them to the heap at
+ * once): enough that a class whose objects come and go at a span
+ * boundary does not take and return a span over and over, as SLUB keeps
+ * min_partial slabs, and that a refill which may not sleep finds one.
+ */
+#define GM_EMPTY_KEEP_BYTES	(256 * 1024)
+
+static u32 empty_keep(const struct gm_mspan *s)
+{
+	return max_t(u32, 2, GM_EMPTY_KEEP_BYTES / (s->npages * GM_PAGE_SIZE));
+}
+
+/*
+ * A span its frees emptied stays with its class if it is swept (so no
+ * cycle's marks are pending in it) and the class keeps fewer than
+ * empty_keep(); otherwise it dies here and the caller releases it
+ * (gm_mheap_release_span()). Return: true if it must be released.
+ */
+static bool keep_empty(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s)
+{
+	gm_spin_assert_held(&c->lock);
+	if (READ_ONCE(s->sweepgen) == READ_ONCE(h->sweepgen) && c->nempty < empty_keep(s)) {
+		gm_span_list_push(&c->empty, s);
+		c->nempty++;
+		return false;
+	}
+	/* Dead under the lock: a racing free now sees a dead span. */
+	WRITE_ONCE(s->state, GM_SPAN_DEAD);
+	return true;
+}
+
+static struct gm_mspan *take_kept(struct gm_mcentral *c)
+{
+	struct gm_mspan *s = c->empty.first;
+
+	gm_spin_assert_held(&c->lock);
+	if (s) {
+		gm_span_list_remove(s);
+		c->nempty--;
+	}
+	return s;
+}
+
 /**
  * gm_mcentral_add_large() - publish a new large object's span
  * @h: the heap
@@ -163,37 +207,53 @@ static struct gm_mspan *sweep_for_cache(struct gm_heap *h, struct gm_mcentral *c
 	return NULL;
 }
 
+/* A swept span with a free slot, or a kept empty one, if the class has one. */
+static struct gm_mspan *take_swept(struct gm_heap *h, struct gm_mcentral *c)
+{
+	struct gm_mspan *s;
+
+	gm_spin_lock(&c->lock);
+	s = partial_swept(c, h->sweepgen)->first;
+	if (s)
+		gm_span_list_remove(s);
+	else
+		s = take_kept(c);
+	if (s)
+		take_for_cache(h, s);
+	gm_spin_unlock(&c->lock);
+	return s;
+}
+
 /**
  * gm_mcentral_cache_span() - a span with a free slot for an mcache
  * @h: the heap
  * @spanclass: the span class
+ * @nosleep: the caller may not sleep (it may have the CPU pinned)
  *
- * Swept partial spans first, then unswept ones swept here, then a new
- * span from the heap (Go's cacheSpan). May sleep: call without the CPU
- * pinned.
+ * Swept partial spans first, then kept empty ones, then unswept ones
+ * swept here, then a new span from the heap (Go's cacheSpan). The heap
+ * may sleep: without it, the class asks gm_heap_fill_spares() for a span
+ * and NULL is returned. Call without the CPU pinned unless @nosleep.
  *
  * Return: the span, marked cached, or NULL if memory ran out.
  */
-struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass)
+struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass, bool nosleep)
 {
 	struct gm_mcentral *c = &h->central[spanclass];
 	u8 sizeclass = spanclass >> 1;
 	struct gm_mspan *s;
-	struct gm_span_list *l;
 
-	gm_spin_lock(&c->lock);
-	l = partial_swept(c, h->sweepgen);
-	s = l->first;
-	if (s) {
-		gm_span_list_remove(s);
-		take_for_cache(h, s);
-	}
-	gm_spin_unlock(&c->lock);
+	s = take_swept(h, c);
 	if (s)
 		return s;
 	s = sweep_for_cache(h, c, GM_SPAN_BUDGET);
 	if (s)
 		return s;
+	if (nosleep) {
+		WRITE_ONCE(c->want_spare, true);
+		gm_heap_kick(h);
+		return NULL;
+	}
 
 	/* Go's cacheSpan deducts the span's sweep credit (deductSweepCredit). */
 	gm_sweep_deduct_credit(h, gm_class_npages(sizeclass));
@@ -207,12 +267,75 @@ struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass)
 }
 
 /**
+ * gm_mcentral_release_kept() - give every class's kept empty spans back
+ * @h: the heap
+ *
+ * Before a GC cycle marks (a kept span must not carry a cycle's stale
+ * sweepgen) and before a scavenge: memory the classes hold goes back to
+ * the heap, and from there to the system at the scavenger's pace. May
+ * sleep.
+ */
+void gm_mcentral_release_kept(struct gm_heap *h)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(h->central); i++) {
+		struct gm_mcentral *c = &h->central[i];
+		struct gm_mspan *s;
+
+		while (READ_ONCE(c->nempty)) {
+			gm_spin_lock(&c->lock);
+			s = take_kept(c);
+			if (s)
+				WRITE_ONCE(s->state, GM_SPAN_DEAD);
+			gm_spin_unlock(&c->lock);
+			if (!s)
+				break;
+			gm_mheap_free_span(h, s);
+		}
+	}
+}
+
+/**
+ * gm_heap_fill_spares() - a kept span for each class a refill found empty
+ * @h: the heap
+ *
+ * The non-sleeping refill (gm_mcentral_cache_span() with @nosleep) takes
+ * only what a class holds; when it found nothing, this puts a new span
+ * on the class's kept list, so that the next caller that may not sleep
+ * is served. Also frees the spans left for the heap lock. May sleep: the
+ * kernel runs it from a work item when the heap kicks it.
+ */
+void gm_heap_fill_spares(struct gm_heap *h)
+{
+	size_t i;
+
+	gm_heap_drain_deferred(h);
+	for (i = 0; i < ARRAY_SIZE(h->central); i++) {
+		struct gm_mcentral *c = &h->central[i];
+		struct gm_mspan *s;
+
+		if (!READ_ONCE(c->want_spare))
+			continue;
+		WRITE_ONCE(c->want_spare, false);
+		s = gm_mheap_alloc_span(h, gm_class_npages(i >> 1), i);
+		if (!s)
+			continue;
+		gm_spin_lock(&c->lock);
+		gm_atomic_store_u32(&s->sweepgen, READ_ONCE(h->sweepgen));
+		gm_span_list_push(&c->empty, s);
+		c->nempty++;
+		gm_spin_unlock(&c->lock);
+	}
+}
+
+/**
  * gm_mcentral_uncache_span() - take a span back from an mcache
  * @h: the heap
  * @s: a span the caller's mcache no longer points to
  *
- * A span whose objects are all freed goes back to the heap. Takes the heap
- * lock in that case: call without the CPU pinned.
+ * A span whose objects are all freed stays with its class (keep_empty())
+ * or goes back to the heap, deferred if the caller may not sleep.
  */
 void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s)
 {
@@ -227,16 +350,13 @@ void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s)
 	/* The mcache retired its tiny block before letting the span go. */
 	reclaim_tiny(h, c, s, 0);
 	gm_pacer_live_add(h, -unused_bytes(s));
-	if (span_empty(s)) {
-		/* Dead under the lock: a racing free now sees a dead span. */
-		WRITE_ONCE(s->state, GM_SPAN_DEAD);
-		release = true;
-	} else {
+	if (span_empty(s))
+		release = keep_empty(h, c, s);
+	else
 		gm_mcentral_relist(c, s, READ_ONCE(h->sweepgen));
-	}
 	gm_spin_unlock(&c->lock);
 	if (release)
-		gm_mheap_free_span(h, s);
+		gm_mheap_release_span(h, s);
 }
 
 /**
@@ -269,9 +389,9 @@ bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s, uintptr_t ti
 /* === explicit free ===================================================== */
 
 /*
- * After a free in a span no mcache holds: an empty span leaves for the
- * heap (marked dead under this lock, so racing frees refuse it); a full
- * span with its first free slot becomes partial.
+ * After a free in a span no mcache holds: an empty span is kept by its
+ * class or leaves for the heap (see keep_empty()); a full span with its
+ * first free slot becomes partial.
  */
 static bool relist_after_free(struct gm_heap *h, struct gm_mcentral *c,
 			      struct gm_mspan *s)
@@ -281,8 +401,7 @@ static bool relist_after_free(struct gm_heap *h, struct gm_mcentral *c,
 	gm_spin_assert_held(&c->lock);
 	if (span_empty(s)) {
 		gm_span_list_remove(s);
-		WRITE_ONCE(s->state, GM_SPAN_DEAD);
-		return true;
+		return keep_empty(h, c, s);
 	}
 	if (l == &c->full[0] || l == &c->full[1]) {
 		gm_span_list_remove(s);
@@ -388,7 +507,7 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 out:
 	gm_spin_unlock(&c->lock);
 	if (release)
-		gm_mheap_free_span(h, s);
+		gm_mheap_release_span(h, s);
 	return ret;
 }
 
@@ -479,11 +598,7 @@ int gm_mcentral_free_large(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	gm_free_hook(h, p);
 	if (live)
 		gm_pacer_live_add(h, -(s64)(s->npages * GM_PAGE_SIZE));
-	gm_mutex_lock(&h->lock);
-	h->large_frees++;
-	h->large_bytes -= s->npages * GM_PAGE_SIZE;
-	gm_mutex_unlock(&h->lock);
-	gm_mheap_free_span(h, s);
+	gm_mheap_release_span(h, s);
 	return 0;
 }
 

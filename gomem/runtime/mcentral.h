@@ -13,6 +13,11 @@
  * @lock: protects the lists, and every span's free bits and nfreed
  * @partial: spans with free slots, [sweepgen/2 % 2] swept, the other not
  * @full: spans without free slots, indexed the same way
+ * @empty: swept spans whose objects were all freed, kept for the next
+ *	refill (at most gm_mcentral_keep() of them in the common case)
+ * @nempty: spans on @empty
+ * @want_spare: a refill that could not sleep found no span; the next
+ *	gm_heap_fill_spares() puts one on @empty
  * @nfrees: explicit frees of objects of this class
  * @tiny_frees: tiny objects freed (tiny span class only)
  *
@@ -23,6 +28,9 @@ struct gm_mcentral {
 	struct gm_spinlock lock;
 	struct gm_span_list partial[2];
 	struct gm_span_list full[2];
+	struct gm_span_list empty;
+	u32 nempty;
+	bool want_spare;
 	u64 nfrees;
 	u64 tiny_frees;
 } ____cacheline_aligned;
@@ -66,7 +74,8 @@ static inline void gm_mcentral_relist(struct gm_mcentral *c, struct gm_mspan *s,
 
 void gm_mcentral_init(struct gm_mcentral *c);
 void gm_mcentral_add_large(struct gm_heap *h, struct gm_mspan *s);
-struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass);
+struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass, bool nosleep);
+void gm_mcentral_release_kept(struct gm_heap *h);
 void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s);
 bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s, uintptr_t tiny);
 int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p);

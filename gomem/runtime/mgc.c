@@ -188,6 +188,7 @@ int gm_heap_gc(struct gm_heap *h, bool forced, struct gm_gc_cycle *out)
 	t[0] = gm_now_ns();
 	c.start_ns = t[0] - h->gc.created_ns;
 	c.heap_before = gm_heap_live_exact(h);
+	/* Kept spans go too: they must not live through a mark. */
 	gm_heap_flush_caches(h);
 	gm_sweep_finish(h);
 	t[1] = gm_now_ns();

@@ -47,6 +47,9 @@ u64 gm_heap_scavenge(struct gm_heap *h, u64 max_bytes)
 	gm_might_sleep();
 	if (!h->src->unused)
 		return 0;
+	/* What the classes keep is the first memory to go back. */
+	gm_mcentral_release_kept(h);
+	gm_heap_drain_deferred(h);
 	/* Rounded up without wrapping: max_bytes may be close to 2^64. */
 	if (max_bytes)
 		max_pages = (max_bytes >> GM_PAGE_SHIFT) + !!(max_bytes & (GM_PAGE_SIZE - 1));
@@ -119,6 +122,14 @@ void gm_scavenge_for_limit(struct gm_heap *h)
 
 	if (!h->src->unused)
 		return;
+	gm_mutex_lock(&h->lock);
+	r = retained(h);
+	gm_mutex_unlock(&h->lock);
+	if (r <= READ_ONCE(h->gc.memory_limit))
+		return;
+	/* Over the limit, the classes keep no empty span. */
+	gm_mcentral_release_kept(h);
+	gm_heap_drain_deferred(h);
 	gm_mutex_lock(&h->lock);
 	limit = h->gc.memory_limit;
 	r = retained(h);

@@ -149,10 +149,6 @@ bool gm_sweep_span(struct gm_heap *h, struct gm_mspan *s)
 void gm_sweep_release(struct gm_heap *h, struct gm_mspan *s)
 {
 	if (!(s->spanclass >> 1)) {
-		gm_mutex_lock(&h->lock);
-		h->large_frees++;
-		h->large_bytes -= s->npages * GM_PAGE_SIZE;
-		gm_mutex_unlock(&h->lock);
 		gm_gc_count(&h->gc, GM_GC_FREED_OBJECTS, 1);
 		gm_gc_count(&h->gc, GM_GC_FREED_BYTES, s->npages * GM_PAGE_SIZE);
 	}

@@ -534,6 +534,7 @@ struct gm_mspan *gm_mheap_alloc_span(struct gm_heap *h, size_t npages, u8 spancl
 	uintptr_t base;
 
 	gm_might_sleep();
+	gm_heap_drain_deferred(h);
 	gm_mutex_lock(&h->lock);
 	s = span_struct_alloc(h);
 	if (!s)
@@ -600,7 +601,8 @@ static void maybe_release_block(struct gm_heap *h, uintptr_t addr)
 /**
  * gm_mheap_free_span() - return a span's pages to the heap (mheap.freeSpan)
  * @h: the heap
- * @s: an in-use span that no mcache or mcentral holds
+ * @s: an in-use span that no mcache or mcentral holds (a large
+ *	object's counts as freed)
  *
  * Takes the heap lock.
  */
@@ -609,6 +611,10 @@ void gm_mheap_free_span(struct gm_heap *h, struct gm_mspan *s)
 	u8 sizeclass = s->spanclass >> 1;
 
 	gm_mutex_lock(&h->lock);
+	if (!sizeclass) {
+		h->large_frees++;
+		h->large_bytes -= s->npages * GM_PAGE_SIZE;
+	}
 	WRITE_ONCE(s->state, GM_SPAN_DEAD);
 	gm_arena_clear_span(&h->arenas, s);
 	gm_pagealloc_free(&h->pages, s->start, s->npages);
@@ -618,6 +624,57 @@ void gm_mheap_free_span(struct gm_heap *h, struct gm_mspan *s)
 	span_struct_free(h, s);
 	maybe_release_block(h, s->start);
 	gm_mutex_unlock(&h->lock);
+}
+
+/**
+ * gm_mheap_release_span() - free a span now, or later if the caller may not sleep
+ * @h: the heap
+ * @s: as for gm_mheap_free_span()
+ *
+ * Frees come from any context (a kernel user may free with a spinlock
+ * held or in an interrupt), but the heap lock may sleep: a caller that
+ * may not take it leaves the span on the heap's deferred list, which
+ * gm_heap_drain_deferred() empties, and kicks the heap's owner.
+ */
+void gm_mheap_release_span(struct gm_heap *h, struct gm_mspan *s)
+{
+	if (gm_can_sleep()) {
+		gm_mheap_free_span(h, s);
+		return;
+	}
+	gm_spin_lock(&h->defer_lock);
+	gm_span_list_push(&h->deferred, s);
+	gm_spin_unlock(&h->defer_lock);
+	gm_heap_kick(h);
+}
+
+/**
+ * gm_heap_drain_deferred() - free the spans released where one may not sleep
+ * @h: the heap
+ *
+ * Called by the paths that take the heap lock anyway (a new span, a GC
+ * cycle, a scavenge, the kernel's refill work). May sleep.
+ *
+ * Return: true if there were any.
+ */
+bool gm_heap_drain_deferred(struct gm_heap *h)
+{
+	struct gm_mspan *s;
+	bool any = false;
+
+	gm_might_sleep();
+	while (READ_ONCE(h->deferred.first)) {
+		gm_spin_lock(&h->defer_lock);
+		s = h->deferred.first;
+		if (s)
+			gm_span_list_remove(s);
+		gm_spin_unlock(&h->defer_lock);
+		if (!s)
+			break;
+		gm_mheap_free_span(h, s);
+		any = true;
+	}
+	return any;
 }
 
 /* === the heap's memory ================================================== */

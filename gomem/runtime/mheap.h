@@ -273,6 +273,8 @@ struct gm_block {
 
 struct gm_mspan *gm_mheap_alloc_span(struct gm_heap *h, size_t npages, u8 spanclass);
 void gm_mheap_free_span(struct gm_heap *h, struct gm_mspan *s);
+void gm_mheap_release_span(struct gm_heap *h, struct gm_mspan *s);
+bool gm_heap_drain_deferred(struct gm_heap *h);
 void gm_mheap_zero(struct gm_heap *h, uintptr_t addr, size_t len);
 void gm_mheap_read(struct gm_heap *h, uintptr_t addr, void *buf, size_t len);
 

@@ -11,7 +11,7 @@ static void sum_caches(struct gm_heap *h, struct gm_memstats *st)
 	unsigned int cpu;
 	size_t i;
 
-	for (cpu = 0; cpu < gm_nr_cpu_ids(); cpu++) {
+	for (cpu = 0; cpu < gm_nr_slots(); cpu++) {
 		struct gm_mcache *c = gm_percpu_ptr(h->caches, cpu);
 
 		for (i = 1; i < GM_NUM_SIZE_CLASSES; i++) {
@@ -74,7 +74,7 @@ void gm_heap_read_stats(struct gm_heap *h, struct gm_memstats *st)
 	st->heap_sys = h->sys_bytes;
 	/* Released pages in the CPUs' page caches are idle and released too, as in Go. */
 	scav_pages = gm_pagealloc_scav_pages(&h->pages);
-	for (cpu = 0; cpu < gm_nr_cpu_ids(); cpu++) {
+	for (cpu = 0; cpu < gm_nr_slots(); cpu++) {
 		struct gm_mcache *c = gm_percpu_ptr(h->caches, cpu);
 
 		scav_pages += gm_popcount64(READ_ONCE(c->pcache.scav));

@@ -23,8 +23,17 @@
  *    lockdep in the kernel, the thread's slot check in userspace),
  *    gm_cpu_stay()/gm_cpu_leave() (for tests: stay on this CPU's cache
  *    across calls that may sleep), gm_nr_cpu_ids();
+ *  - GM_CPU_SLOTS: caches per CPU, one per context that can interrupt
+ *    another (task, softirq, hardirq in the kernel; 1 in userspace);
+ *    gm_cpu_get() returns the slot of the calling context, and
+ *    gm_percpu_alloc()/gm_percpu_ptr() hold and index GM_CPU_SLOTS per
+ *    CPU, at most GM_PERCPU_MAX bytes in all;
  *  - gm_num_cpus(), online CPUs; gm_now_ns(), a monotonic clock;
  *  - gm_might_sleep(), gm_cond_resched() (yield in long loops),
+ *    gm_can_sleep() (the caller may take the heap lock: frees from any
+ *    context defer what needs it otherwise), gm_nosleep_begin()/_end()
+ *    (for tests: a section that must not sleep, checked by
+ *    DEBUG_ATOMIC_SLEEP in the kernel and by an abort in userspace),
  *    gm_fatal_signal_pending() (the task the work is for is being killed);
  *  - gm_pr_warn(), gm_pr_info(), GM_WARN_ON_ONCE();
  *  - GM_TRACK_OBJECTS, gm_track_alloc(), gm_track_free(): tell a leak
@@ -39,5 +48,11 @@
 #else
 #include "platform_user.h"
 #endif
+
+/* Every CPU's cache slots, for loops over all of them. */
+static inline unsigned int gm_nr_slots(void)
+{
+	return gm_nr_cpu_ids() * GM_CPU_SLOTS;
+}
 
 #endif /* _GOMEM_PLATFORM_H */

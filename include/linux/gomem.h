@@ -6,6 +6,7 @@
 #ifndef _LINUX_GOMEM_H
 #define _LINUX_GOMEM_H
 
+#include <linux/gfp.h>
 #include <linux/types.h>
 #include <uapi/linux/gomem.h>
 
@@ -18,11 +19,15 @@ struct gomem_heap;
 struct gomem_heap *gomem_heap_create(const char *name);
 void gomem_heap_destroy(struct gomem_heap *heap);
 struct gomem_heap *gomem_kernel_heap(void);
-void *gomem_alloc(struct gomem_heap *heap, size_t size, unsigned int flags);
+void *gomem_alloc(struct gomem_heap *heap, size_t size, unsigned int flags, gfp_t gfp);
 int gomem_free(struct gomem_heap *heap, void *ptr);
 size_t gomem_size(struct gomem_heap *heap, const void *ptr);
 
 /*
+ * gomem_alloc() in any context but NMI (GFP_ATOMIC / GFP_NOWAIT never
+ * sleep), gomem_free() and gomem_size() in any context: see
+ * Documentation/kernel-api.rst.
+ *
  * The collector (kernel-doc in gomem/kernel/kheap.c): objects that no root
  * reaches are freed by gomem_heap_gc(), which the caller runs with its
  * own users of the heap stopped.

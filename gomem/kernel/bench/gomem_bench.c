@@ -134,7 +134,7 @@ static __always_inline void *bench_get(enum bench_alloc kind, struct bench_job *
 {
 	switch (kind) {
 	case BENCH_GOMEM:
-		return gomem_alloc(j->heap, j->size, GOMEM_NOSCAN);
+		return gomem_alloc(j->heap, j->size, GOMEM_NOSCAN, GFP_KERNEL);
 	case BENCH_KMALLOC:
 		return kmalloc(j->size, GFP_KERNEL);
 	default:

@@ -133,7 +133,7 @@ static long fill_cache(void *arg)
 
 	for (i = 0; i < HOTPLUG_OBJS; i++) {
 		/* Several classes, so several span classes get cached. */
-		oc->objs[i] = gomem_alloc(oc->heap, 16 << (i % 10), 0);
+		oc->objs[i] = gomem_alloc(oc->heap, 16 << (i % 10), 0, GFP_KERNEL);
 		if (!oc->objs[i])
 			return -ENOMEM;
 		stamp(oc->objs[i], 16 << (i % 10));
@@ -180,15 +180,15 @@ static void kernel_heap_api(struct kunit *test)
 	void *p;
 
 	KUNIT_ASSERT_NOT_NULL(test, heap);
-	p = gomem_alloc(heap, 200, GOMEM_ZERO);
+	p = gomem_alloc(heap, 200, GOMEM_ZERO, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_EQ(test, gomem_size(heap, p + 100), 208);
 	KUNIT_EXPECT_EQ(test, gomem_free(heap, p + 8), -EINVAL);
 	KUNIT_EXPECT_EQ(test, gomem_free(heap, p), 0);
 	KUNIT_EXPECT_EQ(test, gomem_free(heap, p), -EINVAL);
-	KUNIT_EXPECT_NULL(test, gomem_alloc(heap, 0, 0));
+	KUNIT_EXPECT_NULL(test, gomem_alloc(heap, 0, 0, GFP_KERNEL));
 	/* Beyond what physically contiguous blocks give: NULL, not a crash. */
-	KUNIT_EXPECT_NULL(test, gomem_alloc(heap, 64 << 20, 0));
+	KUNIT_EXPECT_NULL(test, gomem_alloc(heap, 64 << 20, 0, GFP_KERNEL));
 }
 
 /* The collector through the kernel API: roots keep, the rest goes. */
@@ -200,10 +200,10 @@ static void kernel_heap_gc(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, heap);
 	KUNIT_ASSERT_NOT_NULL(test, globals);
-	held = gomem_alloc(heap, 64, GOMEM_ZERO);
-	kept = gomem_alloc(heap, 300, GOMEM_ZERO);
-	child = gomem_alloc(heap, 32, GOMEM_ZERO);
-	garbage = gomem_alloc(heap, 1000, GOMEM_ZERO);
+	held = gomem_alloc(heap, 64, GOMEM_ZERO, GFP_KERNEL);
+	kept = gomem_alloc(heap, 300, GOMEM_ZERO, GFP_KERNEL);
+	child = gomem_alloc(heap, 32, GOMEM_ZERO, GFP_KERNEL);
+	garbage = gomem_alloc(heap, 1000, GOMEM_ZERO, GFP_KERNEL);
 	KUNIT_ASSERT_TRUE(test, held && kept && child && garbage);
 	globals[1] = kept + 10;		/* an interior pointer */
 	held[3] = child;

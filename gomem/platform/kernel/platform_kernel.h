@@ -19,6 +19,8 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
@@ -67,13 +69,19 @@ struct gm_mutex {
 #define gm_mutex_assert_held(l)	lockdep_assert_held(&(l)->m)
 #define gm_mutex_destroy(l)	mutex_destroy(&(l)->m)
 
+/*
+ * Interrupts off while held: a timer or an interrupt handler may allocate
+ * or free on the CPU that holds it. The flags live in the lock, written
+ * and read only by its holder.
+ */
 struct gm_spinlock {
 	spinlock_t s;
+	unsigned long flags;
 };
 
 #define gm_spin_init(l)		spin_lock_init(&(l)->s)
-#define gm_spin_lock(l)		spin_lock(&(l)->s)
-#define gm_spin_unlock(l)	spin_unlock(&(l)->s)
+#define gm_spin_lock(l)		spin_lock_irqsave(&(l)->s, (l)->flags)
+#define gm_spin_unlock(l)	spin_unlock_irqrestore(&(l)->s, (l)->flags)
 #define gm_spin_assert_held(l)	lockdep_assert_held(&(l)->s)
 
 /*
@@ -101,15 +109,37 @@ struct gm_atomic64 {
 #define gm_atomic64_read(a)		((u64)atomic64_read(&(a)->v))
 #define gm_atomic64_add(a, delta)	atomic64_add(delta, &(a)->v)
 
-#define gm_percpu_alloc(size, align)	__alloc_percpu_gfp(size, align, GM_META_GFP)
-#define gm_percpu_free(p)		free_percpu(p)
-#define gm_percpu_ptr(p, cpu)		per_cpu_ptr(p, cpu)
+/*
+ * Cache slots per CPU: one for each context that can interrupt another
+ * there (task, softirq, hardirq), so an interrupt never finds the cache
+ * it interrupted half-changed, and the fast path needs no irq-off
+ * section. The API refuses NMIs.
+ */
+#define GM_CPU_SLOTS	3
+/* The largest per-CPU area __alloc_percpu() gives. */
+#define GM_PERCPU_MAX	PCPU_MIN_UNIT_SIZE
 
-/* The fast path's only protection: no preemption, no migration. */
+#define gm_percpu_alloc(size, align)	\
+	__alloc_percpu_gfp((size) * GM_CPU_SLOTS, align, GM_META_GFP)
+#define gm_percpu_free(p)		free_percpu(p)
+#define gm_percpu_ptr(p, slot)		\
+	(per_cpu_ptr(p, (slot) / GM_CPU_SLOTS) + (slot) % GM_CPU_SLOTS)
+
+/* 0 in a task (or with BHs off), 1 serving a softirq, 2 in a hardirq. */
+static __always_inline unsigned int gm_cpu_ctx(void)
+{
+	unsigned long pc = preempt_count();
+
+	if (likely(!(pc & (HARDIRQ_MASK | SOFTIRQ_OFFSET))))
+		return 0;
+	return pc & HARDIRQ_MASK ? 2 : 1;
+}
+
+/* The fast path's only protection: no preemption, a slot per context. */
 static __always_inline unsigned int gm_cpu_get(void)
 {
 	preempt_disable();
-	return smp_processor_id();
+	return smp_processor_id() * GM_CPU_SLOTS + gm_cpu_ctx();
 }
 
 static __always_inline void gm_cpu_put(void)
@@ -150,9 +180,9 @@ static inline u64 gm_now_ns(void)
  */
 #define GM_TRACK_OBJECTS	IS_ENABLED(CONFIG_DEBUG_KMEMLEAK)
 
-static inline void gm_track_alloc(const void *p, size_t size)
+static inline void gm_track_alloc(const void *p, size_t size, bool nosleep)
 {
-	kmemleak_alloc(p, size, 1, GFP_KERNEL);
+	kmemleak_alloc(p, size, 1, nosleep ? GFP_ATOMIC : GFP_KERNEL);
 }
 
 static inline void gm_track_free(const void *p)
@@ -170,6 +200,15 @@ static inline void gm_track_ignore(const void *meta)
 }
 
 #define gm_might_sleep()	might_sleep()
+/*
+ * Whether the caller may take a sleeping lock: frees are called from any
+ * context and defer what needs the heap lock when it may not. Without
+ * CONFIG_PREEMPT_COUNT this is always false and they always defer.
+ */
+#define gm_can_sleep()		(preemptible() && !rcu_preempt_depth())
+/* For tests of the paths that must not sleep: a section that may not. */
+#define gm_nosleep_begin()	preempt_disable()
+#define gm_nosleep_end()	preempt_enable()
 /* Long loops of the collector yield the CPU now and then. */
 #define gm_cond_resched()	cond_resched()
 /* The caller is being killed: long work on its behalf may stop. */

@@ -19,7 +19,22 @@ void gm_mutex_init(struct gm_mutex *l)
 	l->held = false;
 }
 
+__thread int gm_nosleep_depth;
+
+void gm_nosleep_violated(void)
+{
+	fprintf(stderr, "gomem: may sleep in a section that must not\n");
+	abort();
+}
+
 void gm_mutex_lock(struct gm_mutex *l)
+{
+	gm_might_sleep();
+	gm_lock_nosleep(l);
+}
+
+/* The lock under a gm_spinlock: a section that must not sleep may take it. */
+void gm_lock_nosleep(struct gm_mutex *l)
 {
 	pthread_mutex_lock(&l->m);
 	l->owner = pthread_self();

@@ -68,17 +68,21 @@ struct gm_mutex {
 
 void gm_mutex_init(struct gm_mutex *l);
 void gm_mutex_lock(struct gm_mutex *l);
+void gm_lock_nosleep(struct gm_mutex *l);
 void gm_mutex_unlock(struct gm_mutex *l);
 void gm_mutex_assert_held(struct gm_mutex *l);
 #define gm_mutex_destroy(l)	pthread_mutex_destroy(&(l)->m)
 
-/* Userspace has no preemption control: a spinlock is a mutex here. */
+/*
+ * Userspace has no preemption control: a spinlock is a mutex here, but
+ * one a section that must not sleep may take (gm_lock_nosleep()).
+ */
 struct gm_spinlock {
 	struct gm_mutex m;
 };
 
 #define gm_spin_init(l)		gm_mutex_init(&(l)->m)
-#define gm_spin_lock(l)		gm_mutex_lock(&(l)->m)
+#define gm_spin_lock(l)		gm_lock_nosleep(&(l)->m)
 #define gm_spin_unlock(l)	gm_mutex_unlock(&(l)->m)
 #define gm_spin_assert_held(l)	gm_mutex_assert_held(&(l)->m)
 
@@ -104,6 +108,9 @@ struct gm_atomic64 {
 
 /* Slots claimed by threads; a thread keeps its slot until it exits. */
 #define GM_USER_MAX_CPUS	64
+/* A thread is never interrupted by another user of its slot. */
+#define GM_CPU_SLOTS		1
+#define GM_PERCPU_MAX		(1 << 20)
 
 void *gm_percpu_alloc(size_t size, size_t align);
 void gm_percpu_free(void *p);
@@ -177,7 +184,7 @@ static inline u64 gm_now_ns(void)
 /* No leak tracker to tell about objects: ASan sees the mappings only. */
 #define GM_TRACK_OBJECTS	0
 
-static inline void gm_track_alloc(const void *p, size_t size)
+static inline void gm_track_alloc(const void *p, size_t size, bool nosleep)
 {
 }
 
@@ -189,7 +196,25 @@ static inline void gm_track_ignore(const void *meta)
 {
 }
 
-#define gm_might_sleep()	do { } while (0)
+/*
+ * might_sleep() for userspace: with the CPU slot pinned, or in a test's
+ * section that must not sleep (gm_nosleep_begin(), standing in for a
+ * spinlock held or an interrupt), a sleeping lock or a path that may
+ * sleep aborts, as DEBUG_ATOMIC_SLEEP complains in the kernel.
+ */
+extern __thread int gm_nosleep_depth;
+void gm_nosleep_violated(void);
+
+#define gm_can_sleep()		(!gm_nosleep_depth && !gm_pin_depth)
+
+static inline void gm_might_sleep(void)
+{
+	if (unlikely(!gm_can_sleep()))
+		gm_nosleep_violated();
+}
+
+#define gm_nosleep_begin()	(gm_nosleep_depth++)
+#define gm_nosleep_end()	(gm_nosleep_depth--)
 #define gm_cond_resched()	do { } while (0)
 #define gm_fatal_signal_pending()	false
 #define gm_pr_warn(fmt, ...)	fprintf(stderr, "gomem: " fmt, ##__VA_ARGS__)

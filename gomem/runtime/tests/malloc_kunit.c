@@ -505,7 +505,7 @@ static unsigned int pcaches_in_use(struct gm_heap *h)
 {
 	unsigned int cpu, n = 0;
 
-	for (cpu = 0; cpu < gm_nr_cpu_ids(); cpu++) {
+	for (cpu = 0; cpu < gm_nr_slots(); cpu++) {
 		struct gm_mcache *mc = gm_percpu_ptr(h->caches, cpu);
 
 		n += !gm_pagecache_empty(&mc->pcache);

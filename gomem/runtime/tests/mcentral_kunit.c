@@ -41,7 +41,7 @@ static void cache_and_uncache(struct kunit *test)
 	struct gm_heap *h = test->priv;
 	struct gm_mcentral *c = &h->central[SPC];
 	void *objs[8];
-	struct gm_mspan *s = gm_mcentral_cache_span(h, SPC);
+	struct gm_mspan *s = gm_mcentral_cache_span(h, SPC, false);
 	u32 sg = h->sweepgen;
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
@@ -58,7 +58,7 @@ static void cache_and_uncache(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, s->list, &c->partial[sg / 2 % 2]);
 
 	/* Taken again, filled up: onto the swept full list. */
-	KUNIT_ASSERT_PTR_EQ(test, gm_mcentral_cache_span(h, SPC), s);
+	KUNIT_ASSERT_PTR_EQ(test, gm_mcentral_cache_span(h, SPC, false), s);
 	KUNIT_EXPECT_EQ(test, take_all(s, objs), s->nelems - 1);
 	gm_mcentral_uncache_span(h, s);
 	KUNIT_EXPECT_PTR_EQ(test, s->list, &c->full[sg / 2 % 2]);
@@ -71,7 +71,7 @@ static void frees_move_and_release(struct kunit *test)
 {
 	struct gm_heap *h = test->priv;
 	struct gm_mcentral *c = &h->central[SPC];
-	struct gm_mspan *s = gm_mcentral_cache_span(h, SPC);
+	struct gm_mspan *s = gm_mcentral_cache_span(h, SPC, false);
 	u32 sg = h->sweepgen, n, i;
 	void *objs[8];
 
@@ -92,7 +92,14 @@ static void frees_move_and_release(struct kunit *test)
 	for (i = 0; i < n; i++)
 		if (i != 3)
 			KUNIT_EXPECT_EQ(test, gm_mcentral_free_object(h, s, (uintptr_t)objs[i]), 0);
-	/* Empty and uncached: gone to the heap, off every list. */
+	/* Empty and uncached: kept by its class for the next refill... */
+	KUNIT_EXPECT_EQ(test, s->state, GM_SPAN_IN_USE);
+	KUNIT_EXPECT_PTR_EQ(test, s->list, &c->empty);
+	KUNIT_EXPECT_EQ(test, c->nempty, 1);
+	KUNIT_EXPECT_EQ(test, h->class_spans[SPC >> 1], 1);
+	/* ...until a GC cycle or a scavenge: then gone to the heap, off every list. */
+	gm_mcentral_release_kept(h);
+	KUNIT_EXPECT_EQ(test, c->nempty, 0);
 	KUNIT_EXPECT_EQ(test, s->state, GM_SPAN_DEAD);
 	KUNIT_EXPECT_EQ(test, h->class_spans[SPC >> 1], 0);
 	KUNIT_EXPECT_EQ(test, c->partial[0].len + c->partial[1].len, 0);
@@ -105,7 +112,7 @@ static void swept_half_follows_sweepgen(struct kunit *test)
 {
 	struct gm_heap *h = test->priv;
 	struct gm_mcentral *c = &h->central[SPC];
-	struct gm_mspan *s = gm_mcentral_cache_span(h, SPC);
+	struct gm_mspan *s = gm_mcentral_cache_span(h, SPC, false);
 
 	KUNIT_ASSERT_NOT_NULL(test, s);
 	/* One live object, or the span would go back to the heap. */
@@ -116,7 +123,7 @@ static void swept_half_follows_sweepgen(struct kunit *test)
 	KUNIT_EXPECT_PTR_NE(test, s->list, &c->partial[(h->sweepgen - 2) / 2 % 2]);
 	KUNIT_EXPECT_EQ(test, s->sweepgen, h->sweepgen);
 	/* cacheSpan finds it in the half that is now the swept one. */
-	KUNIT_EXPECT_PTR_EQ(test, gm_mcentral_cache_span(h, SPC), s);
+	KUNIT_EXPECT_PTR_EQ(test, gm_mcentral_cache_span(h, SPC, false), s);
 	KUNIT_EXPECT_EQ(test, s->sweepgen, h->sweepgen + 3);
 }
 
@@ -124,7 +131,7 @@ static void swept_half_follows_sweepgen(struct kunit *test)
 static void sweep_frees_in_place(struct kunit *test)
 {
 	struct gm_heap *h = test->priv;
-	struct gm_mspan *s = gm_mcentral_cache_span(h, SPC);
+	struct gm_mspan *s = gm_mcentral_cache_span(h, SPC, false);
 	void *objs[8];
 	u32 n;
 
@@ -158,7 +165,7 @@ static void release_all_empties_cache(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, a);
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	gm_heap_flush_caches(h);
-	for (cpu = 0; cpu < gm_nr_cpu_ids(); cpu++) {
+	for (cpu = 0; cpu < gm_nr_slots(); cpu++) {
 		struct gm_mcache *c = gm_percpu_ptr(h->caches, cpu);
 		size_t i;
 
