@@ -286,6 +286,7 @@ EXPORT_SYMBOL_GPL(gomem_heap_set_root);
  * checks this before allocating and calls gomem_heap_gc() when it can stop
  * its users of the heap.
  *
+ * Context: any context; takes no lock.
  * Return: true if allocating @size bytes would pass the heap's trigger.
  */
 bool gomem_heap_gc_due(struct gomem_heap *heap, size_t size)
@@ -336,6 +337,7 @@ EXPORT_SYMBOL_GPL(gomem_heap_gc);
  * The heap goal gomem_heap_gc_due() checks is the live heap after the last
  * cycle times 1 + @gogc / 100, at least 4 MiB.
  *
+ * Context: process context; may sleep.
  * Return: the previous value, or -EINVAL (nothing changed) for @gogc
  * below GOMEM_GOGC_OFF.
  */

@@ -10,7 +10,10 @@
  *
  * - pair: allocate an object and free it at once, @iterations times;
  * - batch: allocate BENCH_BATCH objects, then free them all, repeated
- *   until @iterations objects have been through.
+ *   until @iterations objects have been through;
+ * - atomic pair: the pair with GFP_ATOMIC, after a GFP_KERNEL warm-up
+ *   (gomem serves such callers from its caches and the spans a class
+ *   holds; objects over 32 KiB need GFP_KERNEL, so "n/a").
  *
  * Each cell is nanoseconds per object allocated and freed; with several
  * CPUs, the mean of the CPUs' own times. Each measurement is run @repeat
@@ -38,6 +41,8 @@
 #include <linux/gomem.h>
 
 #define BENCH_BATCH	1000
+/* gomem's largest small object: larger ones need a caller that may sleep. */
+#define BENCH_ATOMIC_MAX	32768
 #define BENCH_MAX_REPEAT	15
 
 static unsigned int iterations = 10000;
@@ -55,13 +60,23 @@ static const unsigned int bench_sizes[] = {
 #define NR_SIZES	ARRAY_SIZE(bench_sizes)
 
 enum bench_alloc { BENCH_GOMEM, BENCH_KMALLOC, BENCH_CACHE, NR_ALLOCS };
-enum bench_pattern { BENCH_PAIR, BENCH_BATCHED, NR_PATTERNS };
+enum bench_pattern { BENCH_PAIR, BENCH_BATCHED, BENCH_PAIR_ATOMIC, NR_PATTERNS };
 enum bench_cpus { BENCH_ONE_CPU, BENCH_ALL_CPUS, NR_CPU_MODES };
 
 static const char *const pattern_names[NR_PATTERNS] = {
 	[BENCH_PAIR] = "pair (alloc, free at once)",
 	[BENCH_BATCHED] = "batch (1000 allocs, then 1000 frees)",
+	[BENCH_PAIR_ATOMIC] = "pair with GFP_ATOMIC",
 };
+
+static const char *const pattern_labels[NR_PATTERNS] = {
+	[BENCH_PAIR] = "pair",
+	[BENCH_BATCHED] = "batch",
+	[BENCH_PAIR_ATOMIC] = "atomic",
+};
+
+/* A cell that does not apply: gomem objects over 32 KiB with GFP_ATOMIC. */
+#define BENCH_NA	U64_MAX
 
 /**
  * struct bench_ptrs - the objects of one batch, one per CPU
@@ -76,6 +91,7 @@ struct bench_ptrs {
  * @alloc: which allocator
  * @pattern: which pattern
  * @size: object size in bytes
+ * @gfp: the allocations' flags
  * @heap: the gomem heap
  * @cache: the kmem_cache of @size
  * @ptrs: room for BENCH_BATCH objects, for the batch pattern
@@ -87,6 +103,7 @@ struct bench_job {
 	enum bench_alloc alloc;
 	enum bench_pattern pattern;
 	size_t size;
+	gfp_t gfp;
 	struct gomem_heap *heap;
 	struct kmem_cache *cache;
 	struct bench_ptrs *ptrs;
@@ -134,11 +151,11 @@ static __always_inline void *bench_get(enum bench_alloc kind, struct bench_job *
 {
 	switch (kind) {
 	case BENCH_GOMEM:
-		return gomem_alloc(j->heap, j->size, GOMEM_NOSCAN, GFP_KERNEL);
+		return gomem_alloc(j->heap, j->size, GOMEM_NOSCAN, j->gfp);
 	case BENCH_KMALLOC:
-		return kmalloc(j->size, GFP_KERNEL);
+		return kmalloc(j->size, j->gfp);
 	default:
-		return kmem_cache_alloc(j->cache, GFP_KERNEL);
+		return kmem_cache_alloc(j->cache, j->gfp);
 	}
 }
 
@@ -203,11 +220,15 @@ static __always_inline void bench_measure(enum bench_alloc kind, struct bench_jo
 {
 	u64 start, objs;
 
-	if (j->pattern == BENCH_PAIR) {
+	if (j->pattern != BENCH_BATCHED) {
+		/* GFP_KERNEL: the classes hold spans before GFP_ATOMIC runs. */
+		j->gfp = GFP_KERNEL;
 		bench_pair(kind, j, BENCH_BATCH);
+		j->gfp = j->pattern == BENCH_PAIR_ATOMIC ? GFP_ATOMIC : GFP_KERNEL;
 		start = ktime_get_ns();
 		objs = bench_pair(kind, j, n);
 	} else {
+		j->gfp = GFP_KERNEL;
 		bench_batch(kind, j, 1);
 		start = ktime_get_ns();
 		objs = bench_batch(kind, j, max_t(u64, n / BENCH_BATCH, 1));
@@ -343,7 +364,9 @@ static void fmt_ns(char *buf, size_t len, u64 ps)
 {
 	u64 tenths = div_u64(ps + 50, 100);
 
-	if (!ps)
+	if (ps == BENCH_NA)
+		snprintf(buf, len, "%10s", "n/a");
+	else if (!ps)
 		snprintf(buf, len, "%10s", "fail");
 	else
 		snprintf(buf, len, "%8llu.%llu", div_u64(tenths, 10), tenths % 10);
@@ -354,7 +377,7 @@ static void fmt_ratio(char *buf, size_t len, u64 a, u64 b)
 {
 	u64 hundredths;
 
-	if (!a || !b) {
+	if (!a || !b || a == BENCH_NA || b == BENCH_NA) {
 		snprintf(buf, len, "%9s", "-");
 		return;
 	}
@@ -408,6 +431,8 @@ static u64 worst_vs_kmalloc(unsigned int m, unsigned int p, unsigned int lo,
 			continue;
 		if (!r[BENCH_GOMEM] || !r[BENCH_KMALLOC])
 			return 0;
+		if (r[BENCH_GOMEM] == BENCH_NA)
+			continue;
 		q = div64_u64(r[BENCH_GOMEM] * 100 + r[BENCH_KMALLOC] / 2, r[BENCH_KMALLOC]);
 		if (q > worst) {
 			worst = q;
@@ -420,7 +445,8 @@ static u64 worst_vs_kmalloc(unsigned int m, unsigned int p, unsigned int lo,
 /*
  * Issue 12's targets beside the figures: pairs and batches of 8 B to
  * 1 KiB within 1.0x kmalloc, 2 to 8 KiB within 1.3x, on one CPU and on
- * all CPUs at once.
+ * all CPUs at once; GFP_ATOMIC pairs against kmalloc's, by the same
+ * measure.
  */
 static void bench_print_targets(void)
 {
@@ -437,7 +463,7 @@ static void bench_print_targets(void)
 			for (i = 0; i < ARRAY_SIZE(t); i++) {
 				w = worst_vs_kmalloc(m, p, t[i].lo, t[i].hi, &at);
 				pr_info("  %-6s %u CPU%s %5u-%-5u B: %llu.%02llux (at %u B), target <= %u.%02ux: %s\n",
-					p == BENCH_PAIR ? "pair" : "batch",
+					pattern_labels[p],
 					m == BENCH_ONE_CPU ? 1 : num_online_cpus(),
 					m == BENCH_ONE_CPU ? " " : "s", t[i].lo, t[i].hi,
 					div_u64(w, 100), w % 100, at, t[i].target / 100,
@@ -465,6 +491,8 @@ static u64 median(u64 *v, unsigned int n)
 	for (i = 0; i < n; i++)
 		if (!v[i])
 			return 0;
+	if (v[0] == BENCH_NA)
+		return BENCH_NA;
 	sort_u64(v, n);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
@@ -491,7 +519,10 @@ static int bench_size(struct gomem_heap *heap, unsigned int s, struct bench_ptrs
 					job.alloc = a;
 					job.pattern = p;
 					job.ptrs = &ptrs[0];
-					if (m == BENCH_ONE_CPU)
+					if (a == BENCH_GOMEM && p == BENCH_PAIR_ATOMIC &&
+					    bench_sizes[s] > BENCH_ATOMIC_MAX)
+						ps[a][r] = BENCH_NA;
+					else if (m == BENCH_ONE_CPU)
 						ps[a][r] = bench_one_cpu(&job);
 					else
 						ps[a][r] = bench_all_cpus(&job, ptrs);

@@ -122,8 +122,12 @@ struct gm_atomic64 {
 #define gm_percpu_alloc(size, align)	\
 	__alloc_percpu_gfp((size) * GM_CPU_SLOTS, align, GM_META_GFP)
 #define gm_percpu_free(p)		free_percpu(p)
-#define gm_percpu_ptr(p, slot)		\
-	(per_cpu_ptr(p, (slot) / GM_CPU_SLOTS) + (slot) % GM_CPU_SLOTS)
+/* @slot once: it is often gm_cpu_get(), which pins the CPU. */
+#define gm_percpu_ptr(p, slot) ({					\
+	unsigned int __slot = (slot);					\
+									\
+	per_cpu_ptr(p, __slot / GM_CPU_SLOTS) + __slot % GM_CPU_SLOTS;	\
+})
 
 /* 0 in a task (or with BHs off), 1 serving a softirq, 2 in a hardirq. */
 static __always_inline unsigned int gm_cpu_ctx(void)
