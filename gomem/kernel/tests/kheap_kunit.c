@@ -2,9 +2,10 @@
 /*
  * Kernel-only KUnit tests: a kthread per CPU allocating and freeing in
  * one heap at once (objects cross CPUs before they are freed), and CPU
- * hotplug taking a CPU with cached spans offline. The first uses this
- * module's copy of the core; the second goes through gomem.ko's API,
- * whose heaps its hotplug callback knows.
+ * hotplug taking a CPU offline with cached spans, and with frees it has
+ * not handed over. The first uses this module's copy of the core; the
+ * others go through gomem.ko's API, whose heaps its hotplug callback
+ * knows.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
@@ -126,17 +127,31 @@ struct on_cpu {
 	void *objs[HOTPLUG_OBJS];
 };
 
+/* Several classes, so several span classes get cached. */
+static size_t obj_size(int i)
+{
+	return 16 << (i % 10);
+}
+
+/* Object @i of a CPU's set, stamped; the tests' one gomem_alloc() call. */
+static void *alloc_obj(struct gomem_heap *heap, int i)
+{
+	void *p = gomem_alloc(heap, obj_size(i), 0, GFP_KERNEL);
+
+	if (p)
+		stamp(p, obj_size(i));
+	return p;
+}
+
 static long fill_cache(void *arg)
 {
 	struct on_cpu *oc = arg;
 	int i;
 
 	for (i = 0; i < HOTPLUG_OBJS; i++) {
-		/* Several classes, so several span classes get cached. */
-		oc->objs[i] = gomem_alloc(oc->heap, 16 << (i % 10), 0, GFP_KERNEL);
+		oc->objs[i] = alloc_obj(oc->heap, i);
 		if (!oc->objs[i])
 			return -ENOMEM;
-		stamp(oc->objs[i], 16 << (i % 10));
 	}
 	return 0;
 }
@@ -162,8 +177,8 @@ static void offline_cpu_with_cached_spans(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gomem_heap_cached_spans(oc->heap, cpu), 0);
 	/* ...and nothing in it was lost: every object is intact and freeable. */
 	for (i = 0; i < HOTPLUG_OBJS; i++) {
-		KUNIT_EXPECT_TRUE(test, stamped(oc->objs[i], 16 << (i % 10)));
-		KUNIT_EXPECT_EQ(test, gomem_size(oc->heap, oc->objs[i]), 16 << (i % 10));
+		KUNIT_EXPECT_TRUE(test, stamped(oc->objs[i], obj_size(i)));
+		KUNIT_EXPECT_EQ(test, gomem_size(oc->heap, oc->objs[i]), obj_size(i));
 		KUNIT_EXPECT_EQ(test, gomem_free(oc->heap, oc->objs[i]), 0);
 	}
 	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
@@ -171,6 +186,142 @@ static void offline_cpu_with_cached_spans(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, work_on_cpu(cpu, fill_cache, oc), 0);
 	for (i = 0; i < HOTPLUG_OBJS; i++)
 		KUNIT_EXPECT_EQ(test, gomem_free(oc->heap, oc->objs[i]), 0);
+	gomem_heap_destroy(oc->heap);
+}
+
+/* === CPU hotplug with frees pending on the CPU ========================== */
+
+/* GOGC 100 with under 2 MiB marked: the goal is its minimum, 4 MiB. */
+#define MIN_GOAL	(4ULL << 20)
+
+/*
+ * The pacer's live heap, which the API shows only through
+ * gomem_heap_gc_due(): the smallest size it calls due is goal - live + 1.
+ */
+static u64 heap_live(struct gomem_heap *heap)
+{
+	u64 lo = 0, hi = MIN_GOAL + 1;
+
+	while (lo < hi) {
+		u64 mid = lo + (hi - lo) / 2;
+
+		if (gomem_heap_gc_due(heap, mid))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return MIN_GOAL + 1 - lo;
+}
+
+/* Three of each class's six or seven objects: a span stays half used. */
+static bool freed_on_cpu(int i)
+{
+	return i / 10 % 2;
+}
+
+/* On the CPU that allocated them: frees on its own spans stay there. */
+static long free_some(void *arg)
+{
+	struct on_cpu *oc = arg;
+	int i;
+
+	for (i = 0; i < HOTPLUG_OBJS; i++)
+		if (freed_on_cpu(i) && gomem_free(oc->heap, oc->objs[i]))
+			return -EINVAL;
+	return 0;
+}
+
+static long refill_freed(void *arg)
+{
+	struct on_cpu *oc = arg;
+	int i;
+
+	for (i = 0; i < HOTPLUG_OBJS; i++) {
+		if (!freed_on_cpu(i))
+			continue;
+		oc->objs[i] = alloc_obj(oc->heap, i);
+		if (!oc->objs[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The objects not freed: intact, sized, and what the pacer counts. */
+static u64 expect_live_intact(struct kunit *test, struct on_cpu *oc)
+{
+	u64 live = 0;
+	int i;
+
+	for (i = 0; i < HOTPLUG_OBJS; i++) {
+		if (freed_on_cpu(i))
+			continue;
+		KUNIT_EXPECT_TRUE(test, stamped(oc->objs[i], obj_size(i)));
+		KUNIT_EXPECT_EQ(test, gomem_size(oc->heap, oc->objs[i]), obj_size(i));
+		live += obj_size(i);
+	}
+	return live;
+}
+
+/* Freed on the dead CPU: freed for good, and not counted again. */
+static void expect_freed(struct kunit *test, struct on_cpu *oc)
+{
+	int i;
+
+	for (i = 0; i < HOTPLUG_OBJS; i++) {
+		if (!freed_on_cpu(i))
+			continue;
+		KUNIT_EXPECT_EQ(test, gomem_size(oc->heap, oc->objs[i]), 0);
+		KUNIT_EXPECT_EQ(test, gomem_free(oc->heap, oc->objs[i]), -EINVAL);
+	}
+}
+
+/*
+ * A CPU goes offline with frees it has not handed over: on its lists, in
+ * its spans' local bits, in its live-heap batch. The hotplug callback
+ * hands them back: the pacer's live heap is the live objects exactly,
+ * freed objects stay freed (a cycle does not bring them back through the
+ * stale pointers a root holds), and the CPU allocates again once back.
+ */
+static void offline_cpu_with_local_frees(struct kunit *test)
+{
+	struct on_cpu *oc = kunit_kzalloc(test, sizeof(*oc), GFP_KERNEL);
+	unsigned int cpu = 1;
+	u64 live;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, oc);
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU) || !cpu_online(cpu) || num_online_cpus() < 2)
+		kunit_skip(test, "needs CPU hotplug and CPU %u online", cpu);
+	oc->heap = gomem_heap_create("kunit-hotplug-frees");
+	KUNIT_ASSERT_NOT_NULL(test, oc->heap);
+	gomem_heap_set_gogc(oc->heap, 100);
+
+	KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, fill_cache, oc), 0);
+	KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, free_some, oc), 0);
+	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
+	KUNIT_EXPECT_EQ(test, gomem_heap_cached_spans(oc->heap, cpu), 0);
+	live = expect_live_intact(test, oc);
+	KUNIT_EXPECT_EQ(test, heap_live(oc->heap), live);
+	expect_freed(test, oc);
+	KUNIT_EXPECT_EQ(test, heap_live(oc->heap), live);
+
+	/* The mark finds the live objects only: the freed ones stay freed. */
+	KUNIT_EXPECT_EQ(test, gomem_heap_add_root(oc->heap, oc->objs, sizeof(oc->objs)), 0);
+	KUNIT_EXPECT_EQ(test, gomem_heap_gc(oc->heap), 0);
+	KUNIT_EXPECT_EQ(test, heap_live(oc->heap), live);
+	KUNIT_EXPECT_EQ(test, expect_live_intact(test, oc), live);
+	expect_freed(test, oc);
+	KUNIT_EXPECT_EQ(test, gomem_heap_del_root(oc->heap, oc->objs), 0);
+
+	KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
+	KUNIT_EXPECT_EQ(test, work_on_cpu(cpu, refill_freed, oc), 0);
+	for (i = 0; i < HOTPLUG_OBJS; i++) {
+		KUNIT_EXPECT_TRUE(test, stamped(oc->objs[i], obj_size(i)));
+		KUNIT_EXPECT_EQ(test, gomem_free(oc->heap, oc->objs[i]), 0);
+	}
+	/* Every object freed once: a cycle finds the live heap empty. */
+	KUNIT_EXPECT_EQ(test, gomem_heap_gc(oc->heap), 0);
+	KUNIT_EXPECT_EQ(test, heap_live(oc->heap), 0);
 	gomem_heap_destroy(oc->heap);
 }
 
@@ -234,6 +385,7 @@ static struct kunit_case gomem_kheap_cases[] = {
 	KUNIT_CASE(kernel_heap_gc),
 	KUNIT_CASE(kthread_per_cpu),
 	KUNIT_CASE(offline_cpu_with_cached_spans),
+	KUNIT_CASE(offline_cpu_with_local_frees),
 	{}
 };
 

@@ -690,6 +690,244 @@ static void local_frees_live_exact(struct kunit *test)
 	expect_empty(test, c);
 }
 
+/* === a CPU's cache handed back (CPU hotplug) ============================ */
+
+/* Classes whose frees stay on the CPU: scan and noscan, none tiny. */
+static const u32 hp_sizes[] = { 32, 48, 64, 128, 256, 512, 1024 };
+#define HP_CLASSES	ARRAY_SIZE(hp_sizes)
+/* Per class, at most a span's worth: the small classes free more than the CPU lists. */
+#define HP_OBJS		40
+#define HP_LARGE	40000
+
+/*
+ * One CPU's objects: per class, objs[k][0..n[k]) in the span the CPU
+ * caches, the odd ones freed on the CPU (freed[k][i]) but the one whose
+ * slot the CPU handed out again.
+ */
+struct hp_objs {
+	void *objs[HP_CLASSES][HP_OBJS];
+	bool freed[HP_CLASSES][HP_OBJS];
+	u32 n[HP_CLASSES], nfreed[HP_CLASSES];
+	u64 live_bytes, freed_bytes, live_objs, freed_objs;
+	void *large;
+};
+
+static u64 hp_tag(u32 k, u32 i)
+{
+	return (u64)k << 32 | i;
+}
+
+static u8 hp_class(u32 k)
+{
+	return gm_size_to_class(hp_sizes[k]);
+}
+
+static unsigned int hp_flags(u32 k)
+{
+	return k % 3 ? 0 : GM_NOSCAN;
+}
+
+/* Fill class @k's span. */
+static void hp_alloc_class(struct kunit *test, struct ctx *c, struct hp_objs *o, u32 k)
+{
+	u32 i;
+
+	o->n[k] = min_t(u32, HP_OBJS, gm_class_objects(hp_class(k)));
+	for (i = 0; i < o->n[k]; i++) {
+		o->objs[k][i] = gm_heap_alloc(c->h, hp_sizes[k], hp_flags(k));
+		KUNIT_ASSERT_NOT_NULL(test, o->objs[k][i]);
+		fill(o->objs[k][i], hp_sizes[k], hp_tag(k, i));
+	}
+}
+
+/* Free class @k's odd objects on the CPU, then take one slot back. */
+static void hp_free_class(struct kunit *test, struct ctx *c, struct hp_objs *o, u32 k)
+{
+	u32 size = hp_sizes[k], i;
+
+	for (i = 1; i < o->n[k]; i += 2) {
+		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, o->objs[k][i]), 0);
+		o->freed[k][i] = true;
+	}
+	/* On top of the CPU's list: the last free it had room for. */
+	i = 2 * min_t(u32, o->n[k] / 2, GM_LOCAL_FREES) - 1;
+	KUNIT_ASSERT_PTR_EQ(test, gm_heap_alloc(c->h, size, hp_flags(k)), o->objs[k][i]);
+	fill(o->objs[k][i], size, hp_tag(k, i));
+	o->freed[k][i] = false;
+	o->nfreed[k] = o->n[k] / 2 - 1;
+	o->live_objs += o->n[k] - o->nfreed[k];
+	o->live_bytes += (u64)(o->n[k] - o->nfreed[k]) * size;
+	o->freed_bytes += (u64)o->nfreed[k] * size;
+	o->freed_objs += o->nfreed[k];
+}
+
+/* Every class filled and freed on this CPU, plus a large object. */
+static void hp_fill(struct kunit *test, struct ctx *c, struct hp_objs *o)
+{
+	u32 k;
+
+	o->large = gm_heap_alloc(c->h, HP_LARGE, 0);
+	KUNIT_ASSERT_NOT_NULL(test, o->large);
+	fill(o->large, HP_LARGE, ~0ULL);
+	o->live_objs++;
+	o->live_bytes += gm_heap_object_size(c->h, o->large);
+	for (k = 0; k < HP_CLASSES; k++)
+		hp_alloc_class(test, c, o, k);
+	/* No refill from here on: it would hand the live-heap batch over. */
+	for (k = 0; k < HP_CLASSES; k++)
+		hp_free_class(test, c, o, k);
+}
+
+/* What the CPU holds before the flush: its lists, bits and live-heap batch. */
+static void hp_expect_pending(struct kunit *test, struct ctx *c, struct hp_objs *o,
+			      unsigned int cpu)
+{
+	struct gm_mcache *mc = gm_percpu_ptr(c->h->caches, cpu);
+	u32 k;
+
+	for (k = 0; k < HP_CLASSES; k++) {
+		struct gm_mspan *s = gm_span_of(&c->h->arenas, (uintptr_t)o->objs[k][0]);
+		u8 spc = hp_class(k) << 1 | !!hp_flags(k);
+
+		KUNIT_ASSERT_PTR_EQ(test, mc->alloc[spc], s);
+		KUNIT_EXPECT_EQ(test, s->nlocal, o->nfreed[k]);
+		/* One slot was taken back off the list. */
+		KUNIT_EXPECT_EQ(test, mc->nlocal[spc],
+				min_t(u32, o->nfreed[k] + 1, GM_LOCAL_FREES) - 1);
+	}
+	/* Under GM_LIVE_BATCH: none of it reached the heap's counter yet. */
+	KUNIT_EXPECT_EQ(test, mc->live_delta, -(s64)o->freed_bytes);
+	KUNIT_EXPECT_EQ(test, gm_heap_live_exact(c->h),
+			gm_pacer_live(c->h) - o->freed_bytes);
+}
+
+/* After the flush the CPU holds nothing, and its spans no local frees. */
+static void hp_expect_handed_back(struct kunit *test, struct ctx *c, struct hp_objs *o,
+				  unsigned int cpu)
+{
+	struct gm_mcache *mc = gm_percpu_ptr(c->h->caches, cpu);
+	u32 k, i, w;
+
+	KUNIT_EXPECT_EQ(test, gm_heap_cached_spans(c->h, cpu), 0);
+	for (i = 0; i < GM_NUM_SPAN_CLASSES; i++)
+		KUNIT_EXPECT_EQ_MSG(test, mc->nlocal[i], 0, "span class %u", i);
+	KUNIT_EXPECT_EQ(test, mc->live_delta, 0);
+	KUNIT_EXPECT_EQ(test, mc->tiny, 0);
+	KUNIT_EXPECT_TRUE(test, gm_pagecache_empty(&mc->pcache));
+	for (k = 0; k < HP_CLASSES; k++) {
+		struct gm_mspan *s = gm_span_of(&c->h->arenas, (uintptr_t)o->objs[k][0]);
+
+		KUNIT_ASSERT_NOT_NULL(test, s);
+		KUNIT_EXPECT_FALSE(test, s->cached);
+		/* Folded: the mcentral's frees now, to be swept. */
+		KUNIT_EXPECT_EQ(test, s->nlocal, 0);
+		KUNIT_EXPECT_EQ(test, s->nfreed, o->nfreed[k]);
+		for (w = 0; w < s->bitmap_words; w++)
+			KUNIT_EXPECT_EQ(test, s->local_bits[w], 0);
+	}
+}
+
+/* Each free counted once: by the CPU, and not again when handed back. */
+static void hp_expect_stats(struct kunit *test, struct ctx *c, struct hp_objs *o)
+{
+	u32 k;
+
+	gm_heap_read_stats(c->h, &c->st);
+	for (k = 0; k < HP_CLASSES; k++) {
+		struct gm_class_stats *cs = &c->st.by_class[hp_class(k)];
+
+		/* The reused slot was freed once and allocated twice. */
+		KUNIT_EXPECT_EQ_MSG(test, cs->frees, o->nfreed[k] + 1, "size %u", hp_sizes[k]);
+		KUNIT_EXPECT_EQ_MSG(test, cs->allocs, o->n[k] + 1, "size %u", hp_sizes[k]);
+		KUNIT_EXPECT_EQ(test, cs->inuse, o->n[k] - o->nfreed[k]);
+	}
+	KUNIT_EXPECT_EQ(test, c->st.frees, o->freed_objs + HP_CLASSES);
+	KUNIT_EXPECT_EQ(test, c->st.mallocs, c->st.frees + o->live_objs);
+	KUNIT_EXPECT_EQ(test, c->st.heap_objects, o->live_objs);
+	KUNIT_EXPECT_EQ(test, c->st.heap_alloc, o->live_bytes);
+}
+
+/* A freed slot comes back once: each allocation takes one freed slot. */
+static void hp_reuse(struct kunit *test, struct ctx *c, struct hp_objs *o)
+{
+	u32 k, i, j;
+
+	for (k = 0; k < HP_CLASSES; k++) {
+		for (j = 0; j < o->nfreed[k]; j++) {
+			void *p = gm_heap_alloc(c->h, hp_sizes[k], hp_flags(k));
+
+			for (i = 0; i < o->n[k] && (!o->freed[k][i] || o->objs[k][i] != p); i++)
+				;
+			KUNIT_ASSERT_LT_MSG(test, i, o->n[k], "size %u, allocation %u: not a freed slot",
+					    hp_sizes[k], j);
+			o->freed[k][i] = false;
+			fill(p, hp_sizes[k], hp_tag(k, i));
+		}
+	}
+}
+
+/* Every object intact, then freed. */
+static void hp_free_all(struct kunit *test, struct ctx *c, struct hp_objs *o)
+{
+	u32 k, i;
+
+	KUNIT_EXPECT_TRUE(test, intact(o->large, HP_LARGE, ~0ULL));
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, o->large), 0);
+	for (k = 0; k < HP_CLASSES; k++) {
+		for (i = 0; i < o->n[k]; i++) {
+			KUNIT_EXPECT_TRUE_MSG(test, intact(o->objs[k][i], hp_sizes[k], hp_tag(k, i)),
+					      "size %u object %u", hp_sizes[k], i);
+			KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, o->objs[k][i]), 0);
+		}
+	}
+}
+
+/*
+ * CPU hotplug: a CPU with frees pending (on its lists, in its spans'
+ * local bits, in its live-heap batch) goes offline and its cache is
+ * handed back. Every free counts once, the pacer's live heap is the live
+ * objects exactly, freed objects stay freed and their slots come back.
+ */
+static void flush_cpu_with_local_frees(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	struct hp_objs *o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
+	struct gm_memstats *before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	unsigned int cpu;
+	u32 k, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	gm_cpu_stay();
+	cpu = gm_cpu_get();
+	gm_cpu_put();
+	hp_fill(test, c, o);
+	hp_expect_pending(test, c, o, cpu);
+	hp_expect_stats(test, c, o);
+	gm_heap_read_stats(c->h, before);
+
+	/* What the hotplug callback does once the CPU is dead. */
+	gm_heap_flush_cpu(c->h, cpu);
+	hp_expect_handed_back(test, c, o, cpu);
+	hp_expect_stats(test, c, o);
+	KUNIT_EXPECT_EQ(test, c->st.frees, before->frees);
+	KUNIT_EXPECT_EQ(test, gm_pacer_live(c->h), o->live_bytes);
+	KUNIT_EXPECT_EQ(test, gm_heap_live_exact(c->h), o->live_bytes);
+
+	/* Freed on the CPU, refused anywhere after the hand-back. */
+	for (k = 0; k < HP_CLASSES; k++)
+		for (i = 0; i < o->n[k]; i++)
+			if (o->freed[k][i])
+				KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, o->objs[k][i]), -EINVAL);
+	hp_expect_stats(test, c, o);
+
+	hp_reuse(test, c, o);
+	gm_cpu_leave();
+	hp_free_all(test, c, o);
+	expect_empty(test, c);
+	KUNIT_EXPECT_EQ(test, gm_heap_live_exact(c->h), 0);
+}
+
 static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE_PARAM(every_class, size_class_gen_params),
 	KUNIT_CASE(random_sizes),
@@ -709,6 +947,7 @@ static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE(local_frees_overflow),
 	KUNIT_CASE(local_free_of_root),
 	KUNIT_CASE(local_frees_live_exact),
+	KUNIT_CASE(flush_cpu_with_local_frees),
 	{}
 };
 

@@ -524,6 +524,213 @@ static void explicit_free_alongside(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gm_heap_free(h, p[4]), -EINVAL);
 }
 
+/* === frees pending on a CPU when a cycle runs ========================== */
+
+static const u32 gl_sizes[] = { 48, 256, 1024 };
+#define GL_CLASSES	ARRAY_SIZE(gl_sizes)
+/* Per class, at most a span's worth: 48-byte objects free more than the CPU lists. */
+#define GL_OBJS		60
+
+/* What object i of a class is: kept (rooted), freed on the CPU, or garbage. */
+enum { GL_KEPT, GL_FREED, GL_GARBAGE };
+
+static int gl_role(u32 i)
+{
+	return i % 3;
+}
+
+/*
+ * Per class, objects in the span this CPU caches. A root word per object:
+ * a kept one's address, a freed one's stale address (a dangling pointer
+ * must not bring it back), 0 for garbage.
+ */
+struct gl_objs {
+	uintptr_t *objs[GL_CLASSES][GL_OBJS];
+	uintptr_t *root;
+	u32 n[GL_CLASSES], nfreed[GL_CLASSES], ngarbage[GL_CLASSES];
+	u64 kept, kept_bytes, freed, freed_bytes, garbage, garbage_bytes;
+};
+
+static u8 gl_class(u32 k)
+{
+	return gm_size_to_class(gl_sizes[k]);
+}
+
+static unsigned int gl_flags(u32 k)
+{
+	return k % 2 ? GM_NOSCAN : 0;
+}
+
+static uintptr_t gl_tag(u32 k, u32 i)
+{
+	return 0x5a5a0000 + k * GL_OBJS + i;
+}
+
+/* Every class's objects, then the frees: no refill hands the CPU's batch over. */
+static void gl_fill(struct kunit *test, struct gl_objs *o)
+{
+	u32 k, i;
+
+	o->root = roots(test, GL_CLASSES * GL_OBJS);
+	for (k = 0; k < GL_CLASSES; k++) {
+		o->n[k] = min_t(u32, GL_OBJS, gm_class_objects(gl_class(k)));
+		for (i = 0; i < o->n[k]; i++) {
+			o->objs[k][i] = obj(test, gl_sizes[k], gl_flags(k));
+			o->objs[k][i][0] = gl_tag(k, i);
+			if (gl_role(i) != GL_GARBAGE)
+				o->root[k * GL_OBJS + i] = (uintptr_t)o->objs[k][i];
+		}
+	}
+	for (k = 0; k < GL_CLASSES; k++) {
+		for (i = 0; i < o->n[k]; i++) {
+			u64 size = gl_sizes[k];
+
+			if (gl_role(i) == GL_KEPT) {
+				o->kept++;
+				o->kept_bytes += size;
+			} else if (gl_role(i) == GL_GARBAGE) {
+				o->ngarbage[k]++;
+				o->garbage++;
+				o->garbage_bytes += size;
+			} else {
+				KUNIT_ASSERT_EQ(test, gm_heap_free(heap(test), o->objs[k][i]), 0);
+				o->nfreed[k]++;
+				o->freed++;
+				o->freed_bytes += size;
+			}
+		}
+	}
+}
+
+/* The frees are still the CPU's: on its lists and in its batch. */
+static void gl_expect_pending(struct kunit *test, struct gl_objs *o, unsigned int cpu)
+{
+	struct gm_mcache *mc = gm_percpu_ptr(heap(test)->caches, cpu);
+	u32 k;
+
+	for (k = 0; k < GL_CLASSES; k++) {
+		u8 spc = gl_class(k) << 1 | !!gl_flags(k);
+
+		KUNIT_EXPECT_EQ(test, mc->nlocal[spc], min_t(u32, o->nfreed[k], GM_LOCAL_FREES));
+		KUNIT_EXPECT_EQ(test, mc->alloc[spc]->nlocal, o->nfreed[k]);
+	}
+	KUNIT_EXPECT_EQ(test, mc->live_delta, -(s64)o->freed_bytes);
+}
+
+/* After a forced cycle: the kept objects only, each free counted once. */
+static void gl_expect_swept(struct kunit *test, struct gl_objs *o, u64 frees)
+{
+	struct gm_memstats *st = stats(test);
+	u32 k, i;
+
+	KUNIT_EXPECT_EQ(test, st->frees, frees);
+	KUNIT_EXPECT_EQ(test, st->mallocs - st->frees, o->kept);
+	KUNIT_EXPECT_EQ(test, st->heap_objects, o->kept);
+	KUNIT_EXPECT_EQ(test, st->heap_alloc, o->kept_bytes);
+	KUNIT_EXPECT_EQ(test, gm_pacer_live(heap(test)), o->kept_bytes);
+	KUNIT_EXPECT_EQ(test, gm_heap_live_exact(heap(test)), o->kept_bytes);
+	for (k = 0; k < GL_CLASSES; k++) {
+		for (i = 0; i < o->n[k]; i++) {
+			uintptr_t *p = o->objs[k][i];
+
+			if (gl_role(i) == GL_KEPT) {
+				KUNIT_EXPECT_EQ(test, gm_heap_usable_size(heap(test), p), gl_sizes[k]);
+				KUNIT_EXPECT_EQ(test, p[0], gl_tag(k, i));
+				continue;
+			}
+			KUNIT_EXPECT_FALSE_MSG(test, live(test, p), "size %u object %u",
+					       gl_sizes[k], i);
+			KUNIT_EXPECT_EQ(test, gm_heap_free(heap(test), p), -EINVAL);
+		}
+	}
+	KUNIT_EXPECT_EQ(test, stats(test)->frees, frees);
+}
+
+/*
+ * Each slot freed or collected comes back once; taken now, and freed on
+ * the CPU again. Returns how many.
+ */
+static u32 gl_reuse_and_free(struct kunit *test, struct gl_objs *o)
+{
+	uintptr_t *again[GL_OBJS];
+	u32 k, i, j, n = 0;
+
+	for (k = 0; k < GL_CLASSES; k++) {
+		bool taken[GL_OBJS] = {};
+
+		for (j = 0; j < o->nfreed[k] + o->ngarbage[k]; j++) {
+			again[j] = obj(test, gl_sizes[k], gl_flags(k));
+			for (i = 0; i < o->n[k]; i++)
+				if (o->objs[k][i] == again[j] && gl_role(i) != GL_KEPT && !taken[i])
+					break;
+			KUNIT_ASSERT_LT_MSG(test, i, o->n[k], "size %u, allocation %u: no free slot",
+					    gl_sizes[k], j);
+			taken[i] = true;
+		}
+		for (j = 0; j < o->nfreed[k] + o->ngarbage[k]; j++, n++)
+			KUNIT_ASSERT_EQ(test, gm_heap_free(heap(test), again[j]), 0);
+	}
+	return n;
+}
+
+/*
+ * A cycle runs while a CPU holds frees it has not handed over (on its
+ * lists, in its spans' local bits, in its live-heap batch). Sweep
+ * termination takes them in: freed objects are not marked again (not even
+ * through a dangling pointer in a root), not counted twice by the sweep,
+ * and the pacer's figures are the live objects exactly.
+ */
+static void gc_sees_local_frees(struct kunit *test)
+{
+	struct gl_objs *o = kunit_kzalloc(test, sizeof(*o), GFP_KERNEL);
+	struct gm_heap *h = heap(test);
+	struct gm_gc_cycle *cyc;
+	u64 frees, live_before, swept;
+	unsigned int cpu;
+	u32 k, n;
+
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	gm_cpu_stay();
+	cpu = gm_cpu_get();
+	gm_cpu_put();
+	gl_fill(test, o);
+	gl_expect_pending(test, o, cpu);
+	frees = stats(test)->frees;
+	KUNIT_EXPECT_EQ(test, frees, o->freed);
+	live_before = gm_heap_live_exact(h);
+
+	cyc = gc(test, true);
+	KUNIT_EXPECT_EQ(test, gm_heap_cached_spans(h, cpu), 0);
+	KUNIT_EXPECT_EQ(test, cyc->heap_before, live_before);
+	/* Sweep termination: the frees are off the live heap, none lost. */
+	KUNIT_EXPECT_EQ(test, cyc->heap_after, o->kept_bytes + o->garbage_bytes);
+	KUNIT_EXPECT_EQ(test, cyc->mark.marked, o->kept);
+	KUNIT_EXPECT_EQ(test, cyc->heap_marked, o->kept_bytes);
+	/* The sweep frees the garbage, not the objects freed already. */
+	KUNIT_EXPECT_EQ(test, cyc->freed_objects, o->garbage);
+	KUNIT_EXPECT_EQ(test, cyc->freed_bytes, o->garbage_bytes);
+	for (k = 0; k < GL_CLASSES; k++)
+		KUNIT_EXPECT_EQ(test, stats(test)->by_class[gl_class(k)].frees,
+				o->nfreed[k] + o->ngarbage[k]);
+	gl_expect_swept(test, o, frees + o->garbage);
+
+	/* Again, with a cycle that leaves the sweep to the sweepers. */
+	for (k = 0; k < GL_CLASSES * GL_OBJS; k++)
+		if (gl_role(k % GL_OBJS) == GL_FREED)
+			o->root[k] = 0;
+	frees = stats(test)->frees;
+	swept = gm_gc_counter_read(&h->gc, GM_GC_FREED_OBJECTS);
+	n = gl_reuse_and_free(test, o);
+	KUNIT_EXPECT_NE(test, gm_heap_live_exact(h), gm_pacer_live(h));
+	cyc = gc(test, false);
+	gm_cpu_leave();
+	KUNIT_EXPECT_EQ(test, cyc->heap_after, o->kept_bytes);
+	KUNIT_EXPECT_EQ(test, cyc->mark.marked, o->kept);
+	gm_sweep_finish(h);
+	KUNIT_EXPECT_EQ(test, gm_gc_counter_read(&h->gc, GM_GC_FREED_OBJECTS), swept);
+	gl_expect_swept(test, o, frees + n);
+}
+
 /* The goal: live * (1 + GOGC/100), at least 4 MiB, capped by the limit. */
 static void pacer_goal(struct kunit *test)
 {
@@ -676,6 +883,7 @@ static struct kunit_case gomem_mgc_cases[] = {
 	KUNIT_CASE(lazy_and_credit_sweep),
 	KUNIT_CASE(sweep_credit),
 	KUNIT_CASE(explicit_free_alongside),
+	KUNIT_CASE(gc_sees_local_frees),
 	KUNIT_CASE(pacer_goal),
 	KUNIT_CASE(steady_state_near_goal),
 	KUNIT_CASE(memory_limit_holds),

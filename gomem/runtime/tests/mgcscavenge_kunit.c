@@ -793,6 +793,106 @@ static void zero_hook(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, t2), 0);
 }
 
+/* Bytes of [addr, addr + len) given to the unused hook since range @from. */
+static u64 released_within(const struct range_log *l, unsigned int from, uintptr_t addr,
+			   size_t len)
+{
+	u64 sum = 0;
+
+	for (; from < l->n; from++) {
+		uintptr_t lo = max(addr, l->r[from].addr);
+		uintptr_t hi = min(addr + len, l->r[from].addr + l->r[from].len);
+
+		if (lo < hi)
+			sum += hi - lo;
+	}
+	return sum;
+}
+
+/* The span of @n objects of @size, all in the one this CPU caches. */
+static struct gm_mspan *hold_span(struct kunit *test, void **objs, u32 n, size_t size)
+{
+	struct ctx *c = test->priv;
+	struct gm_mspan *s = NULL;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		objs[i] = hold(test, size, GM_NOSCAN);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		if (!s)
+			s = gm_span_of(&c->h->arenas, (uintptr_t)objs[i]);
+		KUNIT_ASSERT_PTR_EQ(test, gm_span_of(&c->h->arenas, (uintptr_t)objs[i]), s);
+	}
+	return s;
+}
+
+/*
+ * A CPU that freed every object of its span still holds the span: a
+ * scavenge leaves its pages alone. Once the CPU's cache is handed back
+ * (CPU hotplug), the span is gone and the next scavenge releases its
+ * pages, each once; the frees counted once, live objects untouched.
+ */
+static void scavenge_after_local_frees(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	u8 cls = gm_size_to_class(256);
+	u32 n = gm_class_objects(cls), i;
+	void **objs = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	struct gm_mspan *s;
+	unsigned int cpu, n0;
+	uintptr_t start;
+	size_t len;
+	u64 dirty;
+	u8 *z;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	gm_cpu_stay();
+	cpu = gm_cpu_get();
+	gm_cpu_put();
+	/* Live throughout, in a span of their own. */
+	for (i = 0; i < 3; i++)
+		KUNIT_ASSERT_NOT_NULL(test, hold(test, 1024, 0));
+	s = hold_span(test, objs, n, 256);
+	start = s->start;
+	len = s->npages * PG;
+	for (i = 0; i < n; i++)
+		release(test, objs[i]);
+	KUNIT_EXPECT_TRUE(test, s->cached);
+	KUNIT_EXPECT_EQ(test, s->nlocal, n);
+
+	n0 = c->src.unused.n;
+	gm_heap_scavenge(c->h, 0);
+	KUNIT_EXPECT_EQ(test, released_within(&c->src.unused, n0, start, len), 0);
+	KUNIT_EXPECT_PTR_EQ(test, gm_span_of(&c->h->arenas, start), s);
+
+	gm_heap_flush_cpu(c->h, cpu);
+	/* Emptied, the span stays with its class; the scavenge takes it back first. */
+	KUNIT_EXPECT_PTR_EQ(test, gm_span_of(&c->h->arenas, start), s);
+	KUNIT_EXPECT_PTR_EQ(test, s->list, &c->h->central[s->spanclass].empty);
+	dirty = dirty_idle(c);
+	n0 = c->src.unused.n;
+	KUNIT_EXPECT_EQ(test, gm_heap_scavenge(c->h, 0), dirty + len);
+	KUNIT_EXPECT_NULL(test, gm_span_of(&c->h->arenas, start));
+	KUNIT_EXPECT_EQ(test, released_within(&c->src.unused, n0, start, len), len);
+	expect_ranges_sane(test, &c->src.unused, n0);
+	KUNIT_EXPECT_EQ(test, dirty_idle(c), 0);
+	KUNIT_EXPECT_TRUE(test, pages_ok(c->h));
+	gm_heap_read_stats(c->h, &c->st);
+	KUNIT_EXPECT_EQ(test, c->st.by_class[cls].frees, n);
+	KUNIT_EXPECT_EQ(test, c->st.by_class[cls].spans, 0);
+	KUNIT_EXPECT_EQ(test, c->st.heap_objects, 3);
+	KUNIT_EXPECT_EQ(test, c->st.heap_inuse, gm_class_npages(gm_size_to_class(1024)) * PG);
+	KUNIT_EXPECT_EQ(test, gm_heap_live_exact(c->h), 3 * 1024);
+
+	/* Released pages serve again, zeroed: the unused hook's poison is gone. */
+	z = gm_heap_alloc(c->h, 256, GM_NOSCAN | GM_ZERO);
+	KUNIT_ASSERT_NOT_NULL(test, z);
+	KUNIT_EXPECT_TRUE(test, all_zero(z, 256));
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, z), 0);
+	gm_cpu_leave();
+	release_all(test);
+}
+
 static struct kunit_case gomem_mgcscavenge_cases[] = {
 	KUNIT_CASE(fresh_blocks_released),
 	KUNIT_CASE(scavenge_releases_free_pages),
@@ -801,6 +901,7 @@ static struct kunit_case gomem_mgcscavenge_cases[] = {
 	KUNIT_CASE(forget_range),
 	KUNIT_CASE(usable_size),
 	KUNIT_CASE(zero_hook),
+	KUNIT_CASE(scavenge_after_local_frees),
 	{}
 };
 
