@@ -25,17 +25,25 @@ static unsigned int size_flags(size_t size)
 	return size < 16 ? GOMEM_NOSCAN : 0;
 }
 
-/* The object's first and last words hold its own address: overlap shows. */
+/*
+ * The object's first word holds its address and its last (from 16 bytes
+ * on) the complement: overlap shows.
+ */
 static void stamp(void *p, size_t size)
 {
-	((uintptr_t *)p)[0] = (uintptr_t)p;
-	((uintptr_t *)p)[size / sizeof(uintptr_t) - 1] = ~(uintptr_t)p;
+	uintptr_t *w = p;
+
+	w[0] = (uintptr_t)p;
+	if (size >= 2 * sizeof(*w))
+		w[size / sizeof(*w) - 1] = ~(uintptr_t)p;
 }
 
 static bool stamped(const void *p, size_t size)
 {
-	return ((const uintptr_t *)p)[0] == (uintptr_t)p &&
-	       ((const uintptr_t *)p)[size / sizeof(uintptr_t) - 1] == ~(uintptr_t)p;
+	const uintptr_t *w = p;
+
+	return w[0] == (uintptr_t)p &&
+	       (size < 2 * sizeof(*w) || w[size / sizeof(*w) - 1] == ~(uintptr_t)p);
 }
 
 /*
