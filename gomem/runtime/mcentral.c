@@ -481,6 +481,7 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	struct gm_mcentral *c = &h->central[spanclass];
 	bool release = false;
 	int ret = -EINVAL;
+	s64 live = 0;
 	u32 idx;
 
 	gm_spin_lock(&c->lock);
@@ -496,7 +497,7 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	/* Before the slot can be swept and reused by another CPU. */
 	gm_free_hook(h, p);
 	if (counted_live(h, s, idx))
-		gm_pacer_live_add(h, -(s64)s->elemsize);
+		live = -(s64)s->elemsize;
 	gm_bit_set(s->free_bits, idx);
 	gm_bit_clear(s->root_bits, idx);
 	s->nfreed++;
@@ -506,6 +507,13 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	ret = 0;
 out:
 	gm_spin_unlock(&c->lock);
+	/* Into this CPU's batch, not the heap-wide counter (nothing shared per object). */
+	if (live) {
+		struct gm_mcache *mc = gm_percpu_ptr(h->caches, gm_cpu_get());
+
+		gm_mcache_live_add(h, mc, live);
+		gm_cpu_put();
+	}
 	if (release)
 		gm_mheap_release_span(h, s);
 	return ret;
