@@ -23,11 +23,14 @@
  * struct gomem_heap - a kernel user's heap
  * @reg: its entry in the registry, which holds the core heap
  * @spares: runs gm_heap_fill_spares() when a caller that could not sleep
- *	left work for one that can (the core's kick)
+ *	left work for one that can (the core's GM_KICK_NOW)
+ * @trim: runs gm_heap_trim_kept() about once a second while the classes
+ *	keep more empty spans than they keep for good (GM_KICK_TRIM)
  */
 struct gomem_heap {
 	struct gomem_heap_entry reg;
 	struct work_struct spares;
+	struct delayed_work trim;
 };
 
 static void kheap_spares(struct work_struct *work)
@@ -37,12 +40,24 @@ static void kheap_spares(struct work_struct *work)
 	gm_heap_fill_spares(heap->reg.gm);
 }
 
-/* Called from any context: queue_work() is safe in all of them but NMI. */
-static void kheap_kick(void *arg)
+static void kheap_trim(struct work_struct *work)
+{
+	struct gomem_heap *heap = container_of(to_delayed_work(work), struct gomem_heap,
+					       trim);
+
+	if (gm_heap_trim_kept(heap->reg.gm))
+		queue_delayed_work(system_unbound_wq, &heap->trim, HZ);
+}
+
+/* Called from any context: queueing work is safe in all of them but NMI. */
+static void kheap_kick(void *arg, enum gm_kick why)
 {
 	struct gomem_heap *heap = arg;
 
-	queue_work(system_unbound_wq, &heap->spares);
+	if (why == GM_KICK_NOW)
+		queue_work(system_unbound_wq, &heap->spares);
+	else
+		queue_delayed_work(system_unbound_wq, &heap->trim, HZ);
 }
 
 /* kheaps/<name>/: the core's tables, nothing else. */
@@ -87,6 +102,7 @@ struct gomem_heap *gomem_heap_create(const char *name)
 	if (!gm)
 		goto out_free;
 	INIT_WORK(&heap->spares, kheap_spares);
+	INIT_DELAYED_WORK(&heap->trim, kheap_trim);
 	gm_heap_set_kick(gm, kheap_kick, heap);
 	gomem_heaps_add(&heap->reg, gm);
 	return heap;
@@ -110,6 +126,7 @@ void gomem_heap_destroy(struct gomem_heap *heap)
 	gomem_heaps_del(&heap->reg);
 	/* No one uses the heap any more: nothing can kick it again. */
 	cancel_work_sync(&heap->spares);
+	cancel_delayed_work_sync(&heap->trim);
 	gm_heap_destroy(heap->reg.gm);
 	gomem_heap_entry_release(&heap->reg);
 	kfree(heap);

@@ -212,8 +212,16 @@ struct gm_size_class {
 /* malloc.c: heaps and objects */
 struct gm_heap *gm_heap_create(const struct gm_pagesrc_ops *src, void *ctx);
 void gm_heap_destroy(struct gm_heap *h);
-void gm_heap_set_kick(struct gm_heap *h, void (*kick)(void *arg), void *arg);
+/* Why a heap kicks its owner (gm_heap_set_kick()). */
+enum gm_kick {
+	GM_KICK_NOW,	/* run gm_heap_fill_spares() soon */
+	GM_KICK_TRIM,	/* run gm_heap_trim_kept() in about a second */
+};
+
+void gm_heap_set_kick(struct gm_heap *h, void (*kick)(void *arg, enum gm_kick why),
+		      void *arg);
 void gm_heap_fill_spares(struct gm_heap *h);
+bool gm_heap_trim_kept(struct gm_heap *h);
 void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags);
 int gm_heap_free(struct gm_heap *h, void *p);
 size_t gm_heap_object_size(struct gm_heap *h, const void *p);

@@ -339,10 +339,13 @@ fail:
  * gm_heap_set_kick() - who to tell when work waits for a caller that may sleep
  * @h: the heap, before anyone allocates from it
  * @kick: called from any context, without the heap's locks; it arranges
- *	for gm_heap_fill_spares() to run soon (the kernel: a work item)
+ *	for gm_heap_fill_spares() to run soon (GM_KICK_NOW) or for
+ *	gm_heap_trim_kept() to run in about a second (GM_KICK_TRIM); the
+ *	kernel uses work items
  * @arg: @kick's argument
  */
-void gm_heap_set_kick(struct gm_heap *h, void (*kick)(void *arg), void *arg)
+void gm_heap_set_kick(struct gm_heap *h, void (*kick)(void *arg, enum gm_kick why),
+		      void *arg)
 {
 	h->kick = kick;
 	h->kick_arg = arg;

@@ -74,8 +74,10 @@
  * @deferred: dead spans freed where the heap lock could not be taken
  *	(gm_mheap_release_span())
  * @kick: called, from any context, when work waits for a caller that
- *	may sleep (@deferred spans, a class's spare): gm_heap_fill_spares()
- *	does it. NULL: the next GC cycle, scavenge or new span does.
+ *	may sleep: @deferred spans or a class's spare (GM_KICK_NOW, for
+ *	gm_heap_fill_spares()), kept spans to trim (GM_KICK_TRIM, for
+ *	gm_heap_trim_kept()). NULL: the next GC cycle, scavenge or new span
+ *	does it.
  * @kick_arg: @kick's argument
  * @gc: the collector's state and the pacer
  * @central: the mcentrals, one per span class
@@ -103,7 +105,7 @@ struct gm_heap {
 	u64 lost_pages;
 	struct gm_spinlock defer_lock;
 	struct gm_span_list deferred;
-	void (*kick)(void *arg);
+	void (*kick)(void *arg, enum gm_kick why);
 	void *kick_arg;
 	struct gm_gcstate gc;
 	struct gm_mcentral central[GM_NUM_SPAN_CLASSES];
@@ -140,10 +142,10 @@ static inline void gm_free_hook_span(struct gm_heap *h, const struct gm_mspan *s
 }
 
 /* Work waits for a caller that may sleep: tell the heap's owner. */
-static inline void gm_heap_kick(struct gm_heap *h)
+static inline void gm_heap_kick(struct gm_heap *h, enum gm_kick why)
 {
 	if (h->kick)
-		h->kick(h->kick_arg);
+		h->kick(h->kick_arg, why);
 }
 
 #endif /* _GOMEM_MALLOC_H */

@@ -31,30 +31,37 @@ static s64 unused_bytes(const struct gm_mspan *s)
 }
 
 /*
- * Bytes of emptied spans a class keeps (Go returns them to the heap at
- * once): enough that a class whose objects come and go at a span
+ * Bytes of emptied spans a class keeps for good (Go returns them to the
+ * heap at once): enough that a class whose objects come and go at a span
  * boundary does not take and return a span over and over, as SLUB keeps
  * min_partial slabs, and that a refill which may not sleep finds one.
  */
 #define GM_EMPTY_KEEP_BYTES	(256 * 1024)
 
-static u32 empty_keep(const struct gm_mspan *s)
+static u32 empty_keep(u8 spanclass)
 {
-	return max_t(u32, 2, GM_EMPTY_KEEP_BYTES / (s->npages * GM_PAGE_SIZE));
+	return max_t(u32, 2, GM_EMPTY_KEEP_BYTES / (gm_class_npages(spanclass >> 1) * GM_PAGE_SIZE));
 }
 
 /*
  * A span its frees emptied stays with its class if it is swept (so no
- * cycle's marks are pending in it) and the class keeps fewer than
- * empty_keep(); otherwise it dies here and the caller releases it
- * (gm_mheap_release_span()). Return: true if it must be released.
+ * cycle's marks are pending in it); otherwise it dies here and the
+ * caller releases it (gm_mheap_release_span()). A class keeps every
+ * such span while it is busy, so a burst of frees followed by a burst of
+ * allocations (a batch) takes no span from the heap; what it has not
+ * needed for a second goes back (gm_heap_trim_kept()), and everything at
+ * a GC cycle, a scavenge or over the memory limit. Return: true if @s
+ * must be released; *@trim is set when the class keeps more than
+ * empty_keep() and the heap must be kicked to trim it.
  */
-static bool keep_empty(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s)
+static bool keep_empty(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s,
+		       bool *trim)
 {
 	gm_spin_assert_held(&c->lock);
-	if (READ_ONCE(s->sweepgen) == READ_ONCE(h->sweepgen) && c->nempty < empty_keep(s)) {
+	if (READ_ONCE(s->sweepgen) == READ_ONCE(h->sweepgen)) {
 		gm_span_list_push(&c->empty, s);
 		c->nempty++;
+		*trim = c->nempty > empty_keep(s->spanclass);
 		return false;
 	}
 	/* Dead under the lock: a racing free now sees a dead span. */
@@ -70,6 +77,7 @@ static struct gm_mspan *take_kept(struct gm_mcentral *c)
 	if (s) {
 		gm_span_list_remove(s);
 		c->nempty--;
+		c->nempty_low = min(c->nempty_low, c->nempty);
 	}
 	return s;
 }
@@ -251,7 +259,7 @@ struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass, bool no
 		return s;
 	if (nosleep) {
 		WRITE_ONCE(c->want_spare, true);
-		gm_heap_kick(h);
+		gm_heap_kick(h, GM_KICK_NOW);
 		return NULL;
 	}
 
@@ -294,6 +302,61 @@ void gm_mcentral_release_kept(struct gm_heap *h)
 			gm_mheap_free_span(h, s);
 		}
 	}
+}
+
+/* Up to @n kept spans of @c, dead now, onto @out. */
+static u32 take_dead(struct gm_mcentral *c, u32 n, struct gm_span_list *out)
+{
+	struct gm_mspan *s;
+	u32 i;
+
+	gm_spin_assert_held(&c->lock);
+	for (i = 0; i < n && (s = take_kept(c)); i++) {
+		WRITE_ONCE(s->state, GM_SPAN_DEAD);
+		gm_span_list_push(out, s);
+	}
+	return i;
+}
+
+/**
+ * gm_heap_trim_kept() - give back the kept spans no one needed lately
+ * @h: the heap
+ *
+ * Each class keeps the fewest spans it held since the last call, above
+ * empty_keep(), for nothing: those go back to the heap (a decay of one
+ * period, as jemalloc decays dirty pages and TCMalloc reclaims idle
+ * per-CPU caches). A class in use keeps what it cycles through. The
+ * kernel runs it about once a second while a class keeps more than
+ * empty_keep() spans. May sleep.
+ *
+ * Return: true if a class still keeps more than empty_keep() spans.
+ */
+bool gm_heap_trim_kept(struct gm_heap *h)
+{
+	struct gm_span_list dead = { 0 };
+	struct gm_mspan *s;
+	bool more = false;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(h->central); i++) {
+		struct gm_mcentral *c = &h->central[i];
+		u32 keep = empty_keep(i), idle;
+
+		if (!READ_ONCE(c->nempty))
+			continue;
+		gm_spin_lock(&c->lock);
+		idle = min(c->nempty_low, c->nempty);
+		if (idle > keep)
+			take_dead(c, idle - keep, &dead);
+		c->nempty_low = c->nempty;
+		more |= c->nempty > keep;
+		gm_spin_unlock(&c->lock);
+	}
+	while ((s = dead.first)) {
+		gm_span_list_remove(s);
+		gm_mheap_free_span(h, s);
+	}
+	return more;
 }
 
 /**
@@ -340,7 +403,7 @@ void gm_heap_fill_spares(struct gm_heap *h)
 void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s)
 {
 	struct gm_mcentral *c = &h->central[s->spanclass];
-	bool release = false;
+	bool release = false, trim = false;
 
 	gm_spin_lock(&c->lock);
 	/* The mcache that held it frees locally no more: its frees are ours. */
@@ -351,10 +414,12 @@ void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s)
 	reclaim_tiny(h, c, s, 0);
 	gm_pacer_live_add(h, -unused_bytes(s));
 	if (span_empty(s))
-		release = keep_empty(h, c, s);
+		release = keep_empty(h, c, s, &trim);
 	else
 		gm_mcentral_relist(c, s, READ_ONCE(h->sweepgen));
 	gm_spin_unlock(&c->lock);
+	if (trim)
+		gm_heap_kick(h, GM_KICK_TRIM);
 	if (release)
 		gm_mheap_release_span(h, s);
 }
@@ -394,14 +459,14 @@ bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s, uintptr_t ti
  * first free slot becomes partial.
  */
 static bool relist_after_free(struct gm_heap *h, struct gm_mcentral *c,
-			      struct gm_mspan *s)
+			      struct gm_mspan *s, bool *trim)
 {
 	struct gm_span_list *l = s->list;
 
 	gm_spin_assert_held(&c->lock);
 	if (span_empty(s)) {
 		gm_span_list_remove(s);
-		return keep_empty(h, c, s);
+		return keep_empty(h, c, s, trim);
 	}
 	if (l == &c->full[0] || l == &c->full[1]) {
 		gm_span_list_remove(s);
@@ -428,7 +493,7 @@ static bool counted_live(struct gm_heap *h, struct gm_mspan *s, u32 idx)
  * otherwise when its mcache sweeps or lets go of the span.
  */
 static int free_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s,
-		     u32 idx, uintptr_t off, bool *release)
+		     u32 idx, uintptr_t off, bool *release, bool *trim)
 {
 	u16 bit = 1U << off;
 
@@ -441,7 +506,7 @@ static int free_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *
 	c->tiny_frees++;
 	if (!s->cached && s->tiny_freed[idx] == s->tiny_alloc[idx]) {
 		reclaim_tiny_block(h, c, s, idx);
-		*release = relist_after_free(h, c, s);
+		*release = relist_after_free(h, c, s, trim);
 	}
 	return 0;
 }
@@ -479,7 +544,7 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 {
 	u8 spanclass = READ_ONCE(s->spanclass);
 	struct gm_mcentral *c = &h->central[spanclass];
-	bool release = false;
+	bool release = false, trim = false;
 	int ret = -EINVAL;
 	s64 live = 0;
 	u32 idx;
@@ -489,7 +554,7 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 		goto out;
 	if (s->tiny_alloc && READ_ONCE(s->tiny_alloc[idx])) {
 		ret = free_tiny(h, c, s, idx, p - s->start - (uintptr_t)idx * s->elemsize,
-				&release);
+				&release, &trim);
 		goto out;
 	}
 	if (s->start + (uintptr_t)idx * s->elemsize != p)
@@ -503,7 +568,7 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	s->nfreed++;
 	c->nfrees++;
 	if (!s->cached)
-		release = relist_after_free(h, c, s);
+		release = relist_after_free(h, c, s, &trim);
 	ret = 0;
 out:
 	gm_spin_unlock(&c->lock);
@@ -514,6 +579,8 @@ out:
 		gm_mcache_live_add(h, mc, live);
 		gm_cpu_put();
 	}
+	if (trim)
+		gm_heap_kick(h, GM_KICK_TRIM);
 	if (release)
 		gm_mheap_release_span(h, s);
 	return ret;

@@ -14,8 +14,9 @@
  * @partial: spans with free slots, [sweepgen/2 % 2] swept, the other not
  * @full: spans without free slots, indexed the same way
  * @empty: swept spans whose objects were all freed, kept for the next
- *	refill (at most gm_mcentral_keep() of them in the common case)
+ *	refill (see keep_empty() in mcentral.c)
  * @nempty: spans on @empty
+ * @nempty_low: the fewest spans @empty held since the last trim
  * @want_spare: a refill that could not sleep found no span; the next
  *	gm_heap_fill_spares() puts one on @empty
  * @nfrees: explicit frees of objects of this class
@@ -30,6 +31,7 @@ struct gm_mcentral {
 	struct gm_span_list full[2];
 	struct gm_span_list empty;
 	u32 nempty;
+	u32 nempty_low;
 	bool want_spare;
 	u64 nfrees;
 	u64 tiny_frees;

@@ -645,7 +645,7 @@ void gm_mheap_release_span(struct gm_heap *h, struct gm_mspan *s)
 	gm_spin_lock(&h->defer_lock);
 	gm_span_list_push(&h->deferred, s);
 	gm_spin_unlock(&h->defer_lock);
-	gm_heap_kick(h);
+	gm_heap_kick(h, GM_KICK_NOW);
 }
 
 /**

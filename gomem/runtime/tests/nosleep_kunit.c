@@ -12,14 +12,18 @@
 
 struct ctx {
 	struct gm_heap *h;
-	int kicks;
+	int kicks;	/* GM_KICK_NOW */
+	int trims;	/* GM_KICK_TRIM */
 };
 
-static void count_kick(void *arg)
+static void count_kick(void *arg, enum gm_kick why)
 {
 	struct ctx *c = arg;
 
-	c->kicks++;
+	if (why == GM_KICK_NOW)
+		c->kicks++;
+	else
+		c->trims++;
 }
 
 static int nosleep_test_init(struct kunit *test)
@@ -240,8 +244,12 @@ static void emptied_spans_kept(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->h->class_spans[spc >> 1], 0);
 }
 
-/* Past its bound, a class gives emptied spans back at once. */
-static void kept_spans_bounded(struct kunit *test)
+/*
+ * A burst: the class keeps every span the burst emptied, asks to be
+ * trimmed, and gives back what it has not needed for a whole period,
+ * down to its lasting bound. A class in use keeps what it cycles through.
+ */
+static void kept_spans_trimmed(struct kunit *test)
 {
 	struct ctx *c = test->priv;
 	const size_t size = 32 * 1024;
@@ -255,9 +263,26 @@ static void kept_spans_bounded(struct kunit *test)
 	for (i = 0; i < n; i++)
 		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
 	flush_cpus(c->h);
-	KUNIT_EXPECT_GE(test, c->h->central[spc].nempty, 2);
+	KUNIT_EXPECT_EQ(test, c->h->central[spc].nempty, n);
+	KUNIT_EXPECT_GE(test, c->trims, 1);
+	/* The burst was this period: nothing idle yet. */
+	KUNIT_EXPECT_TRUE(test, gm_heap_trim_kept(c->h));
+	KUNIT_EXPECT_EQ(test, c->h->central[spc].nempty, n);
+
+	/* Half of them used again: those stay, the idle rest goes. */
+	fill_spans(test, c->h, size, objs, n / 2);
+	for (i = 0; i < n / 2; i++)
+		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
+	flush_cpus(c->h);
+	KUNIT_EXPECT_TRUE(test, gm_heap_trim_kept(c->h));
+	KUNIT_EXPECT_GE(test, c->h->central[spc].nempty, n / 2);
+	KUNIT_EXPECT_LT(test, c->h->central[spc].nempty, n);
+
+	/* Idle a whole period: down to the lasting bound. */
+	KUNIT_EXPECT_FALSE(test, gm_heap_trim_kept(c->h));
 	KUNIT_EXPECT_LE(test, (u64)c->h->central[spc].nempty * span_bytes,
 			max_t(u64, 2 * span_bytes, 256 * 1024));
+	KUNIT_EXPECT_GE(test, c->h->central[spc].nempty, 2);
 	KUNIT_EXPECT_EQ(test, c->h->class_spans[spc >> 1], c->h->central[spc].nempty);
 }
 
@@ -266,7 +291,7 @@ static struct kunit_case gomem_nosleep_cases[] = {
 	KUNIT_CASE(nosleep_alloc_from_class),
 	KUNIT_CASE(nosleep_free_defers_span),
 	KUNIT_CASE(emptied_spans_kept),
-	KUNIT_CASE(kept_spans_bounded),
+	KUNIT_CASE(kept_spans_trimmed),
 	{}
 };
 
