@@ -17,7 +17,12 @@
 int gm_span_init_bits(struct gm_mspan *s, u32 nelems)
 {
 	u32 words = (nelems + 63) / 64;
-	u64 *bits = gm_zalloc(5 * words * sizeof(u64));
+	/*
+	 * Whole cache lines: the CPU that caches a span writes its bits on
+	 * every allocation and free, and must not share a line with another
+	 * CPU's span (gm_zalloc() aligns allocations of whole lines).
+	 */
+	u64 *bits = gm_zalloc(ALIGN(5 * words * sizeof(u64), GM_CACHE_LINE));
 
 	if (!bits)
 		return -ENOMEM;

@@ -114,7 +114,7 @@ struct gm_mspan {
 	u16 *tiny_freed;
 	u16 *tiny_end;
 	u32 tiny_pending;
-};
+} ____cacheline_aligned;	/* each CPU's cached span on lines of its own */
 
 int gm_span_init_bits(struct gm_mspan *s, u32 nelems);
 bool gm_span_slot_allocated(const struct gm_mspan *s, u32 index);

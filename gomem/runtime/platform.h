@@ -12,7 +12,8 @@
  *    BUILD_BUG_ON(), static_assert(), __always_inline,
  *    ____cacheline_aligned;
  *  - gm_ctz64(), gm_popcount64(): x must be non-zero for ctz;
- *  - gm_zalloc(), gm_free(): zeroed metadata memory (not heap pages);
+ *  - gm_zalloc(), gm_free(): zeroed metadata memory (not heap pages),
+ *    aligned to GM_CACHE_LINE when the size is a multiple of it; ALIGN();
  *  - struct gm_mutex (may sleep) and struct gm_spinlock (may not), with
  *    _init, _lock, _unlock, _assert_held;
  *  - gm_atomic_*: u32, u64 and pointer load-acquire and store-release,

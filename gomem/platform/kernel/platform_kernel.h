@@ -49,6 +49,9 @@ static __always_inline unsigned int gm_popcount64(u64 x)
  */
 #define GM_META_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
+/* kmalloc's caches of whole cache lines hand out line-aligned objects. */
+#define GM_CACHE_LINE	L1_CACHE_BYTES
+
 static inline void *gm_zalloc(size_t size)
 {
 	return kvzalloc(size, GM_META_GFP);

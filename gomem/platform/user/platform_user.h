@@ -28,7 +28,9 @@ typedef int32_t s32;
 typedef int64_t s64;
 
 /* __always_inline comes from glibc's <sys/cdefs.h>. */
-#define ____cacheline_aligned	__attribute__((__aligned__(64)))
+#define GM_CACHE_LINE		64
+#define ____cacheline_aligned	__attribute__((__aligned__(GM_CACHE_LINE)))
+#define ALIGN(x, a)		(((x) + (a) - 1) / (a) * (a))
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
 #define READ_ONCE(x)		(*(const volatile __typeof__(x) *)&(x))
@@ -50,9 +52,15 @@ static __always_inline unsigned int gm_popcount64(u64 x)
 	return __builtin_popcountll(x);
 }
 
+/* As kmalloc(): an allocation of whole cache lines is line-aligned. */
 static inline void *gm_zalloc(size_t size)
 {
-	return calloc(1, size);
+	void *p;
+
+	if (size % GM_CACHE_LINE)
+		return calloc(1, size);
+	p = aligned_alloc(GM_CACHE_LINE, size);
+	return p ? memset(p, 0, size) : NULL;
 }
 
 static inline void gm_free(void *p)
