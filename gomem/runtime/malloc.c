@@ -204,8 +204,6 @@ static __always_inline int free_local(struct gm_heap *h, struct gm_mspan *s, u8 
 	struct gm_mcache *c;
 	int ret = -EAGAIN;
 
-	if (spc == GM_TINY_SPANCLASS)
-		return ret;
 	c = gm_percpu_ptr(h->caches, gm_cpu_get());
 	if (c->alloc[spc] == s)
 		ret = gm_mcache_free_local(h, c, s, p);

@@ -51,11 +51,12 @@ int gm_span_init_bits(struct gm_mspan *s, u32 nelems)
 void gm_span_free_bits(struct gm_mspan *s)
 {
 	gm_free(s->alloc_bits);
-	gm_free(s->tiny_alloc);
+	gm_free(s->tiny_freed);
 	s->tiny_alloc = NULL;
 	s->tiny_freed = NULL;
 	s->tiny_end = NULL;
 	s->tiny_pending = 0;
+	s->tiny_local = 0;
 	s->alloc_bits = NULL;
 	s->gcmark_bits = NULL;
 	s->free_bits = NULL;

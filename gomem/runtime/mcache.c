@@ -11,9 +11,11 @@
  * CPU writes, and pushed on the class's local list, from which the next
  * allocation of the class takes it (LIFO, so the memory is still warm).
  * The mcentral sees those frees when the CPU sweeps or lets go of the
- * span (gm_span_fold_local_frees()). A free elsewhere (another CPU's
- * span, an uncached one, a tiny or a root object, a large one) takes
- * the mcentral's lock as before. Documentation/allocator.rst has the
+ * span (gm_span_fold_local_frees()). A tiny object of the CPU's tiny
+ * span sets its bit in tiny_freed with a compare-and-swap, the one
+ * atomic of a local free (free_tiny_local()). A free elsewhere (another
+ * CPU's span, an uncached one, a root object, a large one) takes the
+ * mcentral's lock as before. Documentation/allocator.rst has the
  * invariants.
  */
 #include "malloc.h"
@@ -245,11 +247,15 @@ u64 gm_heap_live_exact(struct gm_heap *h)
 	return v > 0 ? v : 0;
 }
 
+/* local_free_check(): @p is in a tiny block of this CPU's tiny span. */
+#define GM_LOCAL_TINY	1
+
 /*
  * Whether @p is the base of an object of @s that this CPU may free
  * locally: 0 if it is allocated, not freed yet and not a registered root;
- * -EAGAIN for a root (root bits change under the mcentral lock, so its
- * free goes there); -EINVAL for anything else.
+ * GM_LOCAL_TINY for an address in a tiny block; -EAGAIN for a root (root
+ * bits change under the mcentral lock, so its free goes there); -EINVAL
+ * for anything else.
  */
 static int local_free_check(const struct gm_mspan *s, uintptr_t p, u32 *idx)
 {
@@ -258,11 +264,38 @@ static int local_free_check(const struct gm_mspan *s, uintptr_t p, u32 *idx)
 	if (off >= s->npages * GM_PAGE_SIZE)
 		return -EINVAL;
 	*idx = gm_span_obj_index(s, p);
-	if (*idx >= s->nelems || (uintptr_t)*idx * s->elemsize != off ||
-	    !gm_span_slot_allocated(s, *idx))
+	if (*idx >= s->nelems)
+		return -EINVAL;
+	/* This CPU wrote tiny_alloc (the span is its own), so it may read it. */
+	if (s->tiny_alloc && s->tiny_alloc[*idx])
+		return GM_LOCAL_TINY;
+	if ((uintptr_t)*idx * s->elemsize != off || !gm_span_slot_allocated(s, *idx))
 		return -EINVAL;
 	if (READ_ONCE(s->root_bits[*idx / 64]) >> (*idx % 64) & 1)
 		return -EAGAIN;
+	return 0;
+}
+
+/*
+ * A tiny object of this CPU's tiny span: its bit in tiny_freed, set with
+ * a compare-and-swap (another CPU may free another object of the block
+ * under the mcentral lock), and nothing else shared. The block becomes a
+ * free slot when the CPU next sweeps or lets go of the span (Go never
+ * frees tiny objects one by one: this is gomem's explicit free).
+ */
+static int free_tiny_local(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan *s,
+			   u32 idx, uintptr_t p)
+{
+	u32 bit = 1U << (p - s->start - (uintptr_t)idx * s->elemsize), old;
+
+	do {
+		old = READ_ONCE(s->tiny_freed[idx]);
+		if (!(s->tiny_alloc[idx] & bit) || (old & bit))
+			return -EINVAL;
+	} while (!gm_atomic_cas_u32(&s->tiny_freed[idx], old, old | bit));
+	gm_free_hook(h, p);
+	s->tiny_local++;
+	c->tiny_frees++;
 	return 0;
 }
 
@@ -270,7 +303,7 @@ static int local_free_check(const struct gm_mspan *s, uintptr_t p, u32 *idx)
  * gm_mcache_free_local() - free a small object of this CPU's own span
  * @h: the heap
  * @c: the CPU's mcache, CPU pinned
- * @s: c->alloc[s->spanclass], not the tiny class
+ * @s: c->alloc[s->spanclass]
  * @p: the address to free
  *
  * Touches only this CPU's state and @s's local bits (see the top of this
@@ -289,6 +322,8 @@ int gm_mcache_free_local(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan
 
 	gm_cpu_assert_pinned();
 	ret = local_free_check(s, p, &idx);
+	if (ret == GM_LOCAL_TINY)
+		return free_tiny_local(h, c, s, idx, p);
 	if (ret)
 		return ret;
 	gm_free_hook(h, p);

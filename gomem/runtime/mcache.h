@@ -33,6 +33,7 @@
  *	in alloc[GM_TINY_SPANCLASS]
  * @tiny_offset: bytes of @tiny handed out
  * @tiny_allocs: tiny objects allocated
+ * @tiny_frees: tiny objects freed on this CPU's own tiny span
  * @pcache: pages for small spans (Go's per-P pageCache); changed with the
  *	CPU pinned, and refilled or flushed under the heap lock as well
  * @frees: objects freed on this CPU's own spans (gm_mcache_free_local()),
@@ -53,6 +54,7 @@ struct gm_mcache {
 	uintptr_t tiny;
 	u32 tiny_offset;
 	u64 tiny_allocs;
+	u64 tiny_frees;
 	struct gm_pagecache pcache;
 	u64 frees[GM_NUM_SIZE_CLASSES];
 	s64 live_delta;

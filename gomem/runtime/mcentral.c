@@ -113,7 +113,6 @@ static void reclaim_tiny_block(struct gm_heap *h, struct gm_mcentral *c, struct 
 			       u32 idx)
 {
 	gm_spin_assert_held(&c->lock);
-	s->tiny_pending -= gm_popcount64(s->tiny_freed[idx]);
 	s->tiny_alloc[idx] = 0;
 	s->tiny_freed[idx] = 0;
 	s->tiny_end[idx] = 0;
@@ -125,21 +124,27 @@ static void reclaim_tiny_block(struct gm_heap *h, struct gm_mcentral *c, struct 
 
 /*
  * Reclaim every fully freed tiny block of @s but @keep, the block an
- * mcache still packs objects into.
+ * mcache still packs objects into, and count the frees still pending.
+ * Called by the caching CPU, or with no CPU caching @s: no local tiny
+ * free runs meanwhile.
  */
 static void reclaim_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s,
 			 uintptr_t keep)
 {
-	u32 i;
+	u32 i, pending = 0;
 
 	gm_spin_assert_held(&c->lock);
-	if (!s->tiny_alloc || !s->tiny_pending)
+	if (!s->tiny_alloc || (!s->tiny_pending && !s->tiny_local))
 		return;
 	for (i = 0; i < s->nelems; i++) {
 		if (s->tiny_alloc[i] && s->tiny_alloc[i] == s->tiny_freed[i] &&
 		    s->start + (uintptr_t)i * s->elemsize != keep)
 			reclaim_tiny_block(h, c, s, i);
+		else
+			pending += gm_popcount64(s->tiny_freed[i]);
 	}
+	s->tiny_pending = pending;
+	s->tiny_local = 0;
 }
 
 /**
@@ -439,7 +444,8 @@ bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s, uintptr_t ti
 	struct gm_mcentral *c = &h->central[s->spanclass];
 	u32 n;
 
-	if (!READ_ONCE(s->nfreed) && !READ_ONCE(s->tiny_pending) && !s->nlocal)
+	if (!READ_ONCE(s->nfreed) && !READ_ONCE(s->tiny_pending) && !s->nlocal &&
+	    !s->tiny_local)
 		return false;
 	gm_spin_lock(&c->lock);
 	gm_span_fold_local_frees(s);
@@ -495,16 +501,20 @@ static bool counted_live(struct gm_heap *h, struct gm_mspan *s, u32 idx)
 static int free_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s,
 		     u32 idx, uintptr_t off, bool *release, bool *trim)
 {
-	u16 bit = 1U << off;
+	u32 bit = 1U << off, old;
 
 	gm_spin_assert_held(&c->lock);
-	if (!(READ_ONCE(s->tiny_alloc[idx]) & bit) || (s->tiny_freed[idx] & bit))
-		return -EINVAL;
+	/* The caching CPU may set another bit of the word without the lock. */
+	do {
+		old = READ_ONCE(s->tiny_freed[idx]);
+		if (!(READ_ONCE(s->tiny_alloc[idx]) & bit) || (old & bit))
+			return -EINVAL;
+	} while (!gm_atomic_cas_u32(&s->tiny_freed[idx], old, old | bit));
 	gm_free_hook(h, s->start + (uintptr_t)idx * s->elemsize + off);
-	s->tiny_freed[idx] |= bit;
 	s->tiny_pending++;
 	c->tiny_frees++;
 	if (!s->cached && s->tiny_freed[idx] == s->tiny_alloc[idx]) {
+		s->tiny_pending -= gm_popcount64(s->tiny_freed[idx]);
 		reclaim_tiny_block(h, c, s, idx);
 		*release = relist_after_free(h, c, s, trim);
 	}

@@ -54,7 +54,7 @@ static void sweep_tiny(struct gm_mcentral *c, struct gm_mspan *s)
 	u32 i;
 
 	for (i = 0; i < s->nelems; i++) {
-		u16 alloc = s->tiny_alloc[i], freed = s->tiny_freed[i];
+		u32 alloc = s->tiny_alloc[i], freed = s->tiny_freed[i];
 
 		if (!alloc)
 			continue;

@@ -484,15 +484,16 @@ static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
 	if (ret)
 		return ret;
 	if (spanclass == GM_TINY_SPANCLASS) {
-		s->tiny_alloc = gm_zalloc(3 * s->nelems * sizeof(u16));
-		if (!s->tiny_alloc) {
+		/* freed (u32, for compare-and-swap), then alloc and end (u16). */
+		s->tiny_freed = gm_zalloc(s->nelems * (sizeof(u32) + 2 * sizeof(u16)));
+		if (!s->tiny_freed) {
 			gm_span_free_bits(s);
 			return -ENOMEM;
 		}
 		if (GM_TRACK_OBJECTS)
-			gm_track_ignore(s->tiny_alloc);
-		s->tiny_freed = s->tiny_alloc + s->nelems;
-		s->tiny_end = s->tiny_freed + s->nelems;
+			gm_track_ignore(s->tiny_freed);
+		s->tiny_alloc = (u16 *)(s->tiny_freed + s->nelems);
+		s->tiny_end = s->tiny_alloc + s->nelems;
 	}
 	s->sweepgen = h->sweepgen;
 	s->cached = false;

@@ -70,10 +70,16 @@ enum gm_span_state {
  * @tiny_alloc: spans of the tiny span class only: per 16-byte slot, a bit
  *	for each byte offset where a tiny object starts; 0 for a slot that is
  *	not a tiny block. Written by the mcache whose current tiny block it is.
- * @tiny_freed: the same bits for tiny objects freed, under the mcentral lock
+ * @tiny_freed: the same bits for tiny objects freed, set with a
+ *	compare-and-swap (by the caching CPU without a lock, by others under
+ *	the mcentral lock), cleared under the mcentral lock when the block is
+ *	reclaimed
  * @tiny_end: per tiny block, a bit at the last byte of each tiny object;
  *	written with @tiny_alloc
- * @tiny_pending: tiny objects freed whose block is not reclaimed yet
+ * @tiny_pending: tiny objects freed under the mcentral lock whose block is
+ *	not reclaimed yet (a recount at each reclaim makes it exact)
+ * @tiny_local: tiny objects the caching CPU freed since it last
+ *	reclaimed; written by that CPU only
  *
  * @free_bits, @nfreed and @cached change under the span class's mcentral
  * lock; @local_bits and @nlocal belong to the caching CPU, as above. The allocation fields (freeindex, alloc_cache, alloc_count) belong
@@ -111,9 +117,10 @@ struct gm_mspan {
 	struct gm_span_list *list;
 	struct gm_mspan *allnext;
 	u16 *tiny_alloc;
-	u16 *tiny_freed;
+	u32 *tiny_freed;
 	u16 *tiny_end;
 	u32 tiny_pending;
+	u32 tiny_local;
 } ____cacheline_aligned;	/* each CPU's cached span on lines of its own */
 
 int gm_span_init_bits(struct gm_mspan *s, u32 nelems);

@@ -20,10 +20,11 @@ static void sum_caches(struct gm_heap *h, struct gm_memstats *st)
 			st->by_class[i].frees += READ_ONCE(c->frees[i]);
 		}
 		st->tiny_allocs += READ_ONCE(c->tiny_allocs);
+		st->tiny_frees += READ_ONCE(c->tiny_frees);
 	}
 	for (i = 0; i < GM_NUM_SPAN_CLASSES; i++)
 		st->by_class[i >> 1].frees += READ_ONCE(h->central[i].nfrees);
-	st->tiny_frees = READ_ONCE(h->central[GM_TINY_SPANCLASS].tiny_frees);
+	st->tiny_frees += READ_ONCE(h->central[GM_TINY_SPANCLASS].tiny_frees);
 }
 
 /* The per-class counts and the MemStats fields derived from them. */

@@ -928,6 +928,72 @@ static void flush_cpu_with_local_frees(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gm_heap_live_exact(c->h), 0);
 }
 
+/*
+ * Tiny objects of this CPU's tiny span are freed on the CPU (a
+ * compare-and-swap on the block's freed mask); another CPU's free in the
+ * same block goes through the mcentral. Double and interior frees are
+ * refused on both paths, each free is counted once, and the block is a
+ * free slot again once the CPU lets the span go.
+ */
+static void local_tiny_free(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	struct gm_mspan *s;
+	u8 *a, *b, *d;
+	u32 idx;
+
+	gm_cpu_stay();
+	a = gm_heap_alloc(c->h, 4, GM_NOSCAN);
+	b = gm_heap_alloc(c->h, 4, GM_NOSCAN);
+	d = gm_heap_alloc(c->h, 8, GM_NOSCAN);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_PTR_EQ(test, b, a + 4);
+	KUNIT_ASSERT_PTR_EQ(test, d, a + 8);
+	s = gm_span_of(&c->h->arenas, (uintptr_t)a);
+	idx = ((uintptr_t)a - s->start) / GM_TINY_SIZE;
+
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, a), 0);
+	KUNIT_EXPECT_EQ(test, s->tiny_local, 1);
+	KUNIT_EXPECT_EQ(test, s->tiny_pending, 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, a + 1), -EINVAL);
+	/* Another CPU's free of the same block: the mcentral's path. */
+	KUNIT_EXPECT_EQ(test, gm_mcentral_free_object(c->h, s, (uintptr_t)b), 0);
+	KUNIT_EXPECT_EQ(test, gm_mcentral_free_object(c->h, s, (uintptr_t)a), -EINVAL);
+	KUNIT_EXPECT_EQ(test, s->tiny_freed[idx], 0x11);
+	KUNIT_EXPECT_EQ(test, s->tiny_pending, 1);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, b), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, d), 0);
+	KUNIT_EXPECT_EQ(test, s->tiny_freed[idx], 0x111);
+	gm_cpu_leave();
+	expect_empty(test, c);
+	KUNIT_EXPECT_EQ(test, c->st.tiny_allocs, 3);
+	KUNIT_EXPECT_EQ(test, c->st.tiny_frees, 3);
+}
+
+/* 16-byte noscan objects share the tiny span class but are whole slots. */
+static void local_free_16_noscan(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	struct gm_mcache *mc;
+	void *p, *q;
+
+	gm_cpu_stay();
+	p = gm_heap_alloc(c->h, 16, GM_NOSCAN);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, p), 0);
+	mc = gm_percpu_ptr(c->h->caches, gm_cpu_get());
+	KUNIT_EXPECT_EQ(test, mc->nlocal[GM_TINY_SPANCLASS], 1);
+	gm_cpu_put();
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, p), -EINVAL);
+	/* Hot reuse: the next 16-byte object is the slot just freed. */
+	q = gm_heap_alloc(c->h, 16, GM_NOSCAN);
+	KUNIT_EXPECT_PTR_EQ(test, q, p);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, q), 0);
+	gm_cpu_leave();
+	expect_empty(test, c);
+}
+
 static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE_PARAM(every_class, size_class_gen_params),
 	KUNIT_CASE(random_sizes),
@@ -947,6 +1013,8 @@ static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE(local_frees_overflow),
 	KUNIT_CASE(local_free_of_root),
 	KUNIT_CASE(local_frees_live_exact),
+	KUNIT_CASE(local_tiny_free),
+	KUNIT_CASE(local_free_16_noscan),
 	KUNIT_CASE(flush_cpu_with_local_frees),
 	{}
 };
