@@ -30,15 +30,41 @@ void gm_nosleep_violated(void)
 void gm_mutex_lock(struct gm_mutex *l)
 {
 	gm_might_sleep();
-	gm_lock_nosleep(l);
-}
-
-/* The lock under a gm_spinlock: a section that must not sleep may take it. */
-void gm_lock_nosleep(struct gm_mutex *l)
-{
 	pthread_mutex_lock(&l->m);
 	l->owner = pthread_self();
 	l->held = true;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#endif
+}
+
+/* Test and test-and-set; after a while, yield to a holder that was preempted. */
+void gm_spin_lock_slow(struct gm_spinlock *l)
+{
+	unsigned int spins = 0;
+
+	do {
+		while (__atomic_load_n(&l->locked, __ATOMIC_RELAXED)) {
+			if (++spins % 1024)
+				cpu_relax();
+			else
+				sched_yield();
+		}
+	} while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE));
+}
+
+/* lockdep_assert_held() for a spinlock: held, by this thread. */
+void gm_spin_assert_held(struct gm_spinlock *l)
+{
+	if (!__atomic_load_n(&l->locked, __ATOMIC_RELAXED) ||
+	    !pthread_equal(l->owner, pthread_self())) {
+		fprintf(stderr, "gomem: spinlock %p not held by this thread\n", (void *)l);
+		abort();
+	}
 }
 
 void gm_mutex_unlock(struct gm_mutex *l)

@@ -76,23 +76,36 @@ struct gm_mutex {
 
 void gm_mutex_init(struct gm_mutex *l);
 void gm_mutex_lock(struct gm_mutex *l);
-void gm_lock_nosleep(struct gm_mutex *l);
 void gm_mutex_unlock(struct gm_mutex *l);
 void gm_mutex_assert_held(struct gm_mutex *l);
 #define gm_mutex_destroy(l)	pthread_mutex_destroy(&(l)->m)
 
 /*
- * Userspace has no preemption control: a spinlock is a mutex here, but
- * one a section that must not sleep may take (gm_lock_nosleep()).
+ * A spinlock, as in the kernel: its sections are short, and a waiter that
+ * went to sleep in a futex (as a mutex's does) would measure the
+ * scheduler, not the allocator. Userspace cannot turn preemption off, so
+ * a waiter yields its CPU after a while in case the holder was preempted.
  */
 struct gm_spinlock {
-	struct gm_mutex m;
+	int locked;
+	pthread_t owner;
 };
 
-#define gm_spin_init(l)		gm_mutex_init(&(l)->m)
-#define gm_spin_lock(l)		gm_lock_nosleep(&(l)->m)
-#define gm_spin_unlock(l)	gm_mutex_unlock(&(l)->m)
-#define gm_spin_assert_held(l)	gm_mutex_assert_held(&(l)->m)
+#define gm_spin_init(l)		((l)->locked = 0)
+void gm_spin_lock_slow(struct gm_spinlock *l);
+void gm_spin_assert_held(struct gm_spinlock *l);
+
+static inline void gm_spin_lock(struct gm_spinlock *l)
+{
+	if (unlikely(__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE)))
+		gm_spin_lock_slow(l);
+	l->owner = pthread_self();
+}
+
+static inline void gm_spin_unlock(struct gm_spinlock *l)
+{
+	__atomic_store_n(&l->locked, 0, __ATOMIC_RELEASE);
+}
 
 #define gm_atomic_load_u32(p)		__atomic_load_n(p, __ATOMIC_ACQUIRE)
 #define gm_atomic_store_u32(p, v)	__atomic_store_n(p, v, __ATOMIC_RELEASE)
