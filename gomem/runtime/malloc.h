@@ -59,7 +59,8 @@
  * @blocks: every block taken from the page source
  * @spans_all: every span structure, live or recycled (they are never
  *	freed before the heap, so a stale pointer still reads a span)
- * @spans_free: recycled span structures
+ * @spans_free: recycled span structures, by the words their bitmaps
+ *	hold (see gm_mspan's @bitmap_cap)
  * @caches: per-CPU mcaches
  * @emptyspan: the full, empty span an mcache slot points to when empty
  * @sys_bytes: bytes taken from the page source (HeapSys)
@@ -92,7 +93,7 @@ struct gm_heap {
 	bool track;
 	struct gm_block *blocks;
 	struct gm_mspan *spans_all;
-	struct gm_mspan *spans_free;
+	struct gm_mspan *spans_free[GM_SPAN_FREE_LISTS];
 	struct gm_mcache *caches;
 	struct gm_mspan emptyspan;
 	u64 sys_bytes;

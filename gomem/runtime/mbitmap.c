@@ -5,35 +5,50 @@
  */
 #include "mheap.h"
 
+/* The span's bitmaps, in one block of six, each @stride words apart. */
+#define GM_SPAN_BITMAPS	6
+
 /**
- * gm_span_init_bits() - give a span empty alloc, mark, free and root bitmaps
+ * gm_span_init_bits() - give a span empty bitmaps
  * @s: the span; nelems and the bitmaps are set here
  * @nelems: number of object slots
  *
- * Also resets freeindex, alloc_count and alloc_cache: every slot is free.
+ * A recycled structure keeps its block (see @bitmap_cap) if it has room
+ * for @nelems slots, else gets a new one. Also resets freeindex,
+ * alloc_count and alloc_cache: every slot is free.
  *
  * Return: 0, or -ENOMEM.
  */
 int gm_span_init_bits(struct gm_mspan *s, u32 nelems)
 {
-	u32 words = (nelems + 63) / 64;
-	/*
-	 * Whole cache lines: the CPU that caches a span writes its bits on
-	 * every allocation and free, and must not share a line with another
-	 * CPU's span (gm_zalloc() aligns allocations of whole lines).
-	 */
-	u64 *bits = gm_zalloc(ALIGN(5 * words * sizeof(u64), GM_CACHE_LINE));
+	u32 words = gm_span_words(nelems), stride;
+	u64 *bits = s->alloc_bits;
 
-	if (!bits)
-		return -ENOMEM;
-	/* Bits, not pointers; referenced only from the (ignored) span. */
-	if (GM_TRACK_OBJECTS)
-		gm_track_ignore(bits);
+	if (!bits || s->bitmap_cap < words) {
+		/*
+		 * Whole cache lines: the CPU that caches a span writes its bits
+		 * on every allocation and free, and must not share a line with
+		 * another CPU's span (gm_zalloc() aligns whole lines).
+		 */
+		if (GM_WARN_ON_ONCE(bits))
+			return -EINVAL;
+		bits = gm_zalloc(ALIGN(GM_SPAN_BITMAPS * words * sizeof(u64), GM_CACHE_LINE));
+		if (!bits)
+			return -ENOMEM;
+		/* Bits, not pointers; referenced only from the (ignored) span. */
+		if (GM_TRACK_OBJECTS)
+			gm_track_ignore(bits);
+		s->bitmap_cap = words;
+	} else {
+		memset(bits, 0, GM_SPAN_BITMAPS * s->bitmap_cap * sizeof(u64));
+	}
+	stride = s->bitmap_cap;
 	s->alloc_bits = bits;
-	s->gcmark_bits = bits + words;
-	s->free_bits = bits + 2 * words;
-	s->root_bits = bits + 3 * words;
-	s->local_bits = bits + 4 * words;
+	s->gcmark_bits = bits + stride;
+	s->free_bits = bits + 2 * stride;
+	s->root_bits = bits + 3 * stride;
+	s->local_bits = bits + 4 * stride;
+	s->pend_bits = bits + 5 * stride;
 	s->bitmap_words = words;
 	s->nelems = nelems;
 	s->freeindex = 0;
@@ -44,26 +59,47 @@ int gm_span_init_bits(struct gm_mspan *s, u32 nelems)
 	return 0;
 }
 
-/**
- * gm_span_free_bits() - release a span's bitmaps
- * @s: the span
- */
-void gm_span_free_bits(struct gm_mspan *s)
+/* The tiny allocator's masks go with the span; only its own CPU or the lock reads them. */
+static void free_tiny_masks(struct gm_mspan *s)
 {
-	gm_free(s->alloc_bits);
 	gm_free(s->tiny_freed);
 	s->tiny_alloc = NULL;
 	s->tiny_freed = NULL;
 	s->tiny_end = NULL;
 	s->tiny_pending = 0;
 	s->tiny_local = 0;
+}
+
+/**
+ * gm_span_release_bits() - a dead span's bitmaps stay with its structure
+ * @s: the span, dead
+ *
+ * The block is kept for the structure's next span (see @bitmap_cap); the
+ * tiny allocator's masks are freed.
+ */
+void gm_span_release_bits(struct gm_mspan *s)
+{
+	free_tiny_masks(s);
+	s->nlocal = 0;
+}
+
+/**
+ * gm_span_free_bits() - free a span's bitmaps, with its structure
+ * @s: the span; no one may read it any more (its heap is going)
+ */
+void gm_span_free_bits(struct gm_mspan *s)
+{
+	free_tiny_masks(s);
+	gm_free(s->alloc_bits);
 	s->alloc_bits = NULL;
 	s->gcmark_bits = NULL;
 	s->free_bits = NULL;
 	s->root_bits = NULL;
 	s->local_bits = NULL;
+	s->pend_bits = NULL;
 	s->nlocal = 0;
 	s->bitmap_words = 0;
+	s->bitmap_cap = 0;
 }
 
 /**
@@ -142,17 +178,54 @@ bool gm_span_is_free(const struct gm_mspan *s, u32 index)
  *
  * A slot is taken if the allocator passed it (below freeindex) or the
  * last sweep found it in use, and it was not freed since, by its span's
- * mcentral or by the CPU that caches the span.
+ * mcentral, by the CPU that caches the span, or into another CPU's batch.
  *
  * Return: true if the slot is allocated.
  */
 bool gm_span_slot_allocated(const struct gm_mspan *s, u32 index)
 {
-	/* The caching CPU may be changing the word: one read of it. */
+	/* Other CPUs may be changing these words: one read of each. */
 	if (gm_bit_test(s->free_bits, index) ||
+	    (READ_ONCE(s->local_bits[index / 64]) >> (index % 64) & 1) ||
+	    (READ_ONCE(s->pend_bits[index / 64]) >> (index % 64) & 1))
+		return false;
+	return index < READ_ONCE(s->freeindex) || gm_bit_test(s->alloc_bits, index);
+}
+
+/**
+ * gm_span_slot_pending() - whether a slot waits in a CPU's batch of frees
+ * @s: the span, under its mcentral's lock
+ * @index: slot index, below s->nelems
+ *
+ * Return: true if the slot's pend bit is set and the slot is otherwise
+ * allocated (not freed by another path since).
+ */
+bool gm_span_slot_pending(const struct gm_mspan *s, u32 index)
+{
+	if (!(READ_ONCE(s->pend_bits[index / 64]) >> (index % 64) & 1) ||
+	    gm_bit_test(s->free_bits, index) ||
 	    (READ_ONCE(s->local_bits[index / 64]) >> (index % 64) & 1))
 		return false;
 	return index < READ_ONCE(s->freeindex) || gm_bit_test(s->alloc_bits, index);
+}
+
+/**
+ * gm_span_clear_pend() - clear pend bits of slots whose free is swept
+ * @s: the span, under its mcentral's lock
+ * @w: the word
+ * @mask: the bits to clear
+ *
+ * Other CPUs may set other bits of the word meanwhile: compare-and-swap.
+ */
+void gm_span_clear_pend(struct gm_mspan *s, u32 w, u64 mask)
+{
+	u64 old;
+
+	do {
+		old = READ_ONCE(s->pend_bits[w]);
+		if (!(old & mask))
+			return;
+	} while (!gm_atomic_cas_u64(&s->pend_bits[w], old, old & ~mask));
 }
 
 /**
@@ -182,6 +255,7 @@ u32 gm_span_sweep_free_bits(struct gm_mspan *s)
 		else
 			passed = 0;
 		s->alloc_bits[w] = (s->alloc_bits[w] | passed) & ~s->free_bits[w];
+		gm_span_clear_pend(s, w, s->free_bits[w]);
 		s->free_bits[w] = 0;
 	}
 	s->alloc_count -= n;

@@ -85,7 +85,8 @@ u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 	struct gm_mcache *c = *cp;
 	struct gm_mspan *s = c->alloc[spc];
 	uintptr_t tiny = spc == GM_TINY_SPANCLASS ? c->tiny : 0;
-	u32 idx = gm_span_next_free_index(s);
+	u32 idx = gm_span_next_free_index(s), nbatch;
+	struct gm_batched_free batch[GM_FREE_BATCH];
 
 	gm_cpu_assert_pinned();
 	if (idx == s->nelems && s != &h->emptyspan) {
@@ -107,9 +108,14 @@ u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 	c->alloc[spc] = &h->emptyspan;
 	c->nlocal[spc] = 0;
 	gm_mcache_live_flush(h, c);
-	if (nosleep)
+	/* The CPU's batched frees may leave the class a span to take. */
+	nbatch = gm_mcache_take_batch(c, batch);
+	if (nosleep) {
+		gm_mcentral_apply_batch(h, batch, nbatch);
 		return refill_nosleep(h, c, spc, s, sp);
+	}
 	gm_cpu_put();
+	gm_mcentral_apply_batch(h, batch, nbatch);
 	if (s != &h->emptyspan)
 		gm_mcentral_uncache_span(h, s);
 	s = gm_mcentral_cache_span(h, spc, false);
@@ -134,7 +140,12 @@ u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 static void flush_slot(struct gm_heap *h, unsigned int slot)
 {
 	struct gm_mcache *c = gm_percpu_ptr(h->caches, slot);
-	size_t i;
+	struct gm_batched_free batch[GM_FREE_BATCH];
+	size_t i, n;
+
+	/* Its batched frees first: they may empty the spans it lets go. */
+	n = gm_mcache_take_batch(c, batch);
+	gm_mcentral_apply_batch(h, batch, n);
 
 	/* The tiny block must not outlive its span's place in this cache. */
 	c->tiny = 0;
@@ -252,12 +263,13 @@ u64 gm_heap_live_exact(struct gm_heap *h)
 
 /*
  * Whether @p is the base of an object of @s that this CPU may free
- * locally: 0 if it is allocated, not freed yet and not a registered root;
- * GM_LOCAL_TINY for an address in a tiny block; -EAGAIN for a root (root
- * bits change under the mcentral lock, so its free goes there); -EINVAL
- * for anything else.
+ * without the mcentral's lock: 0 if it is allocated, not freed yet and
+ * not a registered root; GM_LOCAL_TINY for an address in a tiny block of
+ * the CPU's own span (@own; others never read tiny masks, which die with
+ * their span); -EAGAIN for a root (root bits change under the mcentral
+ * lock, so its free goes there); -EINVAL for anything else.
  */
-static int local_free_check(const struct gm_mspan *s, uintptr_t p, u32 *idx)
+static int local_free_check(const struct gm_mspan *s, uintptr_t p, u32 *idx, bool own)
 {
 	uintptr_t off = p - s->start;
 
@@ -267,7 +279,7 @@ static int local_free_check(const struct gm_mspan *s, uintptr_t p, u32 *idx)
 	if (*idx >= s->nelems)
 		return -EINVAL;
 	/* This CPU wrote tiny_alloc (the span is its own), so it may read it. */
-	if (s->tiny_alloc && s->tiny_alloc[*idx])
+	if (own && s->tiny_alloc && s->tiny_alloc[*idx])
 		return GM_LOCAL_TINY;
 	if ((uintptr_t)*idx * s->elemsize != off || !gm_span_slot_allocated(s, *idx))
 		return -EINVAL;
@@ -321,7 +333,7 @@ int gm_mcache_free_local(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan
 	int ret;
 
 	gm_cpu_assert_pinned();
-	ret = local_free_check(s, p, &idx);
+	ret = local_free_check(s, p, &idx, true);
 	if (ret == GM_LOCAL_TINY)
 		return free_tiny_local(h, c, s, idx, p);
 	if (ret)
@@ -337,4 +349,75 @@ int gm_mcache_free_local(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan
 	/* A cached span's slots all count as live (take_for_cache()). */
 	gm_mcache_live_add(h, c, -(s64)s->elemsize);
 	return 0;
+}
+
+/**
+ * gm_mcache_free_batched() - free an object of a span this CPU does not cache
+ * @h: the heap
+ * @c: the CPU's mcache, CPU pinned
+ * @s: the span gm_span_of() found for @p, not c->alloc[s->spanclass]
+ * @p: the address to free
+ *
+ * The slot's pend bit is set with a compare-and-swap, which refuses a
+ * second free as the mcentral's path would, and the free joins the CPU's
+ * batch; its statistics and live-heap change are the CPU's at once, so
+ * readers stay exact. Only swept spans (or spans another CPU caches)
+ * qualify: no sweep can run on them before the batch is applied, because
+ * a GC cycle applies every batch first (gm_heap_flush_caches()). The
+ * span structure and its bitmaps are never freed (see @bitmap_cap), so
+ * even a free racing with the span's death touches only its own memory.
+ * Tiny blocks and roots take the mcentral's path.
+ *
+ * Return: 0; GM_BATCH_FULL when the batch must be applied
+ * (gm_mcache_take_batch(), then gm_mcentral_apply_batch() once the CPU
+ * is let go); -EINVAL if @p is not the base of a live object of @s;
+ * -EAGAIN to take the mcentral's path.
+ */
+int gm_mcache_free_batched(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan *s,
+			   uintptr_t p)
+{
+	u32 sg = READ_ONCE(h->sweepgen), ssg = gm_atomic_load_u32(&s->sweepgen), idx;
+	u8 spc = READ_ONCE(s->spanclass);
+	struct gm_batched_free *e;
+	u64 bit, old, *word;
+	int ret;
+
+	gm_cpu_assert_pinned();
+	if ((ssg != sg && ssg != sg + 3) || spc == GM_TINY_SPANCLASS ||
+	    READ_ONCE(s->state) != GM_SPAN_IN_USE)
+		return -EAGAIN;
+	ret = local_free_check(s, p, &idx, false);
+	if (ret)
+		return ret == -EINVAL ? -EINVAL : -EAGAIN;
+	bit = 1ULL << (idx % 64);
+	word = &s->pend_bits[idx / 64];
+	do {
+		old = READ_ONCE(*word);
+		if (old & bit)
+			return -EINVAL;
+	} while (!gm_atomic_cas_u64(word, old, old | bit));
+	gm_free_hook(h, p);
+	e = &c->batch[c->nbatch++];
+	e->s = s;
+	e->idx = idx;
+	e->spanclass = spc;
+	c->frees[spc >> 1]++;
+	gm_mcache_live_add(h, c, -(s64)s->elemsize);
+	return c->nbatch == GM_FREE_BATCH ? GM_BATCH_FULL : 0;
+}
+
+/**
+ * gm_mcache_take_batch() - empty a CPU's batch of frees into @out
+ * @c: the CPU's mcache: CPU pinned, or its CPU quiescent
+ * @out: room for GM_FREE_BATCH frees
+ *
+ * Return: the number of frees in @out, for gm_mcentral_apply_batch().
+ */
+u32 gm_mcache_take_batch(struct gm_mcache *c, struct gm_batched_free *out)
+{
+	u32 n = c->nbatch;
+
+	memcpy(out, c->batch, n * sizeof(*out));
+	c->nbatch = 0;
+	return n;
 }

@@ -23,6 +23,25 @@
  */
 #define GM_LIVE_BATCH	(64 * 1024)
 
+/*
+ * Frees of objects in spans this CPU does not cache, applied together
+ * under their classes' locks (gm_mcentral_apply_batch()): one lock round
+ * trip per batch, not per object.
+ */
+#define GM_FREE_BATCH	32
+
+/**
+ * struct gm_batched_free - a free waiting in a CPU's batch
+ * @s: the object's span, whose pend bit for @idx this CPU set
+ * @idx: the object's slot
+ * @spanclass: @s's span class when the free was batched
+ */
+struct gm_batched_free {
+	struct gm_mspan *s;
+	u32 idx;
+	u8 spanclass;
+};
+
 /**
  * struct gm_mcache - one CPU's cache (Go's per-P mcache)
  * @alloc: the span each span class allocates from; the heap's empty span
@@ -40,6 +59,9 @@
  *	per size class; frees on other spans are counted by their mcentral
  * @live_delta: bytes of the pacer's live heap this CPU freed or reused
  *	and has not added to heap_live yet (at most GM_LIVE_BATCH either way)
+ * @nbatch: frees in @batch
+ * @batch: frees of objects of spans this CPU does not cache, not applied
+ *	yet (gm_mcache_free_batched())
  * @nlocal: per span class, the slots on @local
  * @local: per span class, slots of alloc[spc] freed on this CPU, the last
  *	one freed on top: the next allocation of the class takes it (hot
@@ -58,6 +80,8 @@ struct gm_mcache {
 	struct gm_pagecache pcache;
 	u64 frees[GM_NUM_SIZE_CLASSES];
 	s64 live_delta;
+	u32 nbatch;
+	struct gm_batched_free batch[GM_FREE_BATCH];
 	u8 nlocal[GM_NUM_SPAN_CLASSES];
 	u16 local[GM_NUM_SPAN_CLASSES][GM_LOCAL_FREES];
 };
@@ -68,6 +92,13 @@ struct gm_mcache {
 void gm_mcache_init(struct gm_heap *h, struct gm_mcache *c);
 int gm_mcache_free_local(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan *s,
 			 uintptr_t p);
+
+/* gm_mcache_free_batched(): the free is in the batch, which is full now. */
+#define GM_BATCH_FULL	1
+
+int gm_mcache_free_batched(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan *s,
+			   uintptr_t p);
+u32 gm_mcache_take_batch(struct gm_mcache *c, struct gm_batched_free *out);
 void gm_mcache_live_flush(struct gm_heap *h, struct gm_mcache *c);
 u64 gm_heap_live_exact(struct gm_heap *h);
 

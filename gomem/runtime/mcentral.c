@@ -597,6 +597,68 @@ out:
 }
 
 /*
+ * One batched free, under its class's lock: the slot becomes an ordinary
+ * explicit free, as in gm_mcentral_free_object(), whose accounting the
+ * freeing CPU did already. Its pend bit stays until the free bits are
+ * swept (gm_span_sweep_free_bits() clears both). A span that died or
+ * changed class since (only a free racing with another free of the same
+ * object can do that) takes nothing. Return: true if @s must be released.
+ */
+static bool apply_one(struct gm_heap *h, struct gm_mcentral *c,
+		      const struct gm_batched_free *e, bool *trim)
+{
+	struct gm_mspan *s = e->s;
+	u32 idx = e->idx;
+
+	gm_spin_assert_held(&c->lock);
+	if (READ_ONCE(s->state) != GM_SPAN_IN_USE || s->spanclass != e->spanclass ||
+	    idx >= s->nelems || !gm_span_slot_pending(s, idx))
+		return false;
+	gm_bit_set(s->free_bits, idx);
+	gm_bit_clear(s->root_bits, idx);
+	s->nfreed++;
+	return !s->cached && relist_after_free(h, c, s, trim);
+}
+
+/**
+ * gm_mcentral_apply_batch() - apply a CPU's batch of frees
+ * @h: the heap
+ * @b: frees taken from an mcache (gm_mcache_take_batch())
+ * @n: how many
+ *
+ * Each class's lock is taken once per run of frees of that class. Call
+ * without the CPU pinned (emptied spans may go back to the heap). Any
+ * context.
+ */
+void gm_mcentral_apply_batch(struct gm_heap *h, const struct gm_batched_free *b, u32 n)
+{
+	struct gm_span_list dead = { 0 };
+	struct gm_mcentral *c = NULL;
+	struct gm_mspan *s;
+	bool trim = false;
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (!c || c != &h->central[b[i].spanclass]) {
+			if (c)
+				gm_spin_unlock(&c->lock);
+			c = &h->central[b[i].spanclass];
+			gm_spin_lock(&c->lock);
+		}
+		if (apply_one(h, c, &b[i], &trim))
+			gm_span_list_push(&dead, b[i].s);
+	}
+	if (c)
+		gm_spin_unlock(&c->lock);
+	if (trim)
+		gm_heap_kick(h, GM_KICK_TRIM);
+	while ((s = dead.first)) {
+		gm_span_list_remove(s);
+		gm_mheap_release_span(h, s);
+	}
+}
+
+/*
  * Bytes from @off to the next tiny object of block @idx; for the last one
  * so far, to its own end: a later object may still be packed after it.
  */

@@ -86,6 +86,8 @@ static u32 sweep_small(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan
 	for (w = 0; w < s->bitmap_words; w++) {
 		s->alloc_bits[w] = s->gcmark_bits[w] & ~s->free_bits[w];
 		s->root_bits[w] &= s->alloc_bits[w];
+		/* Every batch was applied before the mark: pend bits are frees. */
+		gm_span_clear_pend(s, w, ~0ULL);
 		s->free_bits[w] = 0;
 		s->gcmark_bits[w] = 0;
 		live += gm_popcount64(s->alloc_bits[w]);

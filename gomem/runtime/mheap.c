@@ -392,14 +392,37 @@ static int heap_grow(struct gm_heap *h, size_t npages)
 	return 0;
 }
 
-/* Span structures are recycled, never freed before the heap (see gm_heap). */
-static struct gm_mspan *span_struct_alloc(struct gm_heap *h)
+/* The free list of structures whose bitmaps hold @cap words (0: none yet). */
+static unsigned int free_list_of(u32 cap)
 {
-	struct gm_mspan *s = h->spans_free;
+	return min_t(u32, cap, GM_SPAN_FREE_LISTS - 1);
+}
+
+/*
+ * Span structures are recycled, never freed before the heap (see gm_heap),
+ * and keep their bitmaps: one with room for @words words, or one with no
+ * bitmaps yet, or a new one.
+ */
+static struct gm_mspan *span_struct_alloc(struct gm_heap *h, u32 words)
+{
+	struct gm_mspan *s, **pp;
+	unsigned int i;
 
 	gm_mutex_assert_held(&h->lock);
+	for (i = free_list_of(words); i < GM_SPAN_FREE_LISTS; i++) {
+		for (pp = &h->spans_free[i]; (s = *pp); pp = &s->next) {
+			if (s->bitmap_cap >= words)
+				break;
+		}
+		if (s)
+			break;
+	}
+	if (!s && h->spans_free[0]) {
+		pp = &h->spans_free[0];
+		s = *pp;
+	}
 	if (s) {
-		h->spans_free = s->next;
+		*pp = s->next;
 		s->next = NULL;
 		return s;
 	}
@@ -415,9 +438,11 @@ static struct gm_mspan *span_struct_alloc(struct gm_heap *h)
 
 static void span_struct_free(struct gm_heap *h, struct gm_mspan *s)
 {
+	unsigned int i = free_list_of(s->alloc_bits ? s->bitmap_cap : 0);
+
 	gm_mutex_assert_held(&h->lock);
-	s->next = h->spans_free;
-	h->spans_free = s;
+	s->next = h->spans_free[i];
+	h->spans_free[i] = s;
 }
 
 /*
@@ -487,7 +512,7 @@ static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
 		/* freed (u32, for compare-and-swap), then alloc and end (u16). */
 		s->tiny_freed = gm_zalloc(s->nelems * (sizeof(u32) + 2 * sizeof(u16)));
 		if (!s->tiny_freed) {
-			gm_span_free_bits(s);
+			gm_span_release_bits(s);
 			return -ENOMEM;
 		}
 		if (GM_TRACK_OBJECTS)
@@ -537,7 +562,9 @@ struct gm_mspan *gm_mheap_alloc_span(struct gm_heap *h, size_t npages, u8 spancl
 	gm_might_sleep();
 	gm_heap_drain_deferred(h);
 	gm_mutex_lock(&h->lock);
-	s = span_struct_alloc(h);
+	s = span_struct_alloc(h, spanclass >> 1 ?
+			      gm_span_words(npages * GM_PAGE_SIZE / gm_class_size(spanclass >> 1)) :
+			      1);
 	if (!s)
 		goto fail;
 	base = pages_alloc(h, npages, &needzero);
@@ -621,7 +648,7 @@ void gm_mheap_free_span(struct gm_heap *h, struct gm_mspan *s)
 	gm_pagealloc_free(&h->pages, s->start, s->npages);
 	h->inuse_pages -= s->npages;
 	h->class_spans[sizeclass]--;
-	gm_span_free_bits(s);
+	gm_span_release_bits(s);
 	span_struct_free(h, s);
 	maybe_release_block(h, s->start);
 	gm_mutex_unlock(&h->lock);

@@ -48,7 +48,12 @@ enum gm_span_state {
  * @alloc_bits: one bit per slot, set when allocated (as of the last sweep
  *	and the allocations since)
  * @gcmark_bits: one bit per slot, set by the collector when reachable
- * @bitmap_words: 64-bit words in each of the two bitmaps
+ * @bitmap_words: 64-bit words in each bitmap
+ * @bitmap_cap: words each bitmap has room for: the bitmaps belong to the
+ *	span structure, which is recycled but never freed before its heap,
+ *	so a stale lockless reader or a batched free's compare-and-swap
+ *	(gm_mcache_free_batched()) never touches freed memory; a recycled
+ *	structure gets spans of at most @bitmap_cap words
  * @divmul: the class's division magic: (offset * divmul) >> 32 is the
  *	slot of a byte offset in the span; 0 for a large span (one slot)
  * @free_bits: slots freed explicitly since the span's last sweep (a
@@ -59,6 +64,10 @@ enum gm_span_state {
  *	with the CPU pinned, and folded into @free_bits under the mcentral
  *	lock when that CPU sweeps or lets go of the span
  * @nlocal: bits set in @local_bits
+ * @pend_bits: slots freed by a CPU that does not cache the span, waiting
+ *	in that CPU's batch (gm_mcache_free_batched()): set with a
+ *	compare-and-swap, cleared under the mcentral lock when the batch is
+ *	applied (gm_mcache_flush_batch())
  * @root_bits: one bit per slot, set while the object is a registered root
  *	of the collector (changed under the mcentral lock, or the heap lock
  *	for a large span)
@@ -105,11 +114,13 @@ struct gm_mspan {
 	u64 *alloc_bits;
 	u64 *gcmark_bits;
 	u32 bitmap_words;
+	u32 bitmap_cap;
 	u32 divmul;
 	u64 *free_bits;
 	u32 nfreed;
 	u64 *local_bits;
 	u32 nlocal;
+	u64 *pend_bits;
 	u64 *root_bits;
 	bool cached;
 	struct gm_mspan *next;
@@ -123,7 +134,19 @@ struct gm_mspan {
 	u32 tiny_local;
 } ____cacheline_aligned;	/* each CPU's cached span on lines of its own */
 
+/* Free lists of span structures: by bitmap words, 1 to 16 (1024 slots of 8 B), and none. */
+#define GM_SPAN_FREE_LISTS	17
+
+/* Words of a span's bitmaps for @nelems slots. */
+static inline u32 gm_span_words(u32 nelems)
+{
+	return (nelems + 63) / 64;
+}
+
 int gm_span_init_bits(struct gm_mspan *s, u32 nelems);
+void gm_span_release_bits(struct gm_mspan *s);
+bool gm_span_slot_pending(const struct gm_mspan *s, u32 index);
+void gm_span_clear_pend(struct gm_mspan *s, u32 w, u64 mask);
 bool gm_span_slot_allocated(const struct gm_mspan *s, u32 index);
 u32 gm_span_sweep_free_bits(struct gm_mspan *s);
 u32 gm_span_fold_local_frees(struct gm_mspan *s);

@@ -17,7 +17,7 @@
  *  - struct gm_mutex (may sleep) and struct gm_spinlock (may not), with
  *    _init, _lock, _unlock, _assert_held;
  *  - gm_atomic_*: u32, u64 and pointer load-acquire and store-release,
- *    u32 compare-and-swap, struct gm_atomic64 counters;
+ *    u32 and u64 compare-and-swap, struct gm_atomic64 counters;
  *  - per-CPU: gm_percpu_alloc(), gm_percpu_free(), gm_percpu_ptr(),
  *    gm_cpu_get()/gm_cpu_put() (pin the caller to its CPU, preemption
  *    off in the kernel), gm_cpu_assert_pinned() (the caller is pinned:

@@ -104,6 +104,11 @@ static inline bool gm_atomic_cas_u32(u32 *p, u32 old, u32 new)
 	return try_cmpxchg(p, &old, new);
 }
 
+static inline bool gm_atomic_cas_u64(u64 *p, u64 old, u64 new)
+{
+	return try_cmpxchg64(p, &old, new);
+}
+
 /* Statistics counters, updated without a lock. */
 struct gm_atomic64 {
 	atomic64_t v;

@@ -120,6 +120,12 @@ static inline bool gm_atomic_cas_u32(u32 *p, u32 old, u32 new)
 					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
+static inline bool gm_atomic_cas_u64(u64 *p, u64 old, u64 new)
+{
+	return __atomic_compare_exchange_n(p, &old, new, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 struct gm_atomic64 {
 	u64 counter;
 };

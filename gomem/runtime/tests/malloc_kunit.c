@@ -994,6 +994,53 @@ static void local_free_16_noscan(struct kunit *test)
 	expect_empty(test, c);
 }
 
+/*
+ * Frees of objects in spans the CPU does not cache join its batch: each
+ * is refused a second time at once (the pend bit), counted at once, and
+ * reaches its span when the batch is full or the cache is let go.
+ */
+static void batched_frees(struct kunit *test)
+{
+	struct ctx *c = test->priv;
+	const size_t size = 256;
+	u32 per_span = gm_class_objects(gm_size_to_class(size)), i, n = 3 * per_span;
+	void **objs = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
+	struct gm_mspan *first;
+	u64 live;
+
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	KUNIT_ASSERT_GE(test, per_span, GM_FREE_BATCH);
+	gm_cpu_stay();
+	for (i = 0; i < n; i++) {
+		objs[i] = gm_heap_alloc(c->h, size, 0);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+	first = gm_span_of(&c->h->arenas, (uintptr_t)objs[0]);
+	KUNIT_ASSERT_FALSE(test, first->cached);
+	live = gm_heap_live_exact(c->h);
+	for (i = 0; i < GM_FREE_BATCH - 1; i++) {
+		KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
+		KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, objs[i]), -EINVAL);
+		KUNIT_EXPECT_EQ(test, gm_heap_object_size(c->h, objs[i]), 0);
+		KUNIT_EXPECT_EQ(test, gm_mcentral_free_object(c->h, first, (uintptr_t)objs[i]),
+				-EINVAL);
+	}
+	/* Counted at once, applied later. */
+	KUNIT_EXPECT_EQ(test, live - gm_heap_live_exact(c->h), (GM_FREE_BATCH - 1) * size);
+	gm_heap_read_stats(c->h, &c->st);
+	KUNIT_EXPECT_EQ(test, c->st.heap_objects, n - (GM_FREE_BATCH - 1));
+	KUNIT_EXPECT_EQ(test, first->nfreed, 0);
+	/* The batch's last free applies it. */
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, objs[GM_FREE_BATCH - 1]), 0);
+	KUNIT_EXPECT_EQ(test, first->nfreed, GM_FREE_BATCH);
+	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, objs[0]), -EINVAL);
+	for (i = GM_FREE_BATCH; i < n; i++)
+		KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, objs[i]), 0);
+	gm_cpu_leave();
+	expect_empty(test, c);
+	KUNIT_EXPECT_EQ(test, c->st.frees, n);
+}
+
 static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE_PARAM(every_class, size_class_gen_params),
 	KUNIT_CASE(random_sizes),
@@ -1015,6 +1062,7 @@ static struct kunit_case gomem_malloc_cases[] = {
 	KUNIT_CASE(local_frees_live_exact),
 	KUNIT_CASE(local_tiny_free),
 	KUNIT_CASE(local_free_16_noscan),
+	KUNIT_CASE(batched_frees),
 	KUNIT_CASE(flush_cpu_with_local_frees),
 	{}
 };
