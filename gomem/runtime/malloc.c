@@ -262,23 +262,38 @@ int gm_heap_free(struct gm_heap *h, void *p)
  * gm_heap_free() does, and a tiny object's size is the size it was asked
  * for (the tiny allocator packs later objects right after it).
  *
+ * Takes no lock but for the tiny span class, whose masks die with their
+ * span: span structures and their bitmaps live as long as the heap (see
+ * gm_mspan's @bitmap_cap), so a racing free makes the answer stale, never
+ * a read of freed memory.
+ *
  * Return: the object's usable bytes, or 0 if @p is not the base of a live
  * object of @h.
  */
 size_t gm_heap_usable_size(struct gm_heap *h, const void *p)
 {
 	struct gm_mspan *s = gm_span_of(&h->arenas, (uintptr_t)p);
-	size_t ret;
+	uintptr_t off;
+	u8 spc;
+	u32 idx;
 
 	if (!s)
 		return 0;
-	if (READ_ONCE(s->spanclass) >> 1)
+	spc = READ_ONCE(s->spanclass);
+	if (spc == GM_TINY_SPANCLASS)
 		return gm_mcentral_usable_size(h, s, (uintptr_t)p);
-	gm_mutex_lock(&h->lock);
-	ret = gm_span_of(&h->arenas, (uintptr_t)p) == s && !(s->spanclass >> 1) &&
-	      (uintptr_t)p == s->start ? s->npages * GM_PAGE_SIZE : 0;
-	gm_mutex_unlock(&h->lock);
-	return ret;
+	if (READ_ONCE(s->state) != GM_SPAN_IN_USE)
+		return 0;
+	off = (uintptr_t)p - READ_ONCE(s->start);
+	if (!(spc >> 1))
+		return off ? 0 : READ_ONCE(s->npages) * GM_PAGE_SIZE;
+	if (off >= READ_ONCE(s->npages) * GM_PAGE_SIZE)
+		return 0;
+	idx = gm_span_obj_index(s, (uintptr_t)p);
+	if (idx >= READ_ONCE(s->nelems) || (uintptr_t)idx * s->elemsize != off ||
+	    !gm_span_slot_allocated(s, idx))
+		return 0;
+	return s->elemsize;
 }
 
 /**

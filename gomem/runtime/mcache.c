@@ -178,6 +178,9 @@ void gm_heap_flush_cpu(struct gm_heap *h, unsigned int cpu)
 {
 	unsigned int i;
 
+	if (GM_WARN_ON_ONCE(cpu >= gm_nr_cpu_ids()))
+		return;
+
 	for (i = 0; i < GM_CPU_SLOTS; i++)
 		flush_slot(h, cpu * GM_CPU_SLOTS + i);
 }

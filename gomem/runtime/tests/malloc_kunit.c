@@ -808,7 +808,7 @@ static void hp_expect_handed_back(struct kunit *test, struct ctx *c, struct hp_o
 	struct gm_mcache *mc = gm_percpu_ptr(c->h->caches, cpu);
 	u32 k, i, w;
 
-	KUNIT_EXPECT_EQ(test, gm_heap_cached_spans(c->h, cpu), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_cached_spans(c->h, cpu / GM_CPU_SLOTS), 0);
 	for (i = 0; i < GM_NUM_SPAN_CLASSES; i++)
 		KUNIT_EXPECT_EQ_MSG(test, mc->nlocal[i], 0, "span class %u", i);
 	KUNIT_EXPECT_EQ(test, mc->live_delta, 0);
@@ -899,6 +899,7 @@ static void flush_cpu_with_local_frees(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, o);
 	KUNIT_ASSERT_NOT_NULL(test, before);
 	gm_cpu_stay();
+	/* The task's cache slot; its CPU is slot / GM_CPU_SLOTS. */
 	cpu = gm_cpu_get();
 	gm_cpu_put();
 	hp_fill(test, c, o);
@@ -907,7 +908,7 @@ static void flush_cpu_with_local_frees(struct kunit *test)
 	gm_heap_read_stats(c->h, before);
 
 	/* What the hotplug callback does once the CPU is dead. */
-	gm_heap_flush_cpu(c->h, cpu);
+	gm_heap_flush_cpu(c->h, cpu / GM_CPU_SLOTS);
 	hp_expect_handed_back(test, c, o, cpu);
 	hp_expect_stats(test, c, o);
 	KUNIT_EXPECT_EQ(test, c->st.frees, before->frees);

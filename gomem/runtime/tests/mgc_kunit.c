@@ -691,6 +691,7 @@ static void gc_sees_local_frees(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, o);
 	gm_cpu_stay();
+	/* The task's cache slot; its CPU is slot / GM_CPU_SLOTS. */
 	cpu = gm_cpu_get();
 	gm_cpu_put();
 	gl_fill(test, o);
@@ -700,7 +701,7 @@ static void gc_sees_local_frees(struct kunit *test)
 	live_before = gm_heap_live_exact(h);
 
 	cyc = gc(test, true);
-	KUNIT_EXPECT_EQ(test, gm_heap_cached_spans(h, cpu), 0);
+	KUNIT_EXPECT_EQ(test, gm_heap_cached_spans(h, cpu / GM_CPU_SLOTS), 0);
 	KUNIT_EXPECT_EQ(test, cyc->heap_before, live_before);
 	/* Sweep termination: the frees are off the live heap, none lost. */
 	KUNIT_EXPECT_EQ(test, cyc->heap_after, o->kept_bytes + o->garbage_bytes);

@@ -847,6 +847,7 @@ static void scavenge_after_local_frees(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	gm_cpu_stay();
+	/* The task's cache slot; its CPU is slot / GM_CPU_SLOTS. */
 	cpu = gm_cpu_get();
 	gm_cpu_put();
 	/* Live throughout, in a span of their own. */
@@ -865,7 +866,7 @@ static void scavenge_after_local_frees(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, released_within(&c->src.unused, n0, start, len), 0);
 	KUNIT_EXPECT_PTR_EQ(test, gm_span_of(&c->h->arenas, start), s);
 
-	gm_heap_flush_cpu(c->h, cpu);
+	gm_heap_flush_cpu(c->h, cpu / GM_CPU_SLOTS);
 	/* Emptied, the span stays with its class; the scavenge takes it back first. */
 	KUNIT_EXPECT_PTR_EQ(test, gm_span_of(&c->h->arenas, start), s);
 	KUNIT_EXPECT_PTR_EQ(test, s->list, &c->h->central[s->spanclass].empty);
