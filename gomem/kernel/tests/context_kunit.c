@@ -49,7 +49,8 @@ static bool stamped(const void *p, size_t size)
 /*
  * Every class of sizes[] gets spans of its own that no cache holds: a few
  * spans' worth of objects, freed again, leave emptied spans that the
- * classes keep (and the caller's CPU caches one more).
+ * classes keep (and the caller's CPU caches one more, and holds up to 31
+ * frees in its batch).
  */
 static void warm(struct kunit *test, struct gomem_heap *heap)
 {
@@ -57,7 +58,12 @@ static void warm(struct kunit *test, struct gomem_heap *heap)
 	void **p;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		n = 3 * (32768 / sizes[i]) + 3;
+		/*
+		 * A few spans' worth, and more than two batches of frees (a
+		 * CPU applies its frees into uncached spans 32 at a time), so
+		 * that the frees reach the spans now.
+		 */
+		n = max_t(size_t, 3 * (32768 / sizes[i]) + 3, 80);
 		p = kunit_kcalloc(test, n, sizeof(void *), GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p);
 		for (j = 0; j < n; j++) {
