@@ -197,11 +197,11 @@ void *gm_heap_alloc(struct gm_heap *h, size_t size, unsigned int flags)
  * The common free stays on the CPU: @s is this CPU's span of its class,
  * which no one else allocates from or lets go of while the CPU is pinned
  * (gm_mcache_free_local()), or another span, whose free joins the CPU's
- * batch (gm_mcache_free_batched()); a full batch is handed to the caller
- * in @full. -EAGAIN: take the mcentral's path.
+ * batch (gm_mcache_free_batched()); a full batch is applied here, and the
+ * spans it emptied are left in @dead. -EAGAIN: take the mcentral's path.
  */
 static __always_inline int free_on_cpu(struct gm_heap *h, struct gm_mspan *s, u8 spc,
-				       uintptr_t p, struct gm_batched_free *full, u32 *nfull)
+				       uintptr_t p, struct gm_span_list *dead)
 {
 	struct gm_mcache *c;
 	int ret;
@@ -211,8 +211,8 @@ static __always_inline int free_on_cpu(struct gm_heap *h, struct gm_mspan *s, u8
 		ret = gm_mcache_free_local(h, c, s, p);
 	} else {
 		ret = gm_mcache_free_batched(h, c, s, p);
-		if (ret == GM_BATCH_FULL) {
-			*nfull = gm_mcache_take_batch(c, full);
+		if (unlikely(ret == GM_BATCH_FULL)) {
+			gm_mcentral_apply_batch(h, c, dead);
 			ret = 0;
 		}
 	}
@@ -233,9 +233,8 @@ static __always_inline int free_on_cpu(struct gm_heap *h, struct gm_mspan *s, u8
  */
 int gm_heap_free(struct gm_heap *h, void *p)
 {
-	struct gm_batched_free full[GM_FREE_BATCH];
+	struct gm_span_list dead = { 0 };
 	struct gm_mspan *s;
-	u32 nfull = 0;
 	u8 spc;
 	int ret;
 
@@ -245,9 +244,9 @@ int gm_heap_free(struct gm_heap *h, void *p)
 	spc = READ_ONCE(s->spanclass);
 	if (!(spc >> 1))
 		return gm_mcentral_free_large(h, s, (uintptr_t)p);
-	ret = free_on_cpu(h, s, spc, (uintptr_t)p, full, &nfull);
-	if (unlikely(nfull))
-		gm_mcentral_apply_batch(h, full, nfull);
+	ret = free_on_cpu(h, s, spc, (uintptr_t)p, &dead);
+	if (unlikely(dead.first))
+		gm_mcentral_release_dead(h, &dead);
 	if (ret != -EAGAIN)
 		return ret;
 	return gm_mcentral_free_object(h, s, (uintptr_t)p);

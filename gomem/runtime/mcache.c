@@ -85,8 +85,8 @@ u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 	struct gm_mcache *c = *cp;
 	struct gm_mspan *s = c->alloc[spc];
 	uintptr_t tiny = spc == GM_TINY_SPANCLASS ? c->tiny : 0;
-	u32 idx = gm_span_next_free_index(s), nbatch;
-	struct gm_batched_free batch[GM_FREE_BATCH];
+	u32 idx = gm_span_next_free_index(s);
+	struct gm_span_list dead = { 0 };
 
 	gm_cpu_assert_pinned();
 	if (idx == s->nelems && s != &h->emptyspan) {
@@ -109,13 +109,15 @@ u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 	c->nlocal[spc] = 0;
 	gm_mcache_live_flush(h, c);
 	/* The CPU's batched frees may leave the class a span to take. */
-	nbatch = gm_mcache_take_batch(c, batch);
+	if (c->nbatch)
+		gm_mcentral_apply_batch(h, c, &dead);
 	if (nosleep) {
-		gm_mcentral_apply_batch(h, batch, nbatch);
+		/* Deferred: the CPU stays pinned. */
+		gm_mcentral_release_dead(h, &dead);
 		return refill_nosleep(h, c, spc, s, sp);
 	}
 	gm_cpu_put();
-	gm_mcentral_apply_batch(h, batch, nbatch);
+	gm_mcentral_release_dead(h, &dead);
 	if (s != &h->emptyspan)
 		gm_mcentral_uncache_span(h, s);
 	s = gm_mcentral_cache_span(h, spc, false);
@@ -140,12 +142,12 @@ u32 gm_mcache_refill(struct gm_heap *h, struct gm_mcache **cp, u8 spc,
 static void flush_slot(struct gm_heap *h, unsigned int slot)
 {
 	struct gm_mcache *c = gm_percpu_ptr(h->caches, slot);
-	struct gm_batched_free batch[GM_FREE_BATCH];
-	size_t i, n;
+	struct gm_span_list dead = { 0 };
+	size_t i;
 
 	/* Its batched frees first: they may empty the spans it lets go. */
-	n = gm_mcache_take_batch(c, batch);
-	gm_mcentral_apply_batch(h, batch, n);
+	gm_mcentral_apply_batch(h, c, &dead);
+	gm_mcentral_release_dead(h, &dead);
 
 	/* The tiny block must not outlive its span's place in this cache. */
 	c->tiny = 0;
@@ -372,9 +374,8 @@ int gm_mcache_free_local(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan
  * Tiny blocks and roots take the mcentral's path.
  *
  * Return: 0; GM_BATCH_FULL when the batch must be applied
- * (gm_mcache_take_batch(), then gm_mcentral_apply_batch() once the CPU
- * is let go); -EINVAL if @p is not the base of a live object of @s;
- * -EAGAIN to take the mcentral's path.
+ * (gm_mcentral_apply_batch(), CPU pinned); -EINVAL if @p is not the base
+ * of a live object of @s; -EAGAIN to take the mcentral's path.
  */
 int gm_mcache_free_batched(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan *s,
 			   uintptr_t p)
@@ -407,20 +408,4 @@ int gm_mcache_free_batched(struct gm_heap *h, struct gm_mcache *c, struct gm_msp
 	c->frees[spc >> 1]++;
 	gm_mcache_live_add(h, c, -(s64)s->elemsize);
 	return c->nbatch == GM_FREE_BATCH ? GM_BATCH_FULL : 0;
-}
-
-/**
- * gm_mcache_take_batch() - empty a CPU's batch of frees into @out
- * @c: the CPU's mcache: CPU pinned, or its CPU quiescent
- * @out: room for GM_FREE_BATCH frees
- *
- * Return: the number of frees in @out, for gm_mcentral_apply_batch().
- */
-u32 gm_mcache_take_batch(struct gm_mcache *c, struct gm_batched_free *out)
-{
-	u32 n = c->nbatch;
-
-	memcpy(out, c->batch, n * sizeof(*out));
-	c->nbatch = 0;
-	return n;
 }

@@ -98,7 +98,6 @@ int gm_mcache_free_local(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan
 
 int gm_mcache_free_batched(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan *s,
 			   uintptr_t p);
-u32 gm_mcache_take_batch(struct gm_mcache *c, struct gm_batched_free *out);
 void gm_mcache_live_flush(struct gm_heap *h, struct gm_mcache *c);
 u64 gm_heap_live_exact(struct gm_heap *h);
 

@@ -623,36 +623,53 @@ static bool apply_one(struct gm_heap *h, struct gm_mcentral *c,
 /**
  * gm_mcentral_apply_batch() - apply a CPU's batch of frees
  * @h: the heap
- * @b: frees taken from an mcache (gm_mcache_take_batch())
- * @n: how many
+ * @c: the CPU's mcache: CPU pinned (lock order: CPU, then mcentral), or
+ *	its CPU quiescent; its batch is empty afterwards
+ * @dead: emptied spans that must go back to the heap are added here, for
+ *	gm_mcentral_release_dead() once the CPU is let go
  *
- * Each class's lock is taken once per run of frees of that class. Call
- * without the CPU pinned (emptied spans may go back to the heap). Any
- * context.
+ * Each class's lock is taken once per run of frees of that class. Works
+ * on the mcache's own array: the free path's stack holds no copy (a
+ * kernel built with INIT_STACK_ALL_ZERO would clear it on every free).
  */
-void gm_mcentral_apply_batch(struct gm_heap *h, const struct gm_batched_free *b, u32 n)
+void gm_mcentral_apply_batch(struct gm_heap *h, struct gm_mcache *c,
+			     struct gm_span_list *dead)
 {
-	struct gm_span_list dead = { 0 };
-	struct gm_mcentral *c = NULL;
-	struct gm_mspan *s;
+	struct gm_mcentral *mc = NULL;
 	bool trim = false;
 	u32 i;
 
-	for (i = 0; i < n; i++) {
-		if (!c || c != &h->central[b[i].spanclass]) {
-			if (c)
-				gm_spin_unlock(&c->lock);
-			c = &h->central[b[i].spanclass];
-			gm_spin_lock(&c->lock);
+	for (i = 0; i < c->nbatch; i++) {
+		const struct gm_batched_free *e = &c->batch[i];
+
+		if (mc != &h->central[e->spanclass]) {
+			if (mc)
+				gm_spin_unlock(&mc->lock);
+			mc = &h->central[e->spanclass];
+			gm_spin_lock(&mc->lock);
 		}
-		if (apply_one(h, c, &b[i], &trim))
-			gm_span_list_push(&dead, b[i].s);
+		if (apply_one(h, mc, e, &trim))
+			gm_span_list_push(dead, e->s);
 	}
-	if (c)
-		gm_spin_unlock(&c->lock);
+	if (mc)
+		gm_spin_unlock(&mc->lock);
+	c->nbatch = 0;
 	if (trim)
 		gm_heap_kick(h, GM_KICK_TRIM);
-	while ((s = dead.first)) {
+}
+
+/**
+ * gm_mcentral_release_dead() - give back the spans a batch emptied
+ * @h: the heap
+ * @dead: spans gm_mcentral_apply_batch() declared dead
+ *
+ * Call with the CPU let go: a caller that may sleep frees them now.
+ */
+void gm_mcentral_release_dead(struct gm_heap *h, struct gm_span_list *dead)
+{
+	struct gm_mspan *s;
+
+	while ((s = dead->first)) {
 		gm_span_list_remove(s);
 		gm_mheap_release_span(h, s);
 	}

@@ -81,8 +81,10 @@ void gm_mcentral_release_kept(struct gm_heap *h);
 void gm_mcentral_uncache_span(struct gm_heap *h, struct gm_mspan *s);
 bool gm_mcentral_sweep_frees(struct gm_heap *h, struct gm_mspan *s, uintptr_t tiny);
 int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p);
-struct gm_batched_free;
-void gm_mcentral_apply_batch(struct gm_heap *h, const struct gm_batched_free *b, u32 n);
+struct gm_mcache;
+void gm_mcentral_apply_batch(struct gm_heap *h, struct gm_mcache *c,
+			     struct gm_span_list *dead);
+void gm_mcentral_release_dead(struct gm_heap *h, struct gm_span_list *dead);
 int gm_mcentral_free_large(struct gm_heap *h, struct gm_mspan *s, uintptr_t p);
 int gm_mcentral_set_root(struct gm_heap *h, struct gm_mspan *s, uintptr_t p, bool root);
 size_t gm_mcentral_usable_size(struct gm_heap *h, struct gm_mspan *s, uintptr_t p);
