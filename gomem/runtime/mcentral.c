@@ -264,6 +264,7 @@ struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass, bool no
 		return s;
 	if (nosleep) {
 		WRITE_ONCE(c->want_spare, true);
+		gm_gc_count(&h->gc, GM_GC_NOSLEEP_MISSES, 1);
 		gm_heap_kick(h, GM_KICK_NOW);
 		return NULL;
 	}
@@ -305,6 +306,7 @@ void gm_mcentral_release_kept(struct gm_heap *h)
 			if (!s)
 				break;
 			gm_mheap_free_span(h, s);
+			gm_gc_count(&h->gc, GM_GC_KEPT_RELEASED_SPANS, 1);
 		}
 	}
 }
@@ -360,6 +362,7 @@ bool gm_heap_trim_kept(struct gm_heap *h)
 	while ((s = dead.first)) {
 		gm_span_list_remove(s);
 		gm_mheap_free_span(h, s);
+		gm_gc_count(&h->gc, GM_GC_KEPT_RELEASED_SPANS, 1);
 	}
 	return more;
 }
@@ -394,6 +397,7 @@ void gm_heap_fill_spares(struct gm_heap *h)
 		gm_span_list_push(&c->empty, s);
 		c->nempty++;
 		gm_spin_unlock(&c->lock);
+		gm_gc_count(&h->gc, GM_GC_SPARE_SPANS, 1);
 	}
 }
 
@@ -653,6 +657,8 @@ void gm_mcentral_apply_batch(struct gm_heap *h, struct gm_mcache *c,
 	}
 	if (mc)
 		gm_spin_unlock(&mc->lock);
+	if (c->nbatch)
+		gm_gc_count(&h->gc, GM_GC_FREE_BATCHES, 1);
 	c->nbatch = 0;
 	if (trim)
 		gm_heap_kick(h, GM_KICK_TRIM);

@@ -347,6 +347,11 @@ static const char *const gm_gc_counter_names[] = {
 	[GM_GC_FREED_SPANS]		= "SweepFreedSpans",
 	[GM_GC_SCAVENGED_BG_BYTES]	= "ScavengedBgBytes",
 	[GM_GC_SCAVENGED_LIMIT_BYTES]	= "ScavengedLimitBytes",
+	[GM_GC_KEPT_RELEASED_SPANS]	= "KeptSpansReleased",
+	[GM_GC_NOSLEEP_MISSES]		= "NosleepMisses",
+	[GM_GC_SPARE_SPANS]		= "SpareSpans",
+	[GM_GC_DEFERRED_SPANS]		= "DeferredSpans",
+	[GM_GC_FREE_BATCHES]		= "FreeBatches",
 };
 static_assert(ARRAY_SIZE(gm_gc_counter_names) == GM_GC_NUM_COUNTERS,
 	      "a name for every counter");

@@ -30,6 +30,12 @@ enum gm_gc_counter {
 	GM_GC_FREED_SPANS,		/* spans the sweeper gave back to the page heap */
 	GM_GC_SCAVENGED_BG_BYTES,	/* bytes the background scavenger gave back */
 	GM_GC_SCAVENGED_LIMIT_BYTES,	/* bytes scavenged to stay under the limit */
+	/* The allocator's slow-path events (issue 12), counted here too. */
+	GM_GC_KEPT_RELEASED_SPANS,	/* empty spans the classes kept, given back */
+	GM_GC_NOSLEEP_MISSES,		/* refills that could not sleep and found nothing */
+	GM_GC_SPARE_SPANS,		/* spans gm_heap_fill_spares() gave a class */
+	GM_GC_DEFERRED_SPANS,		/* spans left for the heap lock's next holder */
+	GM_GC_FREE_BATCHES,		/* batches of frees applied (gm_mcentral_apply_batch()) */
 	GM_GC_NUM_COUNTERS,
 };
 

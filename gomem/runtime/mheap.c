@@ -673,6 +673,7 @@ void gm_mheap_release_span(struct gm_heap *h, struct gm_mspan *s)
 	gm_spin_lock(&h->defer_lock);
 	gm_span_list_push(&h->deferred, s);
 	gm_spin_unlock(&h->defer_lock);
+	gm_gc_count(&h->gc, GM_GC_DEFERRED_SPANS, 1);
 	gm_heap_kick(h, GM_KICK_NOW);
 }
 

@@ -1032,8 +1032,10 @@ static void batched_frees(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c->st.heap_objects, n - (GM_FREE_BATCH - 1));
 	KUNIT_EXPECT_EQ(test, first->nfreed, 0);
 	/* The batch's last free applies it. */
+	KUNIT_EXPECT_EQ(test, gm_gc_counter_read(&c->h->gc, GM_GC_FREE_BATCHES), 0);
 	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, objs[GM_FREE_BATCH - 1]), 0);
 	KUNIT_EXPECT_EQ(test, first->nfreed, GM_FREE_BATCH);
+	KUNIT_EXPECT_EQ(test, gm_gc_counter_read(&c->h->gc, GM_GC_FREE_BATCHES), 1);
 	KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, objs[0]), -EINVAL);
 	for (i = GM_FREE_BATCH; i < n; i++)
 		KUNIT_EXPECT_EQ(test, gm_heap_free(c->h, objs[i]), 0);

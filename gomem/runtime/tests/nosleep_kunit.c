@@ -98,7 +98,9 @@ static void nosleep_alloc_from_spare(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, gm_heap_alloc(c->h, GM_MAX_SMALL_SIZE + 1, GM_NOSLEEP));
 	gm_nosleep_end();
 
+	KUNIT_EXPECT_EQ(test, gm_gc_counter_read(&c->h->gc, GM_GC_NOSLEEP_MISSES), 1);
 	gm_heap_fill_spares(c->h);
+	KUNIT_EXPECT_EQ(test, gm_gc_counter_read(&c->h->gc, GM_GC_SPARE_SPANS), 1);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(c->h->central[spc].want_spare));
 	KUNIT_EXPECT_EQ(test, c->h->central[spc].nempty, 1);
 	n = alloc_nosleep(c->h, size, 0, objs, nelems + 1);
@@ -185,6 +187,7 @@ static void nosleep_free_defers_span(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bad, -EINVAL);
 	KUNIT_EXPECT_EQ(test, c->kicks, 1);
 	KUNIT_EXPECT_EQ(test, c->h->deferred.len, 1);
+	KUNIT_EXPECT_EQ(test, gm_gc_counter_read(&c->h->gc, GM_GC_DEFERRED_SPANS), 1);
 	KUNIT_EXPECT_EQ(test, live - gm_heap_live_exact(c->h), size);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(c->h->inuse_pages), pages);
 	KUNIT_EXPECT_EQ(test, gm_heap_object_size(c->h, big), 0);
@@ -280,6 +283,8 @@ static void kept_spans_trimmed(struct kunit *test)
 	KUNIT_EXPECT_GE(test, c->h->central[spc].nempty, n / 2);
 	KUNIT_EXPECT_LT(test, c->h->central[spc].nempty, n);
 
+	KUNIT_EXPECT_EQ(test, gm_gc_counter_read(&c->h->gc, GM_GC_KEPT_RELEASED_SPANS),
+			n - c->h->central[spc].nempty);
 	/* Idle a whole period: down to the lasting bound. */
 	KUNIT_EXPECT_FALSE(test, gm_heap_trim_kept(c->h));
 	KUNIT_EXPECT_LE(test, (u64)c->h->central[spc].nempty * span_bytes,
