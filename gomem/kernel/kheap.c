@@ -136,6 +136,7 @@ EXPORT_SYMBOL_GPL(gomem_heap_destroy);
 /**
  * gomem_kernel_heap() - the heap gomem keeps for in-kernel use
  *
+ * Context: any context.
  * Return: the heap, valid while the gomem module is loaded.
  */
 struct gomem_heap *gomem_kernel_heap(void)
@@ -371,7 +372,9 @@ EXPORT_SYMBOL_GPL(gomem_heap_set_gogc);
  * @heap: the heap
  * @cpu: the CPU
  *
- * Return: how many span classes of @cpu's cache point to a span.
+ * Context: any context; a snapshot that may be stale.
+ * Return: how many span classes of @cpu's caches (every context's) point
+ * to a span.
  */
 unsigned int gomem_heap_cached_spans(struct gomem_heap *heap, unsigned int cpu)
 {
