@@ -231,20 +231,6 @@ unsigned int gm_heap_cached_spans(struct gm_heap *h, unsigned int cpu)
 }
 
 /**
- * gm_mcache_live_flush() - hand a CPU's batch of live-heap change over
- * @h: the heap
- * @c: the CPU's mcache: CPU pinned, or its CPU quiescent
- *
- * The slow half of gm_mcache_live_add(): one atomic per batch, not per
- * object.
- */
-void gm_mcache_live_flush(struct gm_heap *h, struct gm_mcache *c)
-{
-	gm_pacer_live_add(h, c->live_delta);
-	c->live_delta = 0;
-}
-
-/**
  * gm_heap_live_exact() - the pacer's live heap with what the CPUs hold
  * @h: the heap
  *

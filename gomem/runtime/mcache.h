@@ -7,6 +7,7 @@
 #define _GOMEM_MCACHE_H
 
 #include "mheap.h"
+#include "mgc.h"
 
 /*
  * Slots a CPU keeps per span class for hot reuse. More frees on the
@@ -98,7 +99,6 @@ int gm_mcache_free_local(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan
 
 int gm_mcache_free_batched(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan *s,
 			   uintptr_t p);
-void gm_mcache_live_flush(struct gm_heap *h, struct gm_mcache *c);
 u64 gm_heap_live_exact(struct gm_heap *h);
 
 /**
@@ -119,6 +119,21 @@ static __always_inline u32 gm_mcache_pop_local(struct gm_mcache *c, u8 spc)
 	gm_bit_clear(s->local_bits, idx);
 	s->nlocal--;
 	return idx;
+}
+
+/**
+ * gm_mcache_live_flush() - hand a CPU's batch of live-heap change over
+ * @h: the heap
+ * @c: the CPU's mcache: CPU pinned, or its CPU quiescent
+ *
+ * The slow half of gm_mcache_live_add(): one atomic per batch, not per
+ * object. Inline, so that the mcentral's free path, which batches too,
+ * does not call back into mcache.c.
+ */
+static inline void gm_mcache_live_flush(struct gm_heap *h, struct gm_mcache *c)
+{
+	gm_pacer_live_add(h, c->live_delta);
+	c->live_delta = 0;
 }
 
 /**

@@ -50,7 +50,7 @@ static u32 empty_keep(u8 spanclass)
  * such span while it is busy, so a burst of frees followed by a burst of
  * allocations (a batch) takes no span from the heap; what it has not
  * needed for a second goes back (gm_heap_trim_kept()), and everything at
- * a GC cycle, a scavenge or over the memory limit. Return: true if @s
+ * a GC cycle or a flush of every cache. Return: true if @s
  * must be released; *@trim is set when the class keeps more than
  * empty_keep() and the heap must be kicked to trim it.
  */
@@ -285,9 +285,9 @@ struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass, bool no
  * @h: the heap
  *
  * Before a GC cycle marks (a kept span must not carry a cycle's stale
- * sweepgen) and before a scavenge: memory the classes hold goes back to
- * the heap, and from there to the system at the scavenger's pace. May
- * sleep.
+ * sweepgen) and at a flush of every cache: memory the classes hold goes
+ * back to the heap, and from there to the system at the scavenger's
+ * pace. May sleep.
  */
 void gm_mcentral_release_kept(struct gm_heap *h)
 {

@@ -47,9 +47,6 @@ u64 gm_heap_scavenge(struct gm_heap *h, u64 max_bytes)
 	gm_might_sleep();
 	if (!h->src->unused)
 		return 0;
-	/* What the classes keep is the first memory to go back. */
-	gm_mcentral_release_kept(h);
-	gm_heap_drain_deferred(h);
 	/* Rounded up without wrapping: max_bytes may be close to 2^64. */
 	if (max_bytes)
 		max_pages = (max_bytes >> GM_PAGE_SHIFT) + !!(max_bytes & (GM_PAGE_SIZE - 1));
@@ -119,27 +116,24 @@ void gm_scavenge_for_limit(struct gm_heap *h)
 {
 	struct scavenge_ctx sc = { .h = h };
 	u64 limit, r;
+	bool over;
 
 	if (!h->src->unused)
 		return;
 	gm_mutex_lock(&h->lock);
-	r = retained(h);
-	gm_mutex_unlock(&h->lock);
-	if (r <= READ_ONCE(h->gc.memory_limit))
-		return;
-	/* Over the limit, the classes keep no empty span. */
-	gm_mcentral_release_kept(h);
-	gm_heap_drain_deferred(h);
-	gm_mutex_lock(&h->lock);
 	limit = h->gc.memory_limit;
 	r = retained(h);
-	if (limit != GM_NO_LIMIT && r > limit) {
+	over = limit != GM_NO_LIMIT && r > limit;
+	if (over) {
 		gm_pagealloc_scavenge(&h->pages, (r - limit + GM_PAGE_SIZE - 1) >> GM_PAGE_SHIFT,
 				      release_run, &sc);
 		h->scavenged_bytes += sc.pages * GM_PAGE_SIZE;
 	}
 	gm_mutex_unlock(&h->lock);
 	gm_gc_count(&h->gc, GM_GC_SCAVENGED_LIMIT_BYTES, sc.pages * GM_PAGE_SIZE);
+	/* The classes' kept spans are not free pages: a trim gives them back. */
+	if (over)
+		gm_heap_kick(h, GM_KICK_TRIM);
 }
 
 /**

@@ -8,8 +8,6 @@
  */
 #include "malloc.h"
 
-#define GM_ADDR_MASK	((1ULL << GM_ADDR_BITS) - 1)
-
 /* === the arena index ==================================================== */
 
 /**
@@ -42,46 +40,12 @@ void gm_arena_index_destroy(struct gm_arena_index *ai)
 	ai->narenas = 0;
 }
 
-/* Split an address into L1 and L2 indexes; false if not this heap's. */
-static bool arena_idx(const struct gm_arena_index *ai, uintptr_t addr,
-		      size_t *l1, size_t *l2)
-{
-	u64 off = (u64)addr & GM_ADDR_MASK;
-	u64 n = off >> GM_ARENA_SHIFT;
-
-	if (!ai->have_base || ((u64)addr & ~GM_ADDR_MASK) != ai->base)
-		return false;
-	*l1 = n >> GM_ARENA_L2_BITS;
-	*l2 = n & ((1UL << GM_ARENA_L2_BITS) - 1);
-	return true;
-}
-
-/**
- * gm_arena_of() - the arena holding an address
- * @ai: the index
- * @addr: any address
- *
- * Needs no lock: the L2 arrays and arenas are published whole.
- *
- * Return: the arena, or NULL if no arena of this heap covers @addr.
- */
-struct gm_heap_arena *gm_arena_of(const struct gm_arena_index *ai, uintptr_t addr)
-{
-	struct gm_heap_arena **l2;
-	size_t i1, i2;
-
-	if (!arena_idx(ai, addr, &i1, &i2))
-		return NULL;
-	l2 = gm_atomic_load_ptr(&ai->l1[i1]);
-	return l2 ? gm_atomic_load_ptr(&l2[i2]) : NULL;
-}
-
 static int arena_create(struct gm_arena_index *ai, uintptr_t addr)
 {
 	struct gm_heap_arena **l2, *arena;
 	size_t i1, i2;
 
-	if (!arena_idx(ai, addr, &i1, &i2))
+	if (!gm_arena_idx(ai, addr, &i1, &i2))
 		return -EINVAL;
 	l2 = ai->l1[i1];
 	if (!l2) {
@@ -208,28 +172,6 @@ void gm_span_init_layout(struct gm_mspan *s, uintptr_t start, size_t npages,
 		s->nelems = 1;
 		s->divmul = 0;
 	}
-}
-
-/**
- * gm_span_of() - the in-use span holding an address (Go's spanOf)
- * @ai: the heap's arena index
- * @addr: any address
- *
- * Return: the span, or NULL if @addr is not in an in-use span of the heap.
- */
-struct gm_mspan *gm_span_of(const struct gm_arena_index *ai, uintptr_t addr)
-{
-	struct gm_heap_arena *ha = gm_arena_of(ai, addr);
-	struct gm_mspan *s;
-
-	if (!ha)
-		return NULL;
-	s = READ_ONCE(ha->spans[(addr - ha->base) >> GM_PAGE_SHIFT]);
-	/* Entries of freed pages may be stale: check bounds and state. */
-	if (!s || READ_ONCE(s->state) != GM_SPAN_IN_USE || addr < s->start ||
-	    addr - s->start >= s->npages * GM_PAGE_SIZE)
-		return NULL;
-	return s;
 }
 
 /**

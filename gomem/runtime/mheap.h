@@ -230,6 +230,8 @@ struct gm_heap_arena {
  * allocated when an arena in its range first appears.
  */
 #define GM_ARENA_L1_BITS	10
+/* The offset bits of an address in a heap (GM_ADDR_BITS). */
+#define GM_ADDR_MASK		((1ULL << GM_ADDR_BITS) - 1)
 #define GM_ARENA_L2_BITS	(GM_ADDR_BITS - GM_ARENA_SHIFT - GM_ARENA_L1_BITS)
 
 /**
@@ -251,11 +253,70 @@ struct gm_arena_index {
 
 void gm_arena_index_init(struct gm_arena_index *ai, struct gm_mutex *lock);
 void gm_arena_index_destroy(struct gm_arena_index *ai);
-struct gm_heap_arena *gm_arena_of(const struct gm_arena_index *ai, uintptr_t addr);
 int gm_arena_ensure(struct gm_arena_index *ai, uintptr_t addr, size_t bytes);
 void gm_arena_set_span(struct gm_arena_index *ai, struct gm_mspan *s);
 void gm_arena_clear_span(struct gm_arena_index *ai, struct gm_mspan *s);
-struct gm_mspan *gm_span_of(const struct gm_arena_index *ai, uintptr_t addr);
+/* Split an address into L1 and L2 indexes; false if not this heap's. */
+static __always_inline bool gm_arena_idx(const struct gm_arena_index *ai, uintptr_t addr,
+					 size_t *l1, size_t *l2)
+{
+	u64 off = (u64)addr & GM_ADDR_MASK;
+	u64 n = off >> GM_ARENA_SHIFT;
+
+	if (!ai->have_base || ((u64)addr & ~GM_ADDR_MASK) != ai->base)
+		return false;
+	*l1 = n >> GM_ARENA_L2_BITS;
+	*l2 = n & ((1UL << GM_ARENA_L2_BITS) - 1);
+	return true;
+}
+
+/**
+ * gm_arena_of() - the arena holding an address
+ * @ai: the index
+ * @addr: any address
+ *
+ * Needs no lock: the L2 arrays and arenas are published whole.
+ *
+ * Return: the arena, or NULL if no arena of this heap covers @addr.
+ */
+static __always_inline struct gm_heap_arena *gm_arena_of(const struct gm_arena_index *ai,
+							 uintptr_t addr)
+{
+	struct gm_heap_arena **l2;
+	size_t i1, i2;
+
+	if (!gm_arena_idx(ai, addr, &i1, &i2))
+		return NULL;
+	l2 = gm_atomic_load_ptr(&ai->l1[i1]);
+	return l2 ? gm_atomic_load_ptr(&l2[i2]) : NULL;
+}
+
+/**
+ * gm_span_of() - the in-use span holding an address (Go's spanOf)
+ * @ai: the heap's arena index
+ * @addr: any address
+ *
+ * Inline: every free starts here (a few loads: the arena index's two
+ * levels, then the arena's span of the page).
+ *
+ * Return: the span, or NULL if @addr is not in an in-use span of the heap.
+ */
+static __always_inline struct gm_mspan *gm_span_of(const struct gm_arena_index *ai,
+						   uintptr_t addr)
+{
+	struct gm_heap_arena *ha = gm_arena_of(ai, addr);
+	struct gm_mspan *s;
+
+	if (!ha)
+		return NULL;
+	s = READ_ONCE(ha->spans[(addr - ha->base) >> GM_PAGE_SHIFT]);
+	/* Entries of freed pages may be stale: check bounds and state. */
+	if (!s || READ_ONCE(s->state) != GM_SPAN_IN_USE || addr < s->start ||
+	    addr - s->start >= s->npages * GM_PAGE_SIZE)
+		return NULL;
+	return s;
+}
+
 uintptr_t gm_find_object(const struct gm_arena_index *ai, uintptr_t addr,
 			 struct gm_mspan **spanp, u32 *indexp);
 void gm_span_init_layout(struct gm_mspan *s, uintptr_t start, size_t npages,
