@@ -345,12 +345,14 @@ bool gm_heap_trim_kept(struct gm_heap *h)
 	bool more = false;
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(h->central); i++) {
+	/* Span classes 0 and 1 are large objects': they keep nothing. */
+	for (i = 2; i < ARRAY_SIZE(h->central); i++) {
 		struct gm_mcentral *c = &h->central[i];
-		u32 keep = empty_keep(i), idle;
+		u32 keep, idle;
 
 		if (!READ_ONCE(c->nempty))
 			continue;
+		keep = empty_keep(i);
 		gm_spin_lock(&c->lock);
 		idle = min(c->nempty_low, c->nempty);
 		if (idle > keep)
