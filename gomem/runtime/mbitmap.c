@@ -210,6 +210,51 @@ bool gm_span_slot_pending(const struct gm_mspan *s, u32 index)
 }
 
 /**
+ * gm_span_set_pend() - mark a slot freed into a CPU's batch
+ * @s: the span, without a lock
+ * @index: slot index, below s->nelems
+ *
+ * Other CPUs may set other bits of the word meanwhile: compare-and-swap.
+ *
+ * Return: false if the slot's pend bit was set already (a double free).
+ */
+bool gm_span_set_pend(struct gm_mspan *s, u32 index)
+{
+	u64 bit = 1ULL << (index % 64), *word = &s->pend_bits[index / 64], old;
+
+	do {
+		old = READ_ONCE(*word);
+		if (old & bit)
+			return false;
+	} while (!gm_atomic_cas_u64(word, old, old | bit));
+	return true;
+}
+
+/**
+ * gm_span_tiny_set_freed() - mark a tiny object freed in its block's mask
+ * @s: a span of the tiny class
+ * @index: the block's slot
+ * @bit: the object's start offset, as a bit
+ *
+ * The CPU caching @s sets bits without a lock, others under the mcentral
+ * lock: compare-and-swap either way.
+ *
+ * Return: false if no live tiny object starts there (never allocated, or
+ * freed already).
+ */
+bool gm_span_tiny_set_freed(struct gm_mspan *s, u32 index, u32 bit)
+{
+	u32 old;
+
+	do {
+		old = READ_ONCE(s->tiny_freed[index]);
+		if (!(READ_ONCE(s->tiny_alloc[index]) & bit) || (old & bit))
+			return false;
+	} while (!gm_atomic_cas_u32(&s->tiny_freed[index], old, old | bit));
+	return true;
+}
+
+/**
  * gm_span_clear_pend() - clear pend bits of slots whose free is swept
  * @s: the span, under its mcentral's lock
  * @w: the word

@@ -13,9 +13,11 @@
  * The mcentral sees those frees when the CPU sweeps or lets go of the
  * span (gm_span_fold_local_frees()). A tiny object of the CPU's tiny
  * span sets its bit in tiny_freed with a compare-and-swap, the one
- * atomic of a local free (free_tiny_local()). A free elsewhere (another
- * CPU's span, an uncached one, a root object, a large one) takes the
- * mcentral's lock as before. Documentation/allocator.rst has the
+ * atomic of a local free (free_tiny_local()). A free into a span the CPU
+ * does not cache sets the slot's pend bit and joins the CPU's batch,
+ * applied under the class lock 32 at a time (gm_mcache_free_batched()).
+ * The rest (spans being swept, other CPUs' tiny objects, roots, large
+ * objects) take the mcentral's lock. Documentation/allocator.rst has the
  * invariants.
  */
 #include "malloc.h"
@@ -289,13 +291,10 @@ static int local_free_check(const struct gm_mspan *s, uintptr_t p, u32 *idx, boo
 static int free_tiny_local(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan *s,
 			   u32 idx, uintptr_t p)
 {
-	u32 bit = 1U << (p - s->start - (uintptr_t)idx * s->elemsize), old;
+	u32 bit = 1U << (p - s->start - (uintptr_t)idx * s->elemsize);
 
-	do {
-		old = READ_ONCE(s->tiny_freed[idx]);
-		if (!(s->tiny_alloc[idx] & bit) || (old & bit))
-			return -EINVAL;
-	} while (!gm_atomic_cas_u32(&s->tiny_freed[idx], old, old | bit));
+	if (!gm_span_tiny_set_freed(s, idx, bit))
+		return -EINVAL;
 	gm_free_hook(h, p);
 	s->tiny_local++;
 	c->tiny_frees++;
@@ -369,7 +368,6 @@ int gm_mcache_free_batched(struct gm_heap *h, struct gm_mcache *c, struct gm_msp
 	u32 sg = READ_ONCE(h->sweepgen), ssg = gm_atomic_load_u32(&s->sweepgen), idx;
 	u8 spc = READ_ONCE(s->spanclass);
 	struct gm_batched_free *e;
-	u64 bit, old, *word;
 	int ret;
 
 	gm_cpu_assert_pinned();
@@ -379,13 +377,8 @@ int gm_mcache_free_batched(struct gm_heap *h, struct gm_mcache *c, struct gm_msp
 	ret = local_free_check(s, p, &idx, false);
 	if (ret)
 		return ret == -EINVAL ? -EINVAL : -EAGAIN;
-	bit = 1ULL << (idx % 64);
-	word = &s->pend_bits[idx / 64];
-	do {
-		old = READ_ONCE(*word);
-		if (old & bit)
-			return -EINVAL;
-	} while (!gm_atomic_cas_u64(word, old, old | bit));
+	if (!gm_span_set_pend(s, idx))
+		return -EINVAL;
 	gm_free_hook(h, p);
 	e = &c->batch[c->nbatch++];
 	e->s = s;

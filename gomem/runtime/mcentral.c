@@ -43,6 +43,13 @@ static u32 empty_keep(u8 spanclass)
 	return max_t(u32, 2, GM_EMPTY_KEEP_BYTES / (gm_class_npages(spanclass >> 1) * GM_PAGE_SIZE));
 }
 
+static void push_kept(struct gm_mcentral *c, struct gm_mspan *s)
+{
+	gm_spin_assert_held(&c->lock);
+	gm_span_list_push(&c->empty, s);
+	c->nempty++;
+}
+
 /*
  * A span its frees emptied stays with its class if it is swept (so no
  * cycle's marks are pending in it); otherwise it dies here and the
@@ -59,8 +66,7 @@ static bool keep_empty(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan
 {
 	gm_spin_assert_held(&c->lock);
 	if (READ_ONCE(s->sweepgen) == READ_ONCE(h->sweepgen)) {
-		gm_span_list_push(&c->empty, s);
-		c->nempty++;
+		push_kept(c, s);
 		*trim = c->nempty > empty_keep(s->spanclass);
 		return false;
 	}
@@ -280,6 +286,31 @@ struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass, bool no
 	return s;
 }
 
+/* Up to @n kept spans of @c, dead now, onto @out. */
+static void take_dead(struct gm_mcentral *c, u32 n, struct gm_span_list *out)
+{
+	struct gm_mspan *s;
+	u32 i;
+
+	gm_spin_assert_held(&c->lock);
+	for (i = 0; i < n && (s = take_kept(c)); i++) {
+		WRITE_ONCE(s->state, GM_SPAN_DEAD);
+		gm_span_list_push(out, s);
+	}
+}
+
+/* Kept spans taken by take_dead() go back to the heap. May sleep. */
+static void free_dead(struct gm_heap *h, struct gm_span_list *dead)
+{
+	struct gm_mspan *s;
+
+	while ((s = dead->first)) {
+		gm_span_list_remove(s);
+		gm_mheap_free_span(h, s);
+		gm_gc_count(&h->gc, GM_GC_KEPT_RELEASED_SPANS, 1);
+	}
+}
+
 /**
  * gm_mcentral_release_kept() - give every class's kept empty spans back
  * @h: the heap
@@ -291,38 +322,19 @@ struct gm_mspan *gm_mcentral_cache_span(struct gm_heap *h, u8 spanclass, bool no
  */
 void gm_mcentral_release_kept(struct gm_heap *h)
 {
+	struct gm_span_list dead = { 0 };
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(h->central); i++) {
 		struct gm_mcentral *c = &h->central[i];
-		struct gm_mspan *s;
 
-		while (READ_ONCE(c->nempty)) {
-			gm_spin_lock(&c->lock);
-			s = take_kept(c);
-			if (s)
-				WRITE_ONCE(s->state, GM_SPAN_DEAD);
-			gm_spin_unlock(&c->lock);
-			if (!s)
-				break;
-			gm_mheap_free_span(h, s);
-			gm_gc_count(&h->gc, GM_GC_KEPT_RELEASED_SPANS, 1);
-		}
+		if (!READ_ONCE(c->nempty))
+			continue;
+		gm_spin_lock(&c->lock);
+		take_dead(c, c->nempty, &dead);
+		gm_spin_unlock(&c->lock);
 	}
-}
-
-/* Up to @n kept spans of @c, dead now, onto @out. */
-static u32 take_dead(struct gm_mcentral *c, u32 n, struct gm_span_list *out)
-{
-	struct gm_mspan *s;
-	u32 i;
-
-	gm_spin_assert_held(&c->lock);
-	for (i = 0; i < n && (s = take_kept(c)); i++) {
-		WRITE_ONCE(s->state, GM_SPAN_DEAD);
-		gm_span_list_push(out, s);
-	}
-	return i;
+	free_dead(h, &dead);
 }
 
 /**
@@ -341,7 +353,6 @@ static u32 take_dead(struct gm_mcentral *c, u32 n, struct gm_span_list *out)
 bool gm_heap_trim_kept(struct gm_heap *h)
 {
 	struct gm_span_list dead = { 0 };
-	struct gm_mspan *s;
 	bool more = false;
 	size_t i;
 
@@ -361,11 +372,7 @@ bool gm_heap_trim_kept(struct gm_heap *h)
 		more |= c->nempty > keep;
 		gm_spin_unlock(&c->lock);
 	}
-	while ((s = dead.first)) {
-		gm_span_list_remove(s);
-		gm_mheap_free_span(h, s);
-		gm_gc_count(&h->gc, GM_GC_KEPT_RELEASED_SPANS, 1);
-	}
+	free_dead(h, &dead);
 	return more;
 }
 
@@ -396,8 +403,7 @@ void gm_heap_fill_spares(struct gm_heap *h)
 			continue;
 		gm_spin_lock(&c->lock);
 		gm_atomic_store_u32(&s->sweepgen, READ_ONCE(h->sweepgen));
-		gm_span_list_push(&c->empty, s);
-		c->nempty++;
+		push_kept(c, s);
 		gm_spin_unlock(&c->lock);
 		gm_gc_count(&h->gc, GM_GC_SPARE_SPANS, 1);
 	}
@@ -507,15 +513,9 @@ static bool counted_live(struct gm_heap *h, struct gm_mspan *s, u32 idx)
 static int free_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *s,
 		     u32 idx, uintptr_t off, bool *release, bool *trim)
 {
-	u32 bit = 1U << off, old;
-
 	gm_spin_assert_held(&c->lock);
-	/* The caching CPU may set another bit of the word without the lock. */
-	do {
-		old = READ_ONCE(s->tiny_freed[idx]);
-		if (!(READ_ONCE(s->tiny_alloc[idx]) & bit) || (old & bit))
-			return -EINVAL;
-	} while (!gm_atomic_cas_u32(&s->tiny_freed[idx], old, old | bit));
+	if (!gm_span_tiny_set_freed(s, idx, 1U << off))
+		return -EINVAL;
 	gm_free_hook(h, s->start + (uintptr_t)idx * s->elemsize + off);
 	s->tiny_pending++;
 	c->tiny_frees++;

@@ -147,6 +147,8 @@ int gm_span_init_bits(struct gm_mspan *s, u32 nelems);
 void gm_span_release_bits(struct gm_mspan *s);
 bool gm_span_slot_pending(const struct gm_mspan *s, u32 index);
 void gm_span_clear_pend(struct gm_mspan *s, u32 w, u64 mask);
+bool gm_span_set_pend(struct gm_mspan *s, u32 index);
+bool gm_span_tiny_set_freed(struct gm_mspan *s, u32 index, u32 bit);
 bool gm_span_slot_allocated(const struct gm_mspan *s, u32 index);
 u32 gm_span_sweep_free_bits(struct gm_mspan *s);
 u32 gm_span_fold_local_frees(struct gm_mspan *s);
