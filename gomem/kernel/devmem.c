@@ -857,11 +857,44 @@ static void mem_read(void *ctx, uintptr_t addr, void *buf, size_t len)
 	}
 }
 
+/*
+ * The collector scans heap pages in place rather than copying each
+ * object: a page is pinned by a reference, so that nothing can free it
+ * while it is mapped, and mapped with kmap_local_page(). Pages never
+ * touched read as the zero page. Memory that is not the heap's goes
+ * through mem_read().
+ */
+static const void *mem_map_page(void *ctx, uintptr_t addr, size_t *len, void **cookie)
+{
+	struct gomem_mem *mem = ctx;
+	struct page *page;
+
+	*len = PAGE_SIZE - offset_in_page(addr);
+	if (!arena_of(mem, addr))
+		return NULL;
+	xa_lock(&mem->pages);
+	page = xa_load(&mem->pages, addr >> PAGE_SHIFT);
+	if (page)
+		get_page(page);
+	xa_unlock(&mem->pages);
+	*cookie = page;
+	return kmap_local_page(page ?: ZERO_PAGE(0)) + offset_in_page(addr);
+}
+
+static void mem_unmap_page(void *ctx, const void *p, void *cookie)
+{
+	kunmap_local(p);
+	if (cookie)
+		put_page(cookie);
+}
+
 static const struct gm_pagesrc_ops mem_dev_pagesrc = {
 	.alloc_block	= mem_alloc_block,
 	.free_block	= mem_free_block,
 	.zero		= mem_zero,
 	.read		= mem_read,
+	.map		= mem_map_page,
+	.unmap		= mem_unmap_page,
 	.unused		= mem_unused,
 	.used		= mem_used,
 	.kernel_memory	= false,

@@ -328,8 +328,8 @@ EXPORT_SYMBOL_GPL(gomem_heap_gc_due);
  * cycle.
  *
  * Context: process context; may sleep. CPU hotplug waits for the cycle.
- * Return: 0, or -ENOMEM if the collector's work memory could not be
- * allocated (nothing was freed then).
+ * Return: 0. (An int for compatibility: when the collector's work memory
+ * cannot be allocated, the mark rescans the heap instead of failing.)
  */
 int gomem_heap_gc(struct gomem_heap *heap)
 {

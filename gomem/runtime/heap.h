@@ -49,6 +49,13 @@ struct gm_heap;
  * @read: if set, copy [addr, addr + len) of the heap's memory to @buf;
  *	the collector reads objects through it, as @zero writes them.
  *	Called from sleepable context.
+ * @map: if set, make the heap's memory from @addr to the end of its page
+ *	readable in place, set *@len to those bytes and return where to
+ *	read them, or NULL if @addr is not the heap's memory (the collector
+ *	then reads the *@len bytes through @read); *@cookie is for @unmap. The collector scans objects through it one page at a
+ *	time instead of copying each object through @read. Called from
+ *	sleepable context; at most one page is mapped at a time.
+ * @unmap: undo @map, given what it returned and its cookie
  * @unused: if set, give the memory of free pages back to the system
  *	(Go's sysUnused); they read as zeros when next touched. Called under
  *	the heap lock; may sleep.
@@ -68,6 +75,8 @@ struct gm_pagesrc_ops {
 	void (*free_block)(void *ctx, uintptr_t addr, unsigned int order, size_t bytes);
 	void (*zero)(void *ctx, uintptr_t addr, size_t len);
 	void (*read)(void *ctx, uintptr_t addr, void *buf, size_t len);
+	const void *(*map)(void *ctx, uintptr_t addr, size_t *len, void **cookie);
+	void (*unmap)(void *ctx, const void *p, void *cookie);
 	void (*unused)(void *ctx, uintptr_t addr, size_t len);
 	void (*used)(void *ctx, uintptr_t addr, size_t len);
 	bool kernel_memory;
@@ -94,7 +103,11 @@ struct gm_root {
  * @marked_bytes: their slot sizes (a tiny block counts whole)
  * @root_bytes: bytes of registered root ranges and root objects scanned
  * @scanned_bytes: bytes scanned, roots included
- * @overflows: times the gray queue overflowed and the heap was rescanned
+ * @overflows: times the gray queue reached its bound (or could not grow)
+ *	and the heap was rescanned
+ * @queue_peak: most entries the gray queue held at once
+ * @queue_bufs: most chunks (struct gm_workbuf, GM_WORKBUF_BYTES each) it
+ *	held at once: the mark's memory
  */
 struct gm_mark_stats {
 	u64 marked;
@@ -102,6 +115,8 @@ struct gm_mark_stats {
 	u64 root_bytes;
 	u64 scanned_bytes;
 	u64 overflows;
+	u64 queue_peak;
+	u64 queue_bufs;
 };
 
 /* Phases of a cycle, as gctrace times them. */

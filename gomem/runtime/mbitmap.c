@@ -193,6 +193,34 @@ bool gm_span_slot_allocated(const struct gm_mspan *s, u32 index)
 }
 
 /**
+ * gm_span_allocated_word() - gm_span_slot_allocated() for 64 slots at once
+ * @s: the span
+ * @word: which 64 slots, below s->bitmap_words
+ *
+ * For the collector, which needs it per word of a bitmap: with the world
+ * stopped the words read here do not change.
+ *
+ * Return: one bit per slot of the word, set if the slot is allocated;
+ * bits past s->nelems are clear.
+ */
+u64 gm_span_allocated_word(const struct gm_mspan *s, u32 word)
+{
+	u32 first = word * 64, fi = READ_ONCE(s->freeindex);
+	u64 below, valid, gone;
+
+	if (first >= s->nelems)
+		return 0;
+	valid = s->nelems - first >= 64 ? ~0ULL : (1ULL << (s->nelems - first)) - 1;
+	if (fi >= first + 64)
+		below = ~0ULL;
+	else
+		below = fi > first ? (1ULL << (fi - first)) - 1 : 0;
+	gone = s->free_bits[word] | READ_ONCE(s->local_bits[word]) |
+	       READ_ONCE(s->pend_bits[word]);
+	return (below | s->alloc_bits[word]) & ~gone & valid;
+}
+
+/**
  * gm_span_slot_pending() - whether a slot waits in a CPU's batch of frees
  * @s: the span, under its mcentral's lock
  * @index: slot index, below s->nelems

@@ -20,9 +20,6 @@
  */
 #include "malloc.h"
 
-/* Gray queue entries, 32 KiB: the only memory a cycle allocates. */
-#define GM_GC_QUEUE_LEN		4096
-
 /* === roots ============================================================== */
 
 /* Index of the first root at or above @addr. */
@@ -174,9 +171,9 @@ static void mark_termination(struct gm_heap *h, struct gm_gc_cycle *c)
  *
  * May sleep.
  *
- * Return: 0; -ENOMEM if the gray queue could not be allocated, or -EINTR
- * if the calling task was killed during the mark (either way the heap is
- * then swept and unchanged otherwise: no cycle happened).
+ * Return: 0, or -EINTR if the calling task was killed during the mark
+ * (the heap is then swept and unchanged otherwise: no cycle happened).
+ * Memory the mark cannot get makes it slower (it rescans), never fail.
  */
 int gm_heap_gc(struct gm_heap *h, bool forced, struct gm_gc_cycle *out)
 {
@@ -192,7 +189,7 @@ int gm_heap_gc(struct gm_heap *h, bool forced, struct gm_gc_cycle *out)
 	gm_heap_flush_caches(h);
 	gm_sweep_finish(h);
 	t[1] = gm_now_ns();
-	ret = gm_mark_heap(h, NULL, 0, GM_GC_QUEUE_LEN, &c.mark);
+	ret = gm_mark_heap(h, NULL, 0, 0, &c.mark);
 	if (ret)
 		return ret;
 	c.root_bytes = c.mark.root_bytes;
@@ -368,7 +365,7 @@ static void print_counters(struct gm_heap *h, struct gm_printer *p)
 static void print_ring(struct gm_heap *h, struct gm_printer *p)
 {
 	struct gm_gc_cycle *ring = gm_zalloc(sizeof(h->gc.ring));
-	char line[200];
+	char line[320];
 	u64 n, i;
 
 	if (!ring)
@@ -377,12 +374,12 @@ static void print_ring(struct gm_heap *h, struct gm_printer *p)
 	memcpy(ring, h->gc.ring, sizeof(h->gc.ring));
 	n = h->gc.numgc;
 	gm_mutex_unlock(&h->lock);
-	p->line(p, "cycle forced start_ns sweepterm_ns mark_ns markterm_ns sweep_ns pause_ns heap_before heap_after heap_marked heap_goal freed_objects");
+	p->line(p, "cycle forced start_ns sweepterm_ns mark_ns markterm_ns sweep_ns pause_ns heap_before heap_after heap_marked heap_goal freed_objects marked_objects queue_peak overflows");
 	for (i = n > GM_GC_RING ? n - GM_GC_RING + 1 : 1; i <= n; i++) {
 		const struct gm_gc_cycle *c = &ring[i % GM_GC_RING];
 
 		snprintf(line, sizeof(line),
-			 "%llu %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+			 "%llu %d %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
 			 (unsigned long long)c->num, c->forced,
 			 (unsigned long long)c->start_ns,
 			 (unsigned long long)c->phase_ns[GM_PHASE_SWEEP_TERM],
@@ -392,7 +389,10 @@ static void print_ring(struct gm_heap *h, struct gm_printer *p)
 			 (unsigned long long)c->pause_ns,
 			 (unsigned long long)c->heap_before, (unsigned long long)c->heap_after,
 			 (unsigned long long)c->heap_marked, (unsigned long long)c->heap_goal,
-			 (unsigned long long)c->freed_objects);
+			 (unsigned long long)c->freed_objects,
+			 (unsigned long long)c->mark.marked,
+			 (unsigned long long)c->mark.queue_peak,
+			 (unsigned long long)c->mark.overflows);
 		p->line(p, line);
 	}
 	gm_free(ring);

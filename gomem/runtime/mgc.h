@@ -13,6 +13,8 @@
 
 /* The smallest heap goal (Go's heapMinimum at GOGC=100). */
 #define GM_HEAP_MIN_GOAL	(4ULL << 20)
+/* The gray queue's chunks (Go's workbuf is 2 KiB): one kernel page. */
+#define GM_WORKBUF_BYTES	4096
 /* Cycles kept in the ring debugfs shows (Go keeps 256 pauses). */
 #define GM_GC_RING		16
 

@@ -61,7 +61,10 @@ static int arena_create(struct gm_arena_index *ai, uintptr_t addr)
 		return -ENOMEM;
 	arena->base = addr & ~(GM_ARENA_BYTES - 1);
 	gm_atomic_store_ptr(&l2[i2], arena);
-	ai->narenas++;
+	if (!ai->narenas++ || arena->base < ai->lo)
+		ai->lo = arena->base;
+	/* The last arena of the address space ends at 0: keep the range closed. */
+	ai->hi = max(ai->hi, arena->base + (GM_ARENA_BYTES - 1));
 	return 0;
 }
 

@@ -150,6 +150,7 @@ void gm_span_clear_pend(struct gm_mspan *s, u32 w, u64 mask);
 bool gm_span_set_pend(struct gm_mspan *s, u32 index);
 bool gm_span_tiny_set_freed(struct gm_mspan *s, u32 index, u32 bit);
 bool gm_span_slot_allocated(const struct gm_mspan *s, u32 index);
+u64 gm_span_allocated_word(const struct gm_mspan *s, u32 word);
 u32 gm_span_sweep_free_bits(struct gm_mspan *s);
 u32 gm_span_fold_local_frees(struct gm_mspan *s);
 void gm_span_free_bits(struct gm_mspan *s);
@@ -242,6 +243,10 @@ struct gm_heap_arena {
  * @base: the top (64 - GM_ADDR_BITS) bits every address of the heap shares
  * @have_base: @base is set (by the first arena)
  * @narenas: arenas created
+ * @lo: the lowest address of any arena, 0 before the first
+ * @hi: the last byte of the highest arena: every heap address is in
+ *	[@lo, @hi], which lets the collector drop most non-pointers with
+ *	one compare
  * @l1: the first level; entries and the arenas they lead to are
  *	published with a store-release, so lockless readers see them whole
  */
@@ -250,6 +255,8 @@ struct gm_arena_index {
 	uintptr_t base;
 	bool have_base;
 	size_t narenas;
+	uintptr_t lo;
+	uintptr_t hi;
 	struct gm_heap_arena **l1[1 << GM_ARENA_L1_BITS];
 };
 

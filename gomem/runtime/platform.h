@@ -12,6 +12,7 @@
  *    BUILD_BUG_ON(), static_assert(), __always_inline,
  *    ____cacheline_aligned;
  *  - gm_ctz64(), gm_popcount64(): x must be non-zero for ctz;
+ *    gm_prefetch(): a hint to load a cache line;
  *  - gm_zalloc(), gm_free(): zeroed metadata memory (not heap pages),
  *    aligned to GM_CACHE_LINE when the size is a multiple of it; ALIGN();
  *  - struct gm_mutex (may sleep) and struct gm_spinlock (may not), with

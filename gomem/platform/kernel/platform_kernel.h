@@ -20,6 +20,7 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
+#include <linux/prefetch.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/printk.h>
@@ -31,6 +32,12 @@
 static __always_inline unsigned int gm_ctz64(u64 x)
 {
 	return __ffs64(x);
+}
+
+/* Start loading a line the mark will read soon (Go's prefetchnta). */
+static __always_inline void gm_prefetch(const void *p)
+{
+	prefetch(p);
 }
 
 static __always_inline unsigned int gm_popcount64(u64 x)

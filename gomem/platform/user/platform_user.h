@@ -47,6 +47,11 @@ static __always_inline unsigned int gm_ctz64(u64 x)
 	return __builtin_ctzll(x);
 }
 
+static __always_inline void gm_prefetch(const void *p)
+{
+	__builtin_prefetch(p);
+}
+
 static __always_inline unsigned int gm_popcount64(u64 x)
 {
 	return __builtin_popcountll(x);

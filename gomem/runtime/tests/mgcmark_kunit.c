@@ -4,7 +4,8 @@
  * roots are marked and nothing else is; interior pointers count; noscan
  * objects are marked but their words are not followed; large objects are
  * scanned past their first oblet; a gray queue of one entry still marks
- * everything.
+ * everything; a wide graph grows the queue instead of overflowing it;
+ * free slots keep no mark; a page source with @map is scanned in place.
  */
 #include <kunit/test.h>
 
@@ -164,6 +165,8 @@ static void only_live_objects(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, marked(test, gone));
 	KUNIT_EXPECT_TRUE(test, marked(test, live));
 	KUNIT_EXPECT_EQ(test, c->st.marked, 1);
+	/* The mark starts with free slots' bits set: none may be left. */
+	KUNIT_EXPECT_EQ(test, gm_span_count_marked(gm_span_of(&c->h->arenas, (uintptr_t)live)), 1);
 }
 
 /* A tiny object keeps its whole 16-byte block, as in Go. */
@@ -207,6 +210,124 @@ static void queue_overflow(struct kunit *test)
 		KUNIT_EXPECT_TRUE_MSG(test, marked(test, leaves[i]), "node %u", i);
 }
 
+/*
+ * A node with 20,000 children: every child is gray at once. The queue
+ * grows chunk by chunk (a fixed queue of 4096 entries overflowed and
+ * rescanned the heap), and a cycle finds everything with no rescan.
+ */
+static void wide_graph_grows_queue(struct kunit *test)
+{
+	enum { FAN = 20000 };
+	struct mark_ctx *c = test->priv;
+	uintptr_t *top = node(test, FAN * sizeof(uintptr_t), 0), root = (uintptr_t)top;
+	struct gm_gc_cycle cyc;
+	unsigned int i;
+
+	for (i = 0; i < FAN; i++)
+		top[i] = (uintptr_t)node(test, 2 * sizeof(uintptr_t), 0);
+	KUNIT_ASSERT_EQ(test, gm_heap_add_root(c->h, (uintptr_t)&root, sizeof(root)), 0);
+	KUNIT_ASSERT_EQ(test, gm_heap_gc(c->h, true, &cyc), 0);
+	KUNIT_EXPECT_EQ(test, cyc.mark.overflows, 0);
+	KUNIT_EXPECT_EQ(test, cyc.mark.marked, 1 + FAN);
+	KUNIT_EXPECT_GE(test, cyc.mark.queue_peak, FAN);
+	KUNIT_EXPECT_GE(test, cyc.mark.queue_bufs, FAN * sizeof(uintptr_t) / GM_WORKBUF_BYTES);
+	KUNIT_EXPECT_EQ(test, cyc.freed_objects, 0);
+	/* A bound below the width overflows, and the rescans still find all. */
+	mark_from(test, &root, 1, FAN / 4);
+	KUNIT_EXPECT_GT(test, c->st.overflows, 0);
+	KUNIT_EXPECT_LE(test, c->st.queue_peak, FAN / 4);
+	KUNIT_EXPECT_EQ(test, c->st.marked, 1 + FAN);
+	KUNIT_EXPECT_EQ(test, gm_heap_del_root(c->h, (uintptr_t)&root), 0);
+}
+
+/* A page source that maps its memory for the collector, and counts. */
+struct map_src {
+	struct gm_pagesrc_ops ops;
+	uintptr_t lo, hi;
+	int maps, unmaps, reads, mapped_now;
+};
+
+static struct map_src *the_map_src;
+
+static uintptr_t map_src_alloc(void *ctx, unsigned int order, size_t bytes)
+{
+	uintptr_t a = gm_os_pagesrc.alloc_block(ctx, order, bytes);
+
+	if (a) {
+		the_map_src->lo = the_map_src->lo ? min(the_map_src->lo, a) : a;
+		the_map_src->hi = max(the_map_src->hi, a + bytes);
+	}
+	return a;
+}
+
+/* 4 KiB "pages", like the kernel's: no mapping crosses one. */
+static const void *map_src_map(void *ctx, uintptr_t addr, size_t *len, void **cookie)
+{
+	struct map_src *ms = the_map_src;
+
+	*len = 4096 - (addr & 4095);
+	if (addr < ms->lo || addr >= ms->hi)
+		return NULL;
+	ms->maps++;
+	ms->mapped_now++;
+	*cookie = ms;
+	return (const void *)addr;
+}
+
+static void map_src_unmap(void *ctx, const void *p, void *cookie)
+{
+	the_map_src->unmaps++;
+	the_map_src->mapped_now--;
+}
+
+static void map_src_read(void *ctx, uintptr_t addr, void *buf, size_t len)
+{
+	the_map_src->reads++;
+	memcpy(buf, (const void *)addr, len);
+}
+
+/*
+ * Objects of a heap whose source can @map are scanned through it, a page
+ * at a time (one map per page, not per object); only memory outside the
+ * heap (the root) is copied through @read; nothing stays mapped.
+ */
+static void mapped_source_scanned_in_place(struct kunit *test)
+{
+	enum { N = 3000 };
+	struct map_src *ms = kunit_kzalloc(test, sizeof(*ms), GFP_KERNEL);
+	struct mark_ctx *c = test->priv;
+	uintptr_t **nodes = kunit_kcalloc(test, N, sizeof(*nodes), GFP_KERNEL);
+	uintptr_t root;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, ms);
+	KUNIT_ASSERT_NOT_NULL(test, nodes);
+	ms->ops = gm_os_pagesrc;
+	ms->ops.alloc_block = map_src_alloc;
+	ms->ops.map = map_src_map;
+	ms->ops.unmap = map_src_unmap;
+	ms->ops.read = map_src_read;
+	the_map_src = ms;
+	gm_heap_destroy(c->h);
+	c->h = gm_heap_create(&ms->ops, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, c->h);
+	for (i = 0; i < N; i++)
+		nodes[i] = node(test, 32, 0);
+	for (i = 0; i + 1 < N; i++)
+		nodes[i][1] = (uintptr_t)nodes[i + 1];
+	root = (uintptr_t)nodes[0];
+	mark_from(test, &root, 1, 0);
+	KUNIT_EXPECT_EQ(test, c->st.marked, N);
+	for (i = 0; i < N; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, marked(test, nodes[i]), "node %u", i);
+	KUNIT_EXPECT_EQ(test, ms->reads, 1);
+	KUNIT_EXPECT_GT(test, ms->maps, 0);
+	/* 3000 objects of 32 bytes lie on 24 pages of 4 KiB. */
+	KUNIT_EXPECT_LE(test, ms->maps, 2 * (N * 32 / 4096 + 1));
+	KUNIT_EXPECT_EQ(test, ms->mapped_now, 0);
+	KUNIT_EXPECT_EQ(test, ms->maps, ms->unmaps);
+}
+
 static struct kunit_case gomem_mgcmark_cases[] = {
 	KUNIT_CASE(list_from_root),
 	KUNIT_CASE(interior_pointers),
@@ -216,6 +337,8 @@ static struct kunit_case gomem_mgcmark_cases[] = {
 	KUNIT_CASE(only_live_objects),
 	KUNIT_CASE(tiny_block_marked),
 	KUNIT_CASE(queue_overflow),
+	KUNIT_CASE(wide_graph_grows_queue),
+	KUNIT_CASE(mapped_source_scanned_in_place),
 	{}
 };
 
