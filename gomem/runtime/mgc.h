@@ -11,7 +11,7 @@
 
 #include "mheap.h"
 
-/* The smallest heap goal (Go's heapMinimum at GOGC=100). */
+/* The smallest heap goal at GOGC=100 (Go's defaultHeapMinimum; it scales with GOGC). */
 #define GM_HEAP_MIN_GOAL	(4ULL << 20)
 /* The gray queue's chunks (Go's workbuf is 2 KiB): one kernel page. */
 #define GM_WORKBUF_BYTES	4096

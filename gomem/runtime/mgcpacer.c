@@ -10,11 +10,25 @@
  * path never touches the counter. gomem's explicit frees take their
  * objects off.
  *
- * The goal is Go's: heap_marked * (1 + GOGC/100), at least 4 MiB, and
- * under a memory limit no more than 95% of the limit. Go starts its
- * concurrent mark before the goal (the trigger) so that marking ends near
- * it; a stopped-world mark ends where it starts, so gomem's trigger is
- * the goal itself.
+ * The goal is Go's since 1.18: heap_marked + (heap_marked + globals) *
+ * GOGC/100, where the globals are the registered root ranges (gomem has
+ * no goroutine stacks, Go's third term); at least Go's heapMinimum, 4 MiB
+ * * GOGC/100; and under a memory limit no more than 95% of the limit.
+ *
+ * Where a stopped-world mark must differ from Go's pacer:
+ *  - the trigger. Go starts its concurrent mark before the goal, at a
+ *    trigger its cons/mark controller places between 70% and 95% of the
+ *    runway, so that the allocations made while it marks bring the heap
+ *    to the goal just as marking ends. Nothing allocates during a
+ *    stopped-world mark, so gomem's trigger is the goal itself: the heap
+ *    peaks at the same size, and there is no mark assist to pace.
+ *  - floating garbage. Go allocates black during the mark, so objects
+ *    that die while it marks survive the cycle and count in heap_marked;
+ *    the next goal grows with them. A stopped-world mark has none: its
+ *    heap_marked is exactly what is reachable, so for the same program
+ *    gomem's goals are lower by the floating garbage and it may run more
+ *    cycles than Go (Documentation/collector.rst compares the two on
+ *    binary-trees). gomem does not invent garbage to match.
  */
 #include "malloc.h"
 
@@ -42,15 +56,35 @@ u64 gm_pacer_live(struct gm_heap *h)
 	return v > 0 ? v : 0;
 }
 
-/* heap_marked * (100 + gogc) / 100, saturating. */
-static u64 gogc_goal(u64 marked, s32 gogc)
+/* Bytes of the registered root ranges: Go's globalsScan. */
+static u64 globals_bytes(struct gm_heap *h)
 {
-	u64 extra;
+	u64 n = 0;
+	size_t i;
 
-	if (gogc > 0 && marked / 100 > (GM_NO_LIMIT - marked) / (u64)gogc)
+	gm_mutex_assert_held(&h->lock);
+	for (i = 0; i < h->gc.nroots; i++)
+		n += h->gc.roots[i].len;
+	return n;
+}
+
+/* @x * @gogc / 100, saturating. */
+static u64 gogc_part(u64 x, s32 gogc)
+{
+	if (gogc > 0 && x / 100 > GM_NO_LIMIT / (u64)gogc)
 		return GM_NO_LIMIT;
-	extra = marked / 100 * gogc + marked % 100 * gogc / 100;
-	return max(marked + extra, GM_HEAP_MIN_GOAL);
+	return x / 100 * gogc + x % 100 * gogc / 100;
+}
+
+/* heap_marked + (heap_marked + globals) * gogc / 100, saturating; Go's heapMinimum. */
+static u64 gogc_goal(u64 marked, u64 globals, s32 gogc)
+{
+	u64 base = marked + globals < marked ? GM_NO_LIMIT : marked + globals;
+	u64 extra = gogc_part(base, gogc);
+
+	if (marked + extra < marked)
+		return GM_NO_LIMIT;
+	return max(marked + extra, gogc_part(GM_HEAP_MIN_GOAL, gogc));
 }
 
 static u64 compute_goal(struct gm_heap *h)
@@ -58,7 +92,7 @@ static u64 compute_goal(struct gm_heap *h)
 	u64 marked = h->gc.heap_marked, limit = h->gc.memory_limit, goal = GM_NO_LIMIT;
 
 	if (h->gc.gogc >= 0)
-		goal = gogc_goal(marked, h->gc.gogc);
+		goal = gogc_goal(marked, globals_bytes(h), h->gc.gogc);
 	if (limit != GM_NO_LIMIT) {
 		u64 lgoal = limit - limit / 20;
 

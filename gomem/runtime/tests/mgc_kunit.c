@@ -732,12 +732,16 @@ static void gc_sees_local_frees(struct kunit *test)
 	gl_expect_swept(test, o, frees + n);
 }
 
-/* The goal: live * (1 + GOGC/100), at least 4 MiB, capped by the limit. */
+/*
+ * Go's goal: marked + (marked + globals) * GOGC/100, where the globals
+ * are the root ranges; at least 4 MiB * GOGC/100; capped by the limit.
+ */
 static void pacer_goal(struct kunit *test)
 {
 	enum { N = 6 << 10 };
 	struct gm_heap *h = heap(test);
 	uintptr_t *root = roots(test, N);
+	const u64 globals = N * sizeof(*root), marked = N * 1024;
 	struct gm_gc_info gi;
 	int i;
 
@@ -746,15 +750,20 @@ static void pacer_goal(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gi.next_gc, GM_HEAP_MIN_GOAL);
 	KUNIT_EXPECT_FALSE(test, gm_heap_gc_due(h, 1 << 20));
 	KUNIT_EXPECT_TRUE(test, gm_heap_gc_due(h, 5 << 20));
+	/* heapMinimum scales with GOGC, as in Go's setGCPercent. */
+	gm_heap_set_gogc(h, 50);
+	gm_heap_read_gc_info(h, &gi);
+	KUNIT_EXPECT_EQ(test, gi.next_gc, GM_HEAP_MIN_GOAL / 2);
+	gm_heap_set_gogc(h, 100);
 	for (i = 0; i < N; i++)
 		root[i] = (uintptr_t)obj(test, 1024, 0);
 	gc(test, true);
 	gm_heap_read_gc_info(h, &gi);
-	KUNIT_EXPECT_EQ(test, gi.heap_marked, N * 1024);
-	KUNIT_EXPECT_EQ(test, gi.next_gc, 2 * N * 1024);
+	KUNIT_EXPECT_EQ(test, gi.heap_marked, marked);
+	KUNIT_EXPECT_EQ(test, gi.next_gc, marked + marked + globals);
 	KUNIT_EXPECT_EQ(test, gm_heap_set_gogc(h, 50), 100);
 	gm_heap_read_gc_info(h, &gi);
-	KUNIT_EXPECT_EQ(test, gi.next_gc, N * 1024 + N * 512);
+	KUNIT_EXPECT_EQ(test, gi.next_gc, marked + (marked + globals) / 2);
 	KUNIT_EXPECT_EQ(test, gm_heap_set_gogc(h, 100), 50);
 	KUNIT_EXPECT_EQ(test, gm_heap_set_memory_limit(h, 12 << 20), GM_NO_LIMIT);
 	gm_heap_read_gc_info(h, &gi);
@@ -762,10 +771,48 @@ static void pacer_goal(struct kunit *test)
 	/* A limit below the live heap still lets a chunk be allocated. */
 	KUNIT_EXPECT_EQ(test, gm_heap_set_memory_limit(h, 7 << 20), 12 << 20);
 	gm_heap_read_gc_info(h, &gi);
-	KUNIT_EXPECT_EQ(test, gi.next_gc, N * 1024 + GM_CHUNK_BYTES);
+	KUNIT_EXPECT_EQ(test, gi.next_gc, marked + GM_CHUNK_BYTES);
 	gm_heap_set_memory_limit(h, GM_NO_LIMIT);
 	gm_heap_set_gogc(h, GM_GOGC_OFF);
 	KUNIT_EXPECT_FALSE(test, gm_heap_gc_due(h, 1ULL << 40));
+}
+
+/*
+ * The trigger of a stopped-world mark is the goal itself: an allocation
+ * that keeps heap_live at the goal is not due, one byte more is; a
+ * cycle's mark is what moves the goal, not the allocations before it.
+ */
+static void pacer_trigger(struct kunit *test)
+{
+	enum { N = 8 << 10 };
+	struct gm_heap *h = heap(test);
+	uintptr_t *root = roots(test, N);
+	struct gm_gc_info gi;
+	u64 live, goal;
+	int i;
+
+	gm_heap_set_gogc(h, 100);
+	for (i = 0; i < N; i++)
+		root[i] = (uintptr_t)obj(test, 1024, 0);
+	gc(test, true);
+	gm_heap_read_gc_info(h, &gi);
+	goal = gi.next_gc;
+	live = gm_pacer_live(h);
+	KUNIT_EXPECT_EQ(test, live, (u64)N * 1024);
+	KUNIT_EXPECT_FALSE(test, gm_heap_gc_due(h, goal - live));
+	KUNIT_EXPECT_TRUE(test, gm_heap_gc_due(h, goal - live + 1));
+	/* Garbage allocated up to the trigger: due, and the goal stays. */
+	while (!gm_heap_gc_due(h, 1024))
+		obj(test, 1024, 0);
+	gm_heap_read_gc_info(h, &gi);
+	KUNIT_EXPECT_EQ(test, gi.next_gc, goal);
+	KUNIT_EXPECT_GE(test, gm_pacer_live(h) + 1024, goal);
+	/* The cycle finds the same live heap: the same goal, and not due. */
+	gc(test, false);
+	gm_heap_read_gc_info(h, &gi);
+	KUNIT_EXPECT_EQ(test, gi.next_gc, goal);
+	KUNIT_EXPECT_FALSE(test, gm_heap_gc_due(h, 1024));
+	gm_heap_set_gogc(h, GM_GOGC_OFF);
 }
 
 /*
@@ -886,6 +933,7 @@ static struct kunit_case gomem_mgc_cases[] = {
 	KUNIT_CASE(explicit_free_alongside),
 	KUNIT_CASE(gc_sees_local_frees),
 	KUNIT_CASE(pacer_goal),
+	KUNIT_CASE(pacer_trigger),
 	KUNIT_CASE(steady_state_near_goal),
 	KUNIT_CASE(memory_limit_holds),
 	KUNIT_CASE(trace_line),
