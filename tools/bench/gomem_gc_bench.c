@@ -314,6 +314,7 @@ struct result {
 	bool ok;
 	char line[LINE_MAX_LEN];
 	long maxrss_kb;
+	double cpu_s;
 };
 
 static long opt_nodes = 1000000;
@@ -365,6 +366,8 @@ static void run_child(const char *path, char *const args[], bool go, struct resu
 	if (wait4(pid, &status, 0, &ru) != pid)
 		die("wait4 failed");
 	r->maxrss_kb = ru.ru_maxrss;
+	r->cpu_s = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+		   (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 	for (p = buf; p && *p; p = nl ? nl + 1 : NULL) {
 		nl = strchr(p, '\n');
 		if (nl)
@@ -493,8 +496,11 @@ static void print_mark(void)
 static struct result tree_res[MAX_DEPTHS][NR_IMPLS][MAX_TREE_RUNS];
 /* The run of median time, per depth and implementation, or NULL. */
 static const struct result *tree_med[MAX_DEPTHS][NR_IMPLS];
+/* The shortest and longest time of the runs. */
+static double tree_min[MAX_DEPTHS][NR_IMPLS], tree_max[MAX_DEPTHS][NR_IMPLS];
 
-static const struct result *median_run(struct result *runs, int n)
+static const struct result *median_run(struct result *runs, int n, double *min_s,
+				       double *max_s)
 {
 	const struct result *ok[MAX_TREE_RUNS];
 	int i, j, k = 0;
@@ -511,6 +517,8 @@ static const struct result *median_run(struct result *runs, int n)
 			ok[j] = ok[j - 1];
 			ok[j - 1] = t;
 		}
+	*min_s = val(ok[0], "wall_ns") / 1e9;
+	*max_s = val(ok[k - 1], "wall_ns") / 1e9;
 	return ok[(k - 1) / 2];
 }
 
@@ -533,7 +541,8 @@ static void run_trees(void)
 			}
 		}
 		for (i = 0; i < NR_IMPLS; i++)
-			tree_med[d][i] = median_run(tree_res[d][i], opt_tree_runs);
+			tree_med[d][i] = median_run(tree_res[d][i], opt_tree_runs,
+						    &tree_min[d][i], &tree_max[d][i]);
 	}
 }
 
@@ -545,14 +554,20 @@ static double peak_kb(const struct result *r)
 	return kb > 0 ? kb : r->maxrss_kb;
 }
 
+/* The collector's time: gomem's pauses (all its work), the others' own figure. */
+static double gc_s(const struct result *r, int impl)
+{
+	return val(r, impl == I_GOMEM ? "pause_total_ns" : "gc_total_ns") / 1e9;
+}
+
 static void print_trees(void)
 {
 	int d, i;
 
 	printf("\nbinary-trees, one thread (Go: GOMAXPROCS=1); the run of median time of %d\n",
 	       opt_tree_runs);
-	printf("%5s %-6s %8s %9s %7s %9s %10s\n", "depth", "impl", "time s", "RSS MiB", "cycles",
-	       "goal MiB", "check");
+	printf("%5s %-6s %7s %15s %6s %6s %8s %7s %8s %10s\n", "depth", "impl", "time s",
+	       "(min - max)", "cpu s", "GC s", "RSS MiB", "cycles", "goal MiB", "check");
 	for (d = 0; d < opt_ndepths; d++) {
 		for (i = 0; i < NR_IMPLS; i++) {
 			const struct result *r = tree_med[d][i];
@@ -562,15 +577,20 @@ static void print_trees(void)
 				continue;
 			printf("%5d %-6s", opt_depths[d], impl_names[i]);
 			if (!r) {
-				printf(" %8s\n", "failed");
+				printf(" %7s\n", "failed");
 				continue;
 			}
-			printf(" %8.3f %9.1f %7.0f %9.1f %10s%s\n", val(r, "wall_ns") / 1e9,
-			       peak_kb(r) / 1024, val(r, "numgc"), val(r, "goal") / 1048576,
-			       sval(r, "check", buf, sizeof(buf)), val(r, "ok") == 1 ? "" : " WRONG");
+			printf(" %7.3f (%5.3f - %5.3f) %6.2f %6.2f %8.1f %7.0f %8.1f %10s%s\n",
+			       val(r, "wall_ns") / 1e9, tree_min[d][i], tree_max[d][i], r->cpu_s,
+			       gc_s(r, i), peak_kb(r) / 1024, val(r, "numgc"),
+			       val(r, "goal") / 1048576, sval(r, "check", buf, sizeof(buf)),
+			       val(r, "ok") == 1 ? "" : " WRONG");
 		}
 	}
-	printf("(goal: gomem heap_goal, Go MemStats.NextGC, Boehm GC_get_heap_size(); RSS: VmHWM)\n");
+	printf("(time: the program's own clock; cpu: user + sys of the process (wait4);\n"
+	       " GC: gomem's pauses, Boehm's collections (GC_EVENT_START..END), Go's GCCPUFraction\n"
+	       " times GOMAXPROCS times its run time; RSS: VmHWM; goal: gomem's heap_goal, Go's\n"
+	       " MemStats.NextGC, Boehm's GC_get_heap_size(); check: nodes checked, all agree)\n");
 }
 
 /* === targets ============================================================ */
