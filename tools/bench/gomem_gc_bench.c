@@ -21,13 +21,18 @@
  *   cycles and the final heap goal (gomem's heap_goal, Go's NextGC,
  *   Boehm's heap size).
  *
- *   gomem_gc_bench [-m] [-T] [-n nodes] [-r collections] [-t tree runs]
- *                  [-d depth]... [-B boehm_bench] [-G binarytrees]
+ *   gomem_gc_bench [-m] [-T] [-n nodes] [-r collections] [-p mark processes]
+ *                  [-t tree runs] [-d depth]... [-B boehm_bench] [-G binarytrees]
  *   gomem_gc_bench -x mark list|graph NODES REPS
  *   gomem_gc_bench -x trees DEPTH
  *
- * -m: the mark benchmark only; -T: binary-trees only. The peers are
- * looked for beside this program; one that is missing is left out.
+ * -m: the mark benchmark only; -T: binary-trees only. Defaults: -n
+ * 1000000 -r 5 -p 3 -t 5 -d 16 -d 18. Each mark measurement runs in -p
+ * processes, each binary-trees one -t times, the implementations taking
+ * turns, and the process of median time is shown: the machine may be
+ * shared, and a slow spell then falls on every implementation alike. The
+ * peers are looked for beside this program; one that is missing is left
+ * out.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -306,7 +311,7 @@ static char impl_path[NR_IMPLS][PATH_MAX];
 static bool impl_present[NR_IMPLS];
 
 #define MAX_DEPTHS	4
-#define MAX_TREE_RUNS	9
+#define MAX_RUNS	9
 #define LINE_MAX_LEN	1024
 
 /* A child's result line, and what wait4() said of it. */
@@ -319,7 +324,8 @@ struct result {
 
 static long opt_nodes = 1000000;
 static int opt_reps = 5;
-static int opt_tree_runs = 3;
+static int opt_mark_runs = 3;
+static int opt_tree_runs = 5;
 static int opt_depths[MAX_DEPTHS] = { 16, 18 };
 static int opt_ndepths = 2;
 static bool opt_mark = true, opt_trees = true;
@@ -392,7 +398,7 @@ static double val(const struct result *r, const char *key)
 	char pat[64];
 	const char *p;
 
-	if (!r->ok)
+	if (!r || !r->ok)
 		return -1;
 	snprintf(pat, sizeof(pat), " %s=", key);
 	p = strstr(r->line, pat);
@@ -406,7 +412,7 @@ static const char *sval(const struct result *r, const char *key, char *buf, size
 	size_t n;
 
 	snprintf(pat, sizeof(pat), " %s=", key);
-	p = r->ok ? strstr(r->line, pat) : NULL;
+	p = r && r->ok ? strstr(r->line, pat) : NULL;
 	if (!p)
 		return "-";
 	p += strlen(pat);
@@ -417,27 +423,63 @@ static const char *sval(const struct result *r, const char *key, char *buf, size
 
 /* === the mark benchmark's table ========================================= */
 
-static struct result mark_res[2][NR_IMPLS];	/* [graph][impl] */
+/*
+ * The run whose @key is the median of the runs that succeeded, or NULL;
+ * @min and @max get the smallest and largest @key.
+ */
+static const struct result *median_run(const struct result *runs, int n, const char *key,
+				       double *min, double *max)
+{
+	const struct result *ok[MAX_RUNS];
+	int i, j, k = 0;
+
+	for (i = 0; i < n; i++)
+		if (runs[i].ok)
+			ok[k++] = &runs[i];
+	if (!k)
+		return NULL;
+	for (i = 1; i < k; i++)
+		for (j = i; j > 0 && val(ok[j - 1], key) > val(ok[j], key); j--) {
+			const struct result *t = ok[j];
+
+			ok[j] = ok[j - 1];
+			ok[j - 1] = t;
+		}
+	*min = val(ok[0], key);
+	*max = val(ok[k - 1], key);
+	return ok[(k - 1) / 2];
+}
+
+/* [graph][impl][process] */
+static struct result mark_res[2][NR_IMPLS][MAX_RUNS];
+/* The process of median collection time, per shape and implementation. */
+static const struct result *mark_med[2][NR_IMPLS];
 
 static void run_mark(void)
 {
 	char nodes[32], reps[32];
-	int g, i;
+	double lo, hi;
+	int g, i, r;
 
 	snprintf(nodes, sizeof(nodes), "%ld", opt_nodes);
 	snprintf(reps, sizeof(reps), "%d", opt_reps);
 	for (g = 0; g < 2; g++) {
-		for (i = I_GOMEM; i <= I_BOEHM; i++) {
-			char *gomem_args[] = { impl_path[i], "-x", "mark", g ? "graph" : "list",
-					       nodes, reps, NULL };
-			char *boehm_args[] = { impl_path[i], "mark", g ? "graph" : "list",
-					       nodes, reps, NULL };
+		for (r = 0; r < opt_mark_runs; r++) {
+			for (i = I_GOMEM; i <= I_BOEHM; i++) {
+				char *gomem_args[] = { impl_path[i], "-x", "mark",
+						       g ? "graph" : "list", nodes, reps, NULL };
+				char *boehm_args[] = { impl_path[i], "mark", g ? "graph" : "list",
+						       nodes, reps, NULL };
 
-			if (!impl_present[i])
-				continue;
-			run_child(impl_path[i], i == I_GOMEM ? gomem_args : boehm_args, false,
-				  &mark_res[g][i]);
+				if (!impl_present[i])
+					continue;
+				run_child(impl_path[i], i == I_GOMEM ? gomem_args : boehm_args,
+					  false, &mark_res[g][i][r]);
+			}
 		}
+		for (i = I_GOMEM; i <= I_BOEHM; i++)
+			mark_med[g][i] = median_run(mark_res[g][i], opt_mark_runs, "gc_ns",
+						    &lo, &hi);
 	}
 }
 
@@ -463,12 +505,13 @@ static void print_mark(void)
 {
 	int g;
 
-	printf("\nmark: one forced full collection, all %ld nodes live; ns per node, median of %d\n",
-	       opt_nodes, opt_reps);
+	printf("\nmark: one forced full collection, all %ld nodes live; ns per node, median of %d\n"
+	       "collections in a process, the process of median time of %d\n",
+	       opt_nodes, opt_reps, opt_mark_runs);
 	printf("%-6s %8s %8s %8s %8s %8s %8s %9s %11s\n", "shape", "gomem", "(mark)", "boehm",
 	       "(mark)", "g/b", "(mark)", "rescans", "gray peak");
 	for (g = 0; g < 2; g++) {
-		const struct result *gm = &mark_res[g][I_GOMEM], *bo = &mark_res[g][I_BOEHM];
+		const struct result *gm = mark_med[g][I_GOMEM], *bo = mark_med[g][I_BOEHM];
 		char buf[32];
 
 		printf("%-6s", g ? "graph" : "list");
@@ -482,7 +525,7 @@ static void print_mark(void)
 		if (g)
 			printf(" %11s", sval(gm, "lifo_peak", buf, sizeof(buf)));
 		else
-			printf(" %11s", gm->ok ? "1" : "-");
+			printf(" %11s", gm ? "1" : "-");
 		printf("\n");
 	}
 	printf("(gomem: gm_heap_gc(forced), its mark phase; boehm: GC_gcollect(), GC_EVENT_MARK_START..END;\n"
@@ -493,34 +536,11 @@ static void print_mark(void)
 /* === binary-trees' table ================================================ */
 
 /* [depth][impl][run] */
-static struct result tree_res[MAX_DEPTHS][NR_IMPLS][MAX_TREE_RUNS];
+static struct result tree_res[MAX_DEPTHS][NR_IMPLS][MAX_RUNS];
 /* The run of median time, per depth and implementation, or NULL. */
 static const struct result *tree_med[MAX_DEPTHS][NR_IMPLS];
 /* The shortest and longest time of the runs. */
 static double tree_min[MAX_DEPTHS][NR_IMPLS], tree_max[MAX_DEPTHS][NR_IMPLS];
-
-static const struct result *median_run(struct result *runs, int n, double *min_s,
-				       double *max_s)
-{
-	const struct result *ok[MAX_TREE_RUNS];
-	int i, j, k = 0;
-
-	for (i = 0; i < n; i++)
-		if (runs[i].ok)
-			ok[k++] = &runs[i];
-	if (!k)
-		return NULL;
-	for (i = 1; i < k; i++)
-		for (j = i; j > 0 && val(ok[j - 1], "wall_ns") > val(ok[j], "wall_ns"); j--) {
-			const struct result *t = ok[j];
-
-			ok[j] = ok[j - 1];
-			ok[j - 1] = t;
-		}
-	*min_s = val(ok[0], "wall_ns") / 1e9;
-	*max_s = val(ok[k - 1], "wall_ns") / 1e9;
-	return ok[(k - 1) / 2];
-}
 
 static void run_trees(void)
 {
@@ -541,7 +561,7 @@ static void run_trees(void)
 			}
 		}
 		for (i = 0; i < NR_IMPLS; i++)
-			tree_med[d][i] = median_run(tree_res[d][i], opt_tree_runs,
+			tree_med[d][i] = median_run(tree_res[d][i], opt_tree_runs, "wall_ns",
 						    &tree_min[d][i], &tree_max[d][i]);
 	}
 }
@@ -581,7 +601,8 @@ static void print_trees(void)
 				continue;
 			}
 			printf(" %7.3f (%5.3f - %5.3f) %6.2f %6.2f %8.1f %7.0f %8.1f %10s%s\n",
-			       val(r, "wall_ns") / 1e9, tree_min[d][i], tree_max[d][i], r->cpu_s,
+			       val(r, "wall_ns") / 1e9, tree_min[d][i] / 1e9, tree_max[d][i] / 1e9,
+			       r->cpu_s,
 			       gc_s(r, i), peak_kb(r) / 1024, val(r, "numgc"),
 			       val(r, "goal") / 1048576, sval(r, "check", buf, sizeof(buf)),
 			       val(r, "ok") == 1 ? "" : " WRONG");
@@ -622,8 +643,8 @@ static void print_targets(void)
 			const char *shape = g ? "graph" : "list";
 			double rescans;
 
-			gm = &mark_res[g][I_GOMEM];
-			bo = &mark_res[g][I_BOEHM];
+			gm = mark_med[g][I_GOMEM];
+			bo = mark_med[g][I_BOEHM];
 			snprintf(what, sizeof(what), "mark, %s: gomem / boehm ns per node", shape);
 			print_target(what, val(gm, "gc_ns"), val(bo, "gc_ns"), 1.5);
 			snprintf(what, sizeof(what), "mark, %s: the same, mark phase only", shape);
@@ -663,7 +684,8 @@ static void print_targets(void)
 static void usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [-m] [-T] [-n nodes] [-r collections] [-t tree runs] [-d depth]...\n"
+		"usage: %s [-m] [-T] [-n nodes] [-r collections] [-p mark processes]\n"
+		"       [-t tree runs] [-d depth]...\n"
 		"       [-B boehm_bench] [-G binarytrees]\n"
 		"       %s -x mark list|graph NODES REPS | -x trees DEPTH\n", prog, prog);
 	exit(2);
@@ -711,7 +733,7 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "-x"))
 		return child(argc - 2, argv + 2);
-	while ((opt = getopt(argc, argv, "mTn:r:t:d:B:G:")) != -1) {
+	while ((opt = getopt(argc, argv, "mTn:r:p:t:d:B:G:")) != -1) {
 		switch (opt) {
 		case 'm':
 			opt_trees = false;
@@ -724,6 +746,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			opt_reps = atoi(optarg);
+			break;
+		case 'p':
+			opt_mark_runs = atoi(optarg);
 			break;
 		case 't':
 			opt_tree_runs = atoi(optarg);
@@ -747,7 +772,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || opt_nodes < 2 || opt_nodes >= 1l << 31 || opt_reps < 1 ||
-	    opt_reps > GCB_MAX_REPS || opt_tree_runs < 1 || opt_tree_runs > MAX_TREE_RUNS ||
+	    opt_reps > GCB_MAX_REPS || opt_mark_runs < 1 || opt_mark_runs > MAX_RUNS ||
+	    opt_tree_runs < 1 || opt_tree_runs > MAX_RUNS ||
 	    (!opt_mark && !opt_trees))
 		usage(argv[0]);
 	for (d = 0; d < opt_ndepths; d++)
@@ -757,7 +783,8 @@ int main(int argc, char **argv)
 	start = gcb_now_ns();
 	printf("gomem_gc_bench: each figure from a process of its own;");
 	if (opt_mark)
-		printf(" mark: %ld nodes, median of %d collections;", opt_nodes, opt_reps);
+		printf(" mark: %ld nodes, %d collections, %d processes;", opt_nodes, opt_reps,
+		       opt_mark_runs);
 	if (opt_trees) {
 		printf(" binary-trees depths");
 		for (d = 0; d < opt_ndepths; d++)
