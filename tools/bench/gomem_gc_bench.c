@@ -185,6 +185,7 @@ static int child_mark(int argc, char **argv)
 	       (unsigned long long)c.mark.marked, ok, (unsigned long long)overflows,
 	       (unsigned long long)c.mark.scanned_bytes, (unsigned long long)t,
 	       lifo, fifo, vm_hwm_kb());
+	gm_heap_destroy(h);
 	return ok ? 0 : 1;
 }
 
@@ -258,7 +259,8 @@ static int child_trees(int argc, char **argv)
 	long iters, i;
 	int max_depth, d;
 
-	if (argc != 2 || (max_depth = atoi(argv[1])) < 4 || max_depth >= TREES_MAX_DEPTH)
+	max_depth = argc == 2 ? atoi(argv[1]) : 0;
+	if (max_depth < 4 || max_depth >= TREES_MAX_DEPTH)
 		die("usage: -x trees DEPTH (4 to 39)");
 	t = gcb_now_ns();
 	theap = new_heap();
@@ -288,6 +290,7 @@ static int child_trees(int argc, char **argv)
 	       (unsigned long long)gi.heap_marked, (unsigned long long)gi.pause_total_ns,
 	       vm_hwm_kb());
 	free(st);
+	gm_heap_destroy(theap);
 	return sum == gcb_trees_expected(max_depth) ? 0 : 1;
 }
 

@@ -60,7 +60,10 @@ struct gnode {
 	struct gnode *p[2];
 };
 
-/* The one root, in the data the collector scans. */
+/*
+ * The one root, in the data the collector scans. Nothing reads it: it is
+ * volatile so that the compiler keeps the store the collector must see.
+ */
 static void *volatile mark_root;
 
 /*
@@ -196,7 +199,8 @@ static int trees(int argc, char **argv)
 	long iters, i;
 	int max_depth, d;
 
-	if (argc != 2 || (max_depth = atoi(argv[1])) < 4 || max_depth > 39)
+	max_depth = argc == 2 ? atoi(argv[1]) : 0;
+	if (max_depth < 4 || max_depth > 39)
 		die("usage: trees DEPTH (4 to 39)");
 	GC_set_on_collection_event(on_event);
 	t = gcb_now_ns();
