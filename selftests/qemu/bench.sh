@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # gomem's benchmark (make bench): gomem_bench.ko in the stock Debian kernel
-# under QEMU, then the native benchmark on this machine. Prints both tables.
-# See Documentation/benchmarks.rst.
+# under QEMU, then the native benchmark and the GC benchmark on this
+# machine. Prints the tables. See Documentation/benchmarks.rst.
 #   bench.sh
 # Knobs: GOMEM_BENCH_ITERATIONS and GOMEM_BENCH_REPEAT (the module's
-# parameters), GOMEM_BENCH_NATIVE_ARGS (gomem_native_bench's options).
+# parameters), GOMEM_BENCH_NATIVE_ARGS (gomem_native_bench's options),
+# GOMEM_BENCH_GC_ARGS (gomem_gc_bench's options).
 # Builds in $GOMEM_OUT/bench, apart from make check's guests; keeps the
 # tables in $GOMEM_OUT/bench/runs/.
 set -euo pipefail
@@ -15,26 +16,34 @@ export GOMEM_OUT="$GOMEM_OUT/bench"
 iterations=${GOMEM_BENCH_ITERATIONS:-10000}
 repeat=${GOMEM_BENCH_REPEAT:-5}
 native_args=${GOMEM_BENCH_NATIVE_ARGS:-}
+gc_args=${GOMEM_BENCH_GC_ARGS:-}
 runs="$GOMEM_OUT/runs"
 start=$(date +%s)
 
 # The allocators the native benchmark compares gomem with.
 peers=(libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev)
+# The collectors the GC benchmark compares gomem's with: Boehm's and Go's.
+gc_peers=(libgc-dev golang-go)
 
-"$GOMEM_QEMU_DIR/setup.sh"
-missing=()
-for p in "${peers[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
-		missing+=("$p")
-	fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
+# Installs those of the packages named that are missing.
+install_missing() {
+	local p missing=()
+
+	for p in "$@"; do
+		if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+			missing+=("$p")
+		fi
+	done
+	[ ${#missing[@]} -gt 0 ] || return 0
 	[ "$(id -u)" -eq 0 ] || die "missing packages (${missing[*]}); run as root or install them"
 	msg "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -q
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+}
+
+"$GOMEM_QEMU_DIR/setup.sh"
+install_missing "${peers[@]}"
 
 "$GOMEM_QEMU_DIR/prepare.sh" stock
 mkdir -p "$runs"
@@ -61,5 +70,11 @@ msg "gomem_native_bench on this machine ($(nproc) CPUs)"
 make -s -C "$GOMEM_TOP/tools/bench" OUT="$GOMEM_OUT/native" build
 # shellcheck disable=SC2086 # the options are words
 "$GOMEM_OUT/native/gomem_native_bench" $native_args | tee "$runs/native.txt"
+
+msg "GC benchmark on this machine: gomem's collector, Boehm GC, Go"
+install_missing "${gc_peers[@]}"
+make -s -C "$GOMEM_TOP/tools/bench" OUT="$GOMEM_OUT/native" gcbuild
+# shellcheck disable=SC2086 # the options are words
+"$GOMEM_OUT/native/gomem_gc_bench" $gc_args | tee "$runs/gc.txt"
 
 msg "make bench done in $(($(date +%s) - start)) s; tables in $runs/"
