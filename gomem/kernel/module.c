@@ -87,3 +87,4 @@ module_exit(gomem_exit);
 
 MODULE_DESCRIPTION("Go-style memory allocator and garbage collector");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(GOMEM_VERSION);

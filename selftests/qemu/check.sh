@@ -42,6 +42,12 @@ report_selftest=$?
 msg "running the libgomem mock test"
 make -s -C "$GOMEM_TOP/tools/libgomem" test OUT="$GOMEM_OUT/tools-mock"
 libgomem_mock=$?
+# libgomem and gomemctl as a user installs and meets them: pkg-config,
+# the man pages, every command's help.
+msg "checking the installed tools (pkg-config, man pages, help)"
+make -s -C "$GOMEM_TOP/tools/libgomem" install-check OUT="$GOMEM_OUT/tools-install" &&
+	make -s -C "$GOMEM_TOP/tools/gomemctl" check OUT="$GOMEM_OUT/tools-install"
+tools_install=$?
 
 runs="$GOMEM_OUT/runs/check"
 rm -rf "$runs" "$runs".*
@@ -69,7 +75,7 @@ done
 	--check "checkpatch=$checkpatch" --check "dkms=$dkms" \
 	--check "sizeclasses-generated=$sizeclasses" --check "libgomem-mock=$libgomem_mock" \
 	--check "syzkaller-const=$syzkaller_const" --check "report-self-test=$report_selftest" \
-	--check "layers=$layers" \
+	--check "layers=$layers" --check "tools-install=$tools_install" \
 	"native=$runs/native" "debug=$runs/debug" "stock=$runs/stock" >"$runs.report" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then

@@ -31,7 +31,7 @@ mkdir -p "$out"
 msg "building gomem against $kdir"
 rm -rf "$out/module"
 mkdir -p "$out/module"
-cp -a "$GOMEM_TOP/Kbuild" "$GOMEM_TOP/gomem" "$GOMEM_TOP/include" "$out/module/"
+cp -a "$GOMEM_TOP/Kbuild" "$GOMEM_TOP/dkms.conf" "$GOMEM_TOP/gomem" "$GOMEM_TOP/include" "$out/module/"
 make -s -C "$kdir" M="$out/module" W=1 KCFLAGS=-Werror modules
 
 msg "building the kselftests"

@@ -433,10 +433,12 @@ static long long add_classes(struct class_row *rows, const char *classes)
 
 /* ---- gomemctl sizeclasses ---- */
 
-static int cmd_sizeclasses(void)
+static int cmd_sizeclasses(int argc, char **argv)
 {
 	unsigned int k, prev = 0;
 
+	if (argc > 1)
+		die("usage: gomemctl sizeclasses (no argument: '%s')", argv[1]);
 	puts("class  bytes/obj  bytes/span  objects  tail waste  max waste  min align");
 	for (k = 1; k < GM_NUM_SIZE_CLASSES; k++) {
 		unsigned int size = gm_class_to_size[k];
@@ -1052,8 +1054,12 @@ static int cmd_gctrace(int argc, char **argv)
 			 strspn(a, "0123456789") == strlen(a) ? "heap" : "kheap", a);
 		filter = want;
 	}
-	if (on && !set_gctrace_param(1))
-		die("%s: %s: cannot turn gctrace on (root needed)", GCTRACE_PARAM, strerror(errno));
+	if (on && !set_gctrace_param(1)) {
+		if (errno == ENOENT)
+			die("%s: the gomem module is not loaded (modprobe gomem)", GCTRACE_PARAM);
+		die("%s: %s: cannot turn gctrace on%s", GCTRACE_PARAM, strerror(errno),
+		    errno == EACCES || errno == EPERM ? " (root needed)" : "");
+	}
 	if (gctrace_param() == 0)
 		fprintf(stderr, "gomemctl: gctrace is off, no line will come: gomemctl gctrace --on, or echo 1 > %s\n",
 			GCTRACE_PARAM);
@@ -1880,71 +1886,120 @@ static int cmd_hold(int argc, char **argv)
 
 /* ---- main ---- */
 
+/*
+ * Every command with its synopsis and its help: "gomemctl help" lists the
+ * synopses, "gomemctl help CMD" and "gomemctl CMD --help" print one, and
+ * gomemctl(1) says the same at more length.
+ */
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *synopsis;
+	const char *help;
+} commands[] = {
+	{ "sizeclasses", cmd_sizeclasses, "sizeclasses",
+	  "Go's size class table, as gomem uses it: class, bytes/obj, bytes/span,\n"
+	  "objects, tail waste and max waste, exactly as Go's sizeclasses.go lists it.\n" },
+	{ "stats", cmd_stats, "stats [-v] [PID]",
+	  "MemStats of every heap, or of PID's heaps, from debugfs (root needed).\n"
+	  "  -v    the size classes and the arenas too\n" },
+	{ "gc", cmd_gc, "gc [-p PID] [HEAP-ID]",
+	  "The collector's state of every heap (of PID's, or of one): NumGC,\n"
+	  "NextGC, GOGC, the memory limit, pauses and the recent cycles (root needed).\n"
+	  "  -p PID  only the heaps PID opened\n" },
+	{ "gctrace", cmd_gctrace, "gctrace [--all] [--on] [-n COUNT] [-t SECONDS] [HEAP-ID|KHEAP-NAME]",
+	  "Print the kernel log's gctrace lines (Go's GODEBUG=gctrace=1 format) as\n"
+	  "they come, of every heap or of one, until COUNT lines, SECONDS or Ctrl-C.\n"
+	  "  --all       the lines already in the log too\n"
+	  "  --on        set the module parameter gctrace=1 first (root needed)\n"
+	  "  -n COUNT    stop after COUNT lines\n"
+	  "  -t SECONDS  stop after SECONDS\n" },
+	{ "top", cmd_top, "top [-d SECONDS] [-s inuse|allocs|frees|bytes|spans] [-n N] [--once]",
+	  "A live per-size-class view of all heaps, from debugfs (root needed).\n"
+	  "  -d SECONDS  refresh interval\n"
+	  "  -s KEY      sort by inuse, allocs, frees, bytes or spans\n"
+	  "  -n N        N plain snapshots (the default without a terminal)\n"
+	  "  --once      one plain snapshot\n"
+	  "Keys: i a f b s sort, q quits.\n" },
+	{ "demo", cmd_demo, "demo [--scale N] [--wait SECONDS] [--no-gc]",
+	  "The seed experiment on a heap of this process: allocate 600 MiB (/N) as\n"
+	  "a root, touch it, drop it, runtime.GC(), let the scavenger work (up to\n"
+	  "SECONDS, default 3), FreeOSMemory, allocate 300 MiB (/N); prints VSZ,\n"
+	  "RSS, HeapSys, NumGC and the gctrace lines at each step.\n"
+	  "  --no-gc  free and scavenge by hand, as without a collector\n" },
+	{ "hold", cmd_hold, "hold SECONDS SIZE",
+	  "Open a heap, fill it with SIZE bytes (K/M/G allowed, at least 16) of\n"
+	  "objects of several classes, and keep it for SECONDS (for tests and for\n"
+	  "looking at stats, gc and top from another terminal).\n" },
+};
+
 static void print_usage(FILE *f)
 {
-	fprintf(f,
-		"usage: gomemctl COMMAND [ARGS]\n"
-		"\n"
-		"  sizeclasses            Go's size class table, as gomem uses it\n"
-		"  stats [-v] [PID]       MemStats of every heap, or of PID's heaps (-v: size\n"
-		"                         classes and arenas too); from debugfs, as root\n"
-		"  gc [-p PID] [HEAP-ID]  the collector's state of every heap (of PID, or one):\n"
-		"                         NumGC, NextGC, GOGC, pauses, recent cycles; as root\n"
-		"  gctrace [--all] [--on] [-n COUNT] [-t SECONDS] [HEAP-ID|KHEAP-NAME]\n"
-		"                         print the kernel log's gctrace lines (of one heap)\n"
-		"                         as they come, until COUNT lines, SECONDS or Ctrl-C;\n"
-		"                         --all: those already logged too; --on: set gctrace=1\n"
-		"  top [-d SECONDS] [-s inuse|allocs|frees|bytes|spans] [-n N] [--once]\n"
-		"                         live per-size-class view of all heaps, as root;\n"
-		"                         keys i a f b s sort, q quits; -n/--once or no\n"
-		"                         terminal: N plain snapshots (--once: one)\n"
-		"  demo [--scale N] [--wait SECONDS] [--no-gc]\n"
-		"                         allocate 600 MiB (/N) as a root in a heap, touch it,\n"
-		"                         drop it, runtime.GC(), let the scavenger work (up to\n"
-		"                         SECONDS, default 3), FreeOSMemory, allocate 300 MiB\n"
-		"                         (/N): VSZ, RSS, HeapSys, NumGC, gctrace lines\n"
-		"                         (--no-gc or no collector: free and scavenge by hand)\n"
-		"  help                   this text\n"
-		"\n"
-		"debugfs is read from $GOMEMCTL_DEBUGFS (default %s).\n",
-		DEBUGFS_DEFAULT);
+	unsigned int i;
+
+	fprintf(f, "usage: gomemctl COMMAND [ARGS]\n\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  gomemctl %s\n", commands[i].synopsis);
+	fprintf(f, "  gomemctl help [COMMAND]\n\n"
+		"'gomemctl help COMMAND' or 'gomemctl COMMAND --help' says more; see gomemctl(1).\n"
+		"debugfs is read from $GOMEMCTL_DEBUGFS (default %s).\n", DEBUGFS_DEFAULT);
+}
+
+static const struct command *find_command(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+static void print_command_help(const struct command *c)
+{
+	printf("usage: gomemctl %s\n\n%s", c->synopsis, c->help);
+}
+
+/* "--help" or "-h" among a command's arguments, before any "--". */
+static bool wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return true;
+	return false;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*run)(int argc, char **argv);
-	} cmds[] = {
-		{ "stats", cmd_stats },
-		{ "gc", cmd_gc },
-		{ "gctrace", cmd_gctrace },
-		{ "top", cmd_top },
-		{ "demo", cmd_demo },
-		{ "hold", cmd_hold },
-	};
-	unsigned int i;
+	const struct command *c;
 
 	if (argc < 2) {
 		print_usage(stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		print_usage(stdout);
+		if (argc < 3) {
+			print_usage(stdout);
+			return 0;
+		}
+		c = find_command(argv[2]);
+		if (!c)
+			die("no command '%s': gomemctl help lists them", argv[2]);
+		print_command_help(c);
 		return 0;
 	}
-	if (!strcmp(argv[1], "sizeclasses")) {
-		if (argc > 2)
-			die("usage: gomemctl sizeclasses");
-		return cmd_sizeclasses();
+	c = find_command(argv[1]);
+	if (!c) {
+		fprintf(stderr, "gomemctl: unknown command '%s'\n\n", argv[1]);
+		print_usage(stderr);
+		return 2;
 	}
-	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		if (!strcmp(argv[1], cmds[i].name)) {
-			optind = 1;
-			return cmds[i].run(argc - 1, argv + 1);
-		}
+	if (wants_help(argc - 1, argv + 1)) {
+		print_command_help(c);
+		return 0;
 	}
-	fprintf(stderr, "gomemctl: unknown command '%s'\n\n", argv[1]);
-	print_usage(stderr);
-	return 2;
+	optind = 1;
+	return c->run(argc - 1, argv + 1);
 }
