@@ -168,6 +168,7 @@ struct gm_gc_cycle {
  */
 struct gm_class_stats {
 	u64 spans, inuse, allocs, frees, fast, slow;
+	u64 empty;	/* of @spans, empty ones the class keeps (allocator.rst) */
 };
 
 /**

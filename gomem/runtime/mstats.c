@@ -22,8 +22,10 @@ static void sum_caches(struct gm_heap *h, struct gm_memstats *st)
 		st->tiny_allocs += READ_ONCE(c->tiny_allocs);
 		st->tiny_frees += READ_ONCE(c->tiny_frees);
 	}
-	for (i = 0; i < GM_NUM_SPAN_CLASSES; i++)
+	for (i = 0; i < GM_NUM_SPAN_CLASSES; i++) {
 		st->by_class[i >> 1].frees += READ_ONCE(h->central[i].nfrees);
+		st->by_class[i >> 1].empty += READ_ONCE(h->central[i].nempty);
+	}
 	st->tiny_frees += READ_ONCE(h->central[GM_TINY_SPANCLASS].tiny_frees);
 }
 
@@ -154,7 +156,7 @@ void gm_heap_print_classes(struct gm_heap *h, struct gm_printer *p)
 	if (!st)
 		return;
 	gm_heap_read_stats(h, st);
-	p->line(p, "class  bytes/obj  spans  inuse  allocs  frees  fast  slow");
+	p->line(p, "class  bytes/obj  spans  inuse  allocs  frees  fast  slow  empty");
 	for (i = 1; i <= GM_NUM_SIZE_CLASSES; i++) {
 		size_t cls = i % GM_NUM_SIZE_CLASSES;
 		struct gm_class_stats *cs = &st->by_class[cls];
@@ -164,11 +166,11 @@ void gm_heap_print_classes(struct gm_heap *h, struct gm_printer *p)
 			snprintf(size, sizeof(size), "%u", gm_class_size(cls));
 		else
 			strcpy(size, "large");
-		snprintf(line, sizeof(line), "%5zu  %9s  %5llu  %5llu  %6llu  %5llu  %4llu  %4llu",
+		snprintf(line, sizeof(line), "%5zu  %9s  %5llu  %5llu  %6llu  %5llu  %4llu  %4llu  %5llu",
 			 cls, size, (unsigned long long)cs->spans,
 			 (unsigned long long)cs->inuse, (unsigned long long)cs->allocs,
 			 (unsigned long long)cs->frees, (unsigned long long)cs->fast,
-			 (unsigned long long)cs->slow);
+			 (unsigned long long)cs->slow, (unsigned long long)cs->empty);
 		p->line(p, line);
 	}
 	gm_free(st);

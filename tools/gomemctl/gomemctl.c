@@ -361,14 +361,15 @@ struct class_row {
 	unsigned int class;
 	u64 size;		/* bytes per object, 0 for class 0 */
 	u64 spans, inuse, allocs, frees, fast, slow;
+	u64 empty;		/* of the spans, empty ones the class keeps */
 	u64 bytes;		/* bytes of live objects */
 };
 
 enum { COL_CLASS, COL_SIZE, COL_SPANS, COL_INUSE, COL_ALLOCS, COL_FREES,
-	COL_FAST, COL_SLOW, NR_COLS };
+	COL_FAST, COL_SLOW, COL_EMPTY, NR_COLS };
 
 static const char * const class_cols[NR_COLS] = {
-	"class", "bytes/obj", "spans", "inuse", "allocs", "frees", "fast", "slow",
+	"class", "bytes/obj", "spans", "inuse", "allocs", "frees", "fast", "slow", "empty",
 };
 
 /*
@@ -424,6 +425,7 @@ static long long add_classes(struct class_row *rows, const char *classes)
 		r->frees += v[COL_FREES];
 		r->fast += v[COL_FAST];
 		r->slow += v[COL_SLOW];
+		r->empty += v[COL_EMPTY];
 		r->bytes += v[COL_INUSE] * v[COL_SIZE];
 		small += v[COL_INUSE] * v[COL_SIZE];
 	}
@@ -1092,17 +1094,31 @@ static int cmd_gctrace(int argc, char **argv)
 
 /* ---- gomemctl top ---- */
 
-enum sort_key { SORT_INUSE, SORT_ALLOCS, SORT_FREES, SORT_BYTES, SORT_SPANS };
+/*
+ * slabtop's columns and sort keys, a size class being a cache and a span
+ * a slab; gomem's own columns (allocations, frees, fast-path share) sit
+ * before NAME under keys slabtop does not use.
+ */
+enum sort_key { SORT_ACTIVE, SORT_OBJ_PER_SLAB, SORT_CACHE_SIZE, SORT_SLABS, SORT_ACTIVE_SLABS,
+	SORT_NAME, SORT_OBJS, SORT_PAGES, SORT_OBJ_SIZE, SORT_USE, SORT_ALLOCS, SORT_FREES,
+	NR_SORT };
 
 static const struct {
-	const char *name;
 	char key;
-} sort_keys[] = {
-	[SORT_INUSE] = { "inuse", 'i' },
-	[SORT_ALLOCS] = { "allocs", 'a' },
-	[SORT_FREES] = { "frees", 'f' },
-	[SORT_BYTES] = { "bytes", 'b' },
-	[SORT_SPANS] = { "spans", 's' },
+	const char *name;	/* the long spelling of -s, and the title line's word */
+} sort_keys[NR_SORT] = {
+	[SORT_ACTIVE] = { 'a', "active" },
+	[SORT_OBJ_PER_SLAB] = { 'b', "objs/slab" },
+	[SORT_CACHE_SIZE] = { 'c', "cache-size" },
+	[SORT_SLABS] = { 'l', "slabs" },
+	[SORT_ACTIVE_SLABS] = { 'v', "active-slabs" },
+	[SORT_NAME] = { 'n', "name" },
+	[SORT_OBJS] = { 'o', "objs" },
+	[SORT_PAGES] = { 'p', "pages/slab" },
+	[SORT_OBJ_SIZE] = { 's', "obj-size" },
+	[SORT_USE] = { 'u', "use" },
+	[SORT_ALLOCS] = { 'm', "allocs" },
+	[SORT_FREES] = { 'f', "frees" },
 };
 
 struct snapshot {
@@ -1140,19 +1156,70 @@ static void take_snapshot(struct snapshot *s)
 	free_heaps(&hl);
 }
 
+static u64 min_u64(u64 a, u64 b)
+{
+	return a < b ? a : b;
+}
+
+/* A span of the class ("slab"): its objects and bytes; a large object is one span. */
+static u64 objs_per_slab(const struct class_row *r)
+{
+	return r->class ? gm_class_to_npages[r->class] * GM_PAGE_SIZE / r->size : 1;
+}
+
+static u64 slab_bytes(const struct class_row *r)
+{
+	if (r->class)
+		return gm_class_to_npages[r->class] * GM_PAGE_SIZE;
+	return r->spans ? r->bytes / r->spans : 0;
+}
+
+/* OBJS: slots of the class's spans (the large objects themselves for class 0). */
+static u64 row_objs(const struct class_row *r)
+{
+	return r->class ? r->spans * objs_per_slab(r) : r->inuse;
+}
+
+static u64 row_cache_size(const struct class_row *r)
+{
+	return r->class ? r->spans * slab_bytes(r) : r->bytes;
+}
+
+/* Per mille, for sorting and printing USE. */
+static u64 row_use(const struct class_row *r)
+{
+	u64 objs = row_objs(r);
+
+	return objs ? r->inuse * 1000 / objs : 0;
+}
+
 static u64 sort_value(const struct class_row *r, enum sort_key key)
 {
 	switch (key) {
-	case SORT_INUSE:
+	case SORT_ACTIVE:
 		return r->inuse;
+	case SORT_OBJ_PER_SLAB:
+		return objs_per_slab(r);
+	case SORT_CACHE_SIZE:
+		return row_cache_size(r);
+	case SORT_SLABS:
+		return r->spans;
+	case SORT_ACTIVE_SLABS:
+		return r->spans - min_u64(r->empty, r->spans);
+	case SORT_PAGES:
+		return r->class ? gm_class_to_npages[r->class] : slab_bytes(r) / GM_PAGE_SIZE;
+	case SORT_OBJ_SIZE:
+		return r->class ? r->size : slab_bytes(r);
+	case SORT_USE:
+		return row_use(r);
 	case SORT_ALLOCS:
 		return r->allocs;
 	case SORT_FREES:
 		return r->frees;
-	case SORT_SPANS:
-		return r->spans;
+	case SORT_NAME:
+		return 0;
 	default:
-		return r->bytes;
+		return row_objs(r);
 	}
 }
 
@@ -1168,6 +1235,77 @@ static int cmp_rows(const void *a, const void *b)
 	return (x->class > y->class) - (x->class < y->class);
 }
 
+/* slabtop's K: kibibytes with two decimals. */
+static const char *kib(u64 bytes, char *buf, size_t len)
+{
+	snprintf(buf, len, "%.2fK", bytes / 1024.0);
+	return buf;
+}
+
+static double pct(u64 part, u64 whole)
+{
+	return whole ? 100.0 * part / whole : 0;
+}
+
+/* slabtop's five summary lines, over the active classes. */
+static void print_summary(const struct class_row *rows, unsigned int n)
+{
+	u64 objs = 0, active = 0, slabs = 0, aslabs = 0, size = 0, live = 0;
+	u64 minsz = 0, maxsz = 0, sz;
+	char b[4][24];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		objs += row_objs(&rows[i]);
+		active += rows[i].inuse;
+		slabs += rows[i].spans;
+		aslabs += sort_value(&rows[i], SORT_ACTIVE_SLABS);
+		size += row_cache_size(&rows[i]);
+		live += rows[i].bytes;
+		if (!rows[i].inuse)
+			continue;
+		sz = sort_value(&rows[i], SORT_OBJ_SIZE);
+		minsz = minsz ? min_u64(minsz, sz) : sz;
+		maxsz = sz > maxsz ? sz : maxsz;
+	}
+	printf(" Active / Total Objects (%% used)    : %" PRIu64 " / %" PRIu64 " (%.1f%%)\n",
+	       active, objs, pct(active, objs));
+	printf(" Active / Total Slabs (%% used)      : %" PRIu64 " / %" PRIu64 " (%.1f%%)\n",
+	       aslabs, slabs, pct(aslabs, slabs));
+	printf(" Active / Total Caches (%% used)     : %u / %u (%.1f%%)\n", n,
+	       GOMEM_NUM_SIZE_CLASSES, pct(n, GOMEM_NUM_SIZE_CLASSES));
+	printf(" Active / Total Size (%% used)       : %s / %s (%.1f%%)\n",
+	       kib(live, b[0], sizeof(b[0])), kib(size, b[1], sizeof(b[1])), pct(live, size));
+	printf(" Minimum / Average / Maximum Object : %s / %s / %s\n",
+	       kib(minsz, b[2], sizeof(b[2])), kib(active ? live / active : 0, b[3], sizeof(b[3])),
+	       kib(maxsz, b[0], sizeof(b[0])));
+}
+
+static void print_top_header(void)
+{
+	printf("%6s %6s %4s %8s %6s %8s %10s %9s %9s %5s %s\n", "OBJS", "ACTIVE", "USE",
+	       "OBJ SIZE", "SLABS", "OBJ/SLAB", "CACHE SIZE", "ALLOCS", "FREES", "FAST%", "NAME");
+}
+
+static void print_top_row(const struct class_row *r)
+{
+	char name[24], size[24], cache[24], fast[8];
+
+	if (r->class)
+		snprintf(name, sizeof(name), "gomem-%" PRIu64, r->size);
+	else
+		snprintf(name, sizeof(name), "gomem-large");
+	if (r->fast + r->slow)
+		snprintf(fast, sizeof(fast), "%.0f", pct(r->fast, r->fast + r->slow));
+	else
+		snprintf(fast, sizeof(fast), "-");
+	printf("%6" PRIu64 " %6" PRIu64 " %3" PRIu64 "%% %8s %6" PRIu64 " %8" PRIu64 " %10s %9" PRIu64
+	       " %9" PRIu64 " %5s %s\n",
+	       row_objs(r), r->inuse, row_use(r) / 10,
+	       kib(sort_value(r, SORT_OBJ_SIZE), size, sizeof(size)), r->spans, objs_per_slab(r),
+	       kib(row_cache_size(r), cache, sizeof(cache)), r->allocs, r->frees, fast, name);
+}
+
 /* Print one snapshot; at most @max_rows classes (0: all). */
 static void print_snapshot(struct snapshot *s, enum sort_key key, double delay,
 			   bool interactive, unsigned int max_rows)
@@ -1177,20 +1315,17 @@ static void print_snapshot(struct snapshot *s, enum sort_key key, double delay,
 	char when[32];
 	time_t now = time(NULL);
 
-	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
-	printf("gomem top - %s  %u heap%s  HeapAlloc %s  HeapSys %s  Resident %s\n",
-	       when, s->heaps, s->heaps == 1 ? "" : "s", hsize(s->heap_alloc).s,
-	       hsize(s->heap_sys).s, hsize(s->resident).s);
-	if (interactive)
-		printf("sorted by %s, every %gs; keys: i inuse, a allocs, f frees, b bytes, s spans, q quit\n",
-		       sort_keys[key].name, delay);
-	else
-		printf("sorted by %s\n", sort_keys[key].name);
-	printf("\n");
-
 	for (i = 0; i < GOMEM_NUM_SIZE_CLASSES; i++)
 		if (class_active(&s->rows[i]))
 			rows[n++] = s->rows[i];
+	print_summary(rows, n);
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+	printf(" gomem %s: %u heap%s, HeapAlloc %s, HeapSys %s, Resident %s; sorted by %s",
+	       when, s->heaps, s->heaps == 1 ? "" : "s", hsize(s->heap_alloc).s,
+	       hsize(s->heap_sys).s, hsize(s->resident).s, sort_keys[key].name);
+	if (interactive)
+		printf(", every %gs", delay);
+	printf("\n\n");
 	if (!n) {
 		printf(s->heaps ? "(no objects allocated)\n" : "(no gomem heap)\n");
 		return;
@@ -1199,9 +1334,9 @@ static void print_snapshot(struct snapshot *s, enum sort_key key, double delay,
 	qsort(rows, n, sizeof(rows[0]), cmp_rows);
 	if (max_rows && n > max_rows)
 		n = max_rows;
-	print_class_header();
+	print_top_header();
 	for (i = 0; i < n; i++)
-		print_class_row(&rows[i]);
+		print_top_row(&rows[i]);
 }
 
 static struct termios saved_tio;
@@ -1279,12 +1414,39 @@ static int wait_key(double delay)
 	return (unsigned char)c;
 }
 
+/* slabtop's one-letter criteria, or their long names; the old words of gomemctl too. */
 static bool parse_sort_key(const char *s, enum sort_key *key)
+{
+	static const struct {
+		const char *word;
+		enum sort_key key;
+	} old[] = {
+		{ "inuse", SORT_ACTIVE }, { "bytes", SORT_CACHE_SIZE }, { "spans", SORT_SLABS },
+	};
+	unsigned int i;
+
+	for (i = 0; i < NR_SORT; i++) {
+		if ((s[0] == sort_keys[i].key && !s[1]) || !strcmp(s, sort_keys[i].name)) {
+			*key = i;
+			return true;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(old); i++) {
+		if (!strcmp(s, old[i].word)) {
+			*key = old[i].key;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The key pressed, as a sort order; false for any other key. */
+static bool key_sort(int c, enum sort_key *key)
 {
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(sort_keys); i++) {
-		if (!strcmp(s, sort_keys[i].name)) {
+	for (i = 0; i < NR_SORT; i++) {
+		if (c == sort_keys[i].key) {
 			*key = i;
 			return true;
 		}
@@ -1292,7 +1454,7 @@ static bool parse_sort_key(const char *s, enum sort_key *key)
 	return false;
 }
 
-#define TOP_USAGE "usage: gomemctl top [-d SECONDS] [-s inuse|allocs|frees|bytes|spans] [-n ITERATIONS] [--once]"
+#define TOP_USAGE "usage: gomemctl top [-d SECONDS] [-s CRITERIA] [-n ITERATIONS] [-o|--once]"
 
 static int cmd_top(int argc, char **argv)
 {
@@ -1300,10 +1462,10 @@ static int cmd_top(int argc, char **argv)
 		{ "delay", required_argument, NULL, 'd' },
 		{ "sort", required_argument, NULL, 's' },
 		{ "iterations", required_argument, NULL, 'n' },
-		{ "once", no_argument, NULL, '1' },
+		{ "once", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum sort_key key = SORT_BYTES;
+	enum sort_key key = SORT_OBJS;
 	struct snapshot snap;
 	long iterations = 0;	/* 0: until q */
 	double delay = 1.0;
@@ -1312,7 +1474,7 @@ static int cmd_top(int argc, char **argv)
 	int opt, c;
 	long i;
 
-	while ((opt = getopt_long(argc, argv, "+d:s:n:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+d:s:n:o", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'd':
 			delay = strtod(optarg, &end);
@@ -1321,14 +1483,14 @@ static int cmd_top(int argc, char **argv)
 			break;
 		case 's':
 			if (!parse_sort_key(optarg, &key))
-				die("-s wants inuse, allocs, frees, bytes or spans: '%s'", optarg);
+				die("-s wants one of a b c l v n o p s u (slabtop's) or m f: '%s'", optarg);
 			break;
 		case 'n':
 			iterations = strtol(optarg, &end, 10);
 			if (*end || end == optarg || iterations < 1)
 				die("-n wants a count of at least 1: '%s'", optarg);
 			break;
-		case '1':
+		case 'o':
 			iterations = 1;
 			break;
 		default:
@@ -1357,16 +1519,15 @@ static int cmd_top(int argc, char **argv)
 
 	setup_terminal();
 	for (;;) {
-		/* Home, clear; the header takes 4 lines. */
+		/* Home, clear; the summary and the headers take 9 lines. */
 		fputs("\033[H\033[2J", stdout);
-		print_snapshot(&snap, key, delay, true, screen_rows() - 5);
+		print_snapshot(&snap, key, delay, true, screen_rows() - 10);
 		fflush(stdout);
 		c = wait_key(delay);
 		if (c < 0 || c == 'q' || c == 'Q')
 			break;
-		for (i = 0; i < (long)ARRAY_SIZE(sort_keys); i++)
-			if (tolower(c) == sort_keys[i].key)
-				key = i;
+		/* slabtop: space refreshes now; any other key is ignored. */
+		key_sort(c, &key);
 		take_snapshot(&snap);
 	}
 	restore_terminal();
@@ -1914,13 +2075,19 @@ static const struct command {
 	  "  --on        set the module parameter gctrace=1 first (root needed)\n"
 	  "  -n COUNT    stop after COUNT lines\n"
 	  "  -t SECONDS  stop after SECONDS\n" },
-	{ "top", cmd_top, "top [-d SECONDS] [-s inuse|allocs|frees|bytes|spans] [-n N] [--once]",
-	  "A live per-size-class view of all heaps, from debugfs (root needed).\n"
-	  "  -d SECONDS  refresh interval\n"
-	  "  -s KEY      sort by inuse, allocs, frees, bytes or spans\n"
-	  "  -n N        N plain snapshots (the default without a terminal)\n"
-	  "  --once      one plain snapshot\n"
-	  "Keys: i a f b s sort, q quits.\n" },
+	{ "top", cmd_top, "top [-d SECONDS] [-s CRITERIA] [-n N] [-o|--once]",
+	  "slabtop for gomem: every size class of all heaps as a cache, its spans as\n"
+	  "slabs, with slabtop's summary lines and columns (OBJS ACTIVE USE OBJ SIZE\n"
+	  "SLABS OBJ/SLAB CACHE SIZE), then gomem's ALLOCS FREES FAST%, then NAME;\n"
+	  "from debugfs (root needed).\n"
+	  "  -d SECONDS   refresh interval (default 1)\n"
+	  "  -s CRITERIA  sort order, slabtop's letters: a active, b objs/slab,\n"
+	  "               c cache size, l slabs, v active slabs, n name, o objs\n"
+	  "               (default), p pages/slab, s object size, u use;\n"
+	  "               gomem's: m allocations, f frees\n"
+	  "  -n N         N plain snapshots (the default without a terminal)\n"
+	  "  -o, --once   one plain snapshot, as slabtop -o\n"
+	  "Keys: the criteria letters sort, q quits.\n" },
 	{ "demo", cmd_demo, "demo [--scale N] [--wait SECONDS] [--no-gc]",
 	  "The seed experiment on a heap of this process: allocate 600 MiB (/N) as\n"
 	  "a root, touch it, drop it, runtime.GC(), let the scavenger work (up to\n"
