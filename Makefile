@@ -8,12 +8,20 @@
 #   make vmrun CMD='...'   run a command in a guest with gomem loaded
 #   make stress [SECONDS=300]  the long seeded stress run in a guest
 #   make fuzz SECONDS=...  a gomem_fuzz campaign in a guest (SEED, KERNEL, FUZZERS, OPS)
-#   make dkms-check        dkms add/build against the stock Debian headers
+#   make dkms-install [KVER=...]  copy the module's sources to /usr/src and
+#                          dkms install them (as root; KVER: the running kernel)
+#   make dkms-remove       dkms remove every build of this version, drop the copy
+#   make dkms-check        dkms-install for the stock kernel, modprobe and a
+#                          smoke test in its guest, dkms-remove
 #   make debug-kernel      build (or find) the cached debug kernel
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 QEMU := selftests/qemu
+# The package's one version (also MODULE_VERSION and libgomem's gomem.pc).
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\([^"]*\)"$$/\1/p' dkms.conf)
+KVER ?= $(shell uname -r)
+DKMS_SRC := /usr/src/gomem-$(VERSION)
 
 all: modules
 
@@ -48,6 +56,18 @@ fuzz:
 	$(QEMU)/fuzz.sh --seconds "$(SECONDS)" --kernel "$(or $(KERNEL),debug)" \
 		--fuzzers "$(FUZZERS)" --ops "$(OPS)" $(if $(SEED),--seed "$(SEED)")
 
+# What DKMS needs and nothing else (no .build, no .git): Kbuild reads the
+# version from dkms.conf.
+dkms-install:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	cp -a Kbuild Makefile dkms.conf gomem include $(DKMS_SRC)/
+	dkms install -m gomem -v $(VERSION) -k $(KVER)
+
+dkms-remove:
+	dkms remove -m gomem -v $(VERSION) --all || true
+	rm -rf $(DKMS_SRC)
+
 dkms-check:
 	$(QEMU)/setup.sh
 	$(QEMU)/dkms-check.sh
@@ -67,4 +87,5 @@ clean:
 		-o -name '.*.cmd' -o -name '*.mod.o' -o -name 'modules.order' \
 		-o -name 'Module.symvers' | grep -v '^./.git/' | xargs rm -f
 
-.PHONY: all modules modules_install check demo vmrun stress fuzz dkms-check debug-kernel clean bench
+.PHONY: all modules modules_install check demo vmrun stress fuzz dkms-install dkms-remove \
+	dkms-check debug-kernel clean bench

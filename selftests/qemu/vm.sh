@@ -3,9 +3,11 @@
 # Boot a prepared guest (see prepare.sh), run one shell command in it as
 # root with gomem.ko loaded, print the command's output and exit with its
 # status.
-#   vm.sh [--kernel debug|stock] [--noload] [--timeout SECONDS] [--out DIR] CMD...
+#   vm.sh [--kernel debug|stock] [--noload] [--timeout SECONDS] [--out DIR]
+#         [--add TREE] CMD...
 # DIR receives console.log (the kernel's serial console) and output.log
-# (the command's output, second serial port).
+# (the command's output, second serial port). TREE's files are added to
+# the guest's root (dkms-check.sh brings a modules tree that way).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -13,9 +15,11 @@ kind=debug
 noload=0
 timeout_s=${GOMEM_VM_TIMEOUT:-1800}
 out=
+add=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) kind=$2; shift 2 ;;
+	--add) add=$2; shift 2 ;;
 	--noload) noload=1; shift ;;
 	--timeout) timeout_s=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
@@ -36,6 +40,7 @@ run_initrd() {
 
 	rm -rf "$stage"
 	mkdir -p "$stage/etc/gomem"
+	[ -z "$add" ] || cp -a "$add/." "$stage/"
 	printf '%s\n' "$*" >"$stage/etc/gomem/cmd"
 	[ "$noload" -eq 1 ] && touch "$stage/etc/gomem/noload"
 	(cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out/run.cpio.gz"
