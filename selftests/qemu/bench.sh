@@ -77,4 +77,9 @@ make -s -C "$GOMEM_TOP/tools/bench" OUT="$GOMEM_OUT/native" gcbuild
 # shellcheck disable=SC2086 # the options are words
 "$GOMEM_OUT/native/gomem_gc_bench" $gc_args | tee "$runs/gc.txt"
 
+msg "CSV, JSON and PNG charts of the tables"
+install_missing gnuplot-nox
+python3 "$GOMEM_TOP/tools/bench/tables.py" "$runs" >"$runs/tables.list"
+msg "wrote $(wc -l <"$runs/tables.list") files: $runs/data/ (CSV, JSON), $runs/plots/ (PNG)"
+
 msg "make bench done in $(($(date +%s) - start)) s; tables in $runs/"

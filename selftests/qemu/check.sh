@@ -43,10 +43,11 @@ msg "running the libgomem mock test"
 make -s -C "$GOMEM_TOP/tools/libgomem" test OUT="$GOMEM_OUT/tools-mock"
 libgomem_mock=$?
 # libgomem and gomemctl as a user installs and meets them: pkg-config,
-# the man pages, every command's help.
+# the man pages, every command's help; and make bench's table reader.
 msg "checking the installed tools (pkg-config, man pages, help)"
 make -s -C "$GOMEM_TOP/tools/libgomem" install-check OUT="$GOMEM_OUT/tools-install" &&
-	make -s -C "$GOMEM_TOP/tools/gomemctl" check OUT="$GOMEM_OUT/tools-install"
+	make -s -C "$GOMEM_TOP/tools/gomemctl" check OUT="$GOMEM_OUT/tools-install" &&
+	python3 "$GOMEM_TOP/tools/bench/tables.py" --self-test
 tools_install=$?
 
 runs="$GOMEM_OUT/runs/check"
