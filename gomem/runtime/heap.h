@@ -102,6 +102,7 @@ struct gm_root {
  * @marked: objects marked
  * @marked_bytes: their slot sizes (a tiny block counts whole)
  * @root_bytes: bytes of registered root ranges and root objects scanned
+ * @globals_bytes: of @root_bytes, the root ranges': Go's globals
  * @scanned_bytes: bytes scanned, roots included
  * @overflows: times the gray queue reached its bound (or could not grow)
  *	and the heap was rescanned
@@ -113,6 +114,7 @@ struct gm_mark_stats {
 	u64 marked;
 	u64 marked_bytes;
 	u64 root_bytes;
+	u64 globals_bytes;
 	u64 scanned_bytes;
 	u64 overflows;
 	u64 queue_peak;

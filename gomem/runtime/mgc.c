@@ -296,7 +296,8 @@ static void fmt_ms(char *buf, size_t len, u64 ns)
  * "gc N @T s P%: clock phases, cpu phases, before->after->live MB, goal,
  * stacks, globals, CPUs". The mark runs on one CPU with the world
  * stopped, so its CPU time is its wall time, counted as background mark
- * work (no assists, no idle marking); globals are the root bytes.
+ * work (no assists, no idle marking); globals are the bytes of the root
+ * ranges scanned (root objects are heap objects, counted in the heap).
  *
  * Return: the length of the line.
  */
@@ -317,7 +318,7 @@ int gm_gc_trace_line(struct gm_heap *h, const struct gm_gc_cycle *c, char *buf, 
 			(unsigned long long)c->num, (unsigned long long)(at / 1000000000),
 			(unsigned long long)(at / 1000000 % 1000), (unsigned long long)pct,
 			st, mk, mt, st, mk, mt, MB(c->heap_before), MB(c->heap_after),
-			MB(c->heap_marked), MB(c->heap_goal), MB(c->root_bytes), ncpu,
+			MB(c->heap_marked), MB(c->heap_goal), MB(c->mark.globals_bytes), ncpu,
 			c->forced ? " (forced)" : "");
 }
 

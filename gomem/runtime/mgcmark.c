@@ -466,6 +466,7 @@ static void mark_registered_roots(struct gm_gcwork *w)
 	for (i = 0; i < h->gc.nroots && !w->aborted; i++) {
 		scan_range(w, h->gc.roots[i].addr, h->gc.roots[i].len);
 		w->st->root_bytes += h->gc.roots[i].len;
+		w->st->globals_bytes += h->gc.roots[i].len;
 		drain(w);
 	}
 	for (s = h->spans_all; s && !w->aborted; s = s->allnext) {

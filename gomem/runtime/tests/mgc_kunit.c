@@ -917,6 +917,30 @@ static void trace_line(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, strstr(line, " P (forced)"));
 }
 
+/*
+ * gctrace's globals are the root ranges, as Go's are its data and bss:
+ * a 3 MiB root object is heap (3->3->3 MB), not 3 MB of globals; a
+ * 2 MiB root range is.
+ */
+static void trace_line_globals(struct kunit *test)
+{
+	struct gm_heap *h = heap(test);
+	uintptr_t *o = obj(test, 3 << 20, GM_NOSCAN);
+	char line[256];
+
+	gm_heap_set_gogc(h, 100);
+	KUNIT_ASSERT_EQ(test, gm_heap_set_root_object(h, o, true), 0);
+	gm_gc_trace_line(h, gc(test, true), line, sizeof(line));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(line, " 3->3->3 MB, "));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(line, " 0 MB globals, "));
+	KUNIT_EXPECT_EQ(test, h->gc.ring[1].mark.globals_bytes, 0);
+	KUNIT_EXPECT_EQ(test, h->gc.ring[1].root_bytes, 3 << 20);
+	roots(test, (2 << 20) / sizeof(uintptr_t));
+	gm_gc_trace_line(h, gc(test, true), line, sizeof(line));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(line, " 2 MB globals, "));
+	KUNIT_EXPECT_EQ(test, gm_heap_set_root_object(h, o, false), 0);
+}
+
 static struct kunit_case gomem_mgc_cases[] = {
 	KUNIT_CASE(reachable_survive),
 	KUNIT_CASE(million_node_list),
@@ -937,6 +961,7 @@ static struct kunit_case gomem_mgc_cases[] = {
 	KUNIT_CASE(steady_state_near_goal),
 	KUNIT_CASE(memory_limit_holds),
 	KUNIT_CASE(trace_line),
+	KUNIT_CASE(trace_line_globals),
 	{}
 };
 
