@@ -33,6 +33,11 @@ static __always_inline unsigned int gm_ctz64(u64 x)
 	return __ffs64(x);
 }
 
+static __always_inline unsigned int gm_fls64(u64 x)
+{
+	return fls64(x) - 1;
+}
+
 static __always_inline unsigned int gm_popcount64(u64 x)
 {
 	return hweight64(x);
