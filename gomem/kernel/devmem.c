@@ -180,21 +180,27 @@ static void drop_count_page(struct gomem_mem *mem, struct drop_count *dc, unsign
 static int drop_batch(struct gomem_mem *mem, struct xa_state *xas, unsigned long last,
 		      struct page **pages, struct drop_count *dc)
 {
+	unsigned long idx = 0;
 	struct page *page;
 	int n = 0;
 
 	xas_lock(xas);
 	xas_for_each(xas, page, last) {
+		idx = xas->xa_index;
 		xas_store(xas, NULL);
 		pages[n++] = page;
-		drop_count_page(mem, dc, xas->xa_index << PAGE_SHIFT);
-		if (n == DROP_BATCH) {
-			/* The next batch goes on from here, after the lock is dropped. */
-			xas_pause(xas);
+		drop_count_page(mem, dc, idx << PAGE_SHIFT);
+		if (n == DROP_BATCH)
 			break;
-		}
 	}
 	xas_unlock(xas);
+	/*
+	 * The next batch starts after the last page taken. Not xas_pause():
+	 * the store may have freed the leaf node, leaving @xas on its parent
+	 * with an index the pause would round up past the next leaf's pages.
+	 */
+	if (n == DROP_BATCH)
+		xas_set(xas, idx + 1);
 	return n;
 }
 
@@ -219,7 +225,8 @@ static void drop_pages(struct gomem_mem *mem, unsigned long addr, size_t len)
 	lockdep_assert_held_write(&mem->inval);
 	do {
 		n = drop_batch(mem, &xas, last, pages, &dc);
-		release_pages(pages, n);
+		if (n)
+			release_pages(pages, n);
 		total += n;
 		/* A range may hold gigabytes of pages. */
 		cond_resched();
