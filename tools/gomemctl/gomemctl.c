@@ -1789,8 +1789,7 @@ static void demo_gc(struct gomem_heap *h, unsigned int heap_id, size_t big, size
 	       (u64)gs.freed_objects, gs.freed_objects == 1 ? "" : "s", hsize(gs.freed_bytes).s,
 	       hsize(gs.heap_goal).s);
 	printf("the background scavenger gave back %s by %s after runtime.GC(), with no\n"
-	       "  debug.FreeOSMemory():"
-	       " %s; then debug.FreeOSMemory() (GOMEM_IOC_SCAVENGE)\n"
+	       "  debug.FreeOSMemory(): %s; then debug.FreeOSMemory() (GOMEM_IOC_SCAVENGE)\n"
 	       "  gave back the other %s; the address space stayed reserved.\n",
 	       hsize(st1.bg_scavenged_bytes - bg_before).s,
 	       hns(sw.ns, t[3], sizeof(t[3])),
