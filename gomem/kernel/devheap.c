@@ -32,6 +32,7 @@ enum gomem_dev_heap_counter {
 	DH_BG_RUNS,		/* times the background worker ran */
 	DH_BG_SWEEP_BATCHES,	/* batches of spans it swept */
 	DH_BG_SCAVENGE_BATCHES,	/* batches of pages it scavenged */
+	DH_BG_SCAVENGE_COST_NS,	/* their modelled cost, what the budget charges */
 	DH_BG_SLEEP_NS,		/* time it waited to keep to its CPU budget */
 	DH_BG_END,
 	/*
@@ -46,6 +47,7 @@ static const char *const dev_heap_counter_names[] = {
 	[DH_BG_RUNS]		= "BgRuns",
 	[DH_BG_SWEEP_BATCHES]	= "BgSweepBatches",
 	[DH_BG_SCAVENGE_BATCHES] = "BgScavengeBatches",
+	[DH_BG_SCAVENGE_COST_NS] = "BgScavengeCostNs",
 	[DH_BG_SLEEP_NS]	= "BgSleepNs",
 	[DH_LOST_OBJECTS]	= "LostObjects",
 };
@@ -100,7 +102,7 @@ static struct gomem_dev_heap *dev_heap_of(struct gomem_heap_entry *e)
 
 /* === statistics ========================================================= */
 
-/* The collector's fields of MemStats (GOMEM_MEMSTATS_SIZE_VER1). */
+/* The collector's fields of MemStats (GOMEM_MEMSTATS_SIZE_VER1 and VER2). */
 static void read_gc_info(struct gomem_dev_heap *dh, struct gomem_memstats *out)
 {
 	struct gm_gc_info gi;
@@ -119,6 +121,7 @@ static void read_gc_info(struct gomem_dev_heap *dh, struct gomem_memstats *out)
 	out->memory_limit = gi.memory_limit;
 	out->swept_pages = gi.swept_pages;
 	out->bg_scavenged_bytes = gi.bg_scavenged;
+	out->scavenge_goal = gm_heap_scavenge_goal(dh->reg.gm);
 }
 
 /*
@@ -312,9 +315,14 @@ void gomem_devheap_exit(void)
 
 /* Pages of spans swept per hold of the world. */
 #define BG_SWEEP_PAGES		64
-/* Bytes scavenged per step, as Go's scavenger works in 64 KiB units. */
-#define BG_SCAVENGE_BYTES	(64 * 1024)
-/* Work done before the worker sleeps to keep to its budget. */
+/*
+ * Bytes scavenged per step: a chunk, which the page source releases in
+ * one call when it is free. Go's scavenger works in 64 KiB units to keep
+ * its latency low; here a step holds the world for reading and the heap
+ * lock, for a few hundred microseconds natively.
+ */
+#define BG_SCAVENGE_BYTES	GM_CHUNK_BYTES
+/* Modelled work done before the worker sleeps to keep to its budget (Go's minScavWorkTime). */
 #define BG_SLICE_NS		NSEC_PER_MSEC
 
 static void bg_kick(struct gomem_dev_heap *dh)
@@ -337,27 +345,33 @@ static void bg_sweep(struct gomem_dev_heap *dh)
 }
 
 /*
- * Go's bgscavenge: give free pages back toward the scavenger's goal for
- * about BG_SLICE_NS, then sleep long enough that the work is
- * scavenge_percent of the time. Return: the delay before the next slice,
- * or -1 when the heap is at its goal.
+ * Go's bgscavenge: give free pages back toward the scavenger's goal until
+ * the work done is worth BG_SLICE_NS, then sleep long enough that the
+ * work is scavenge_percent of the time. The work is charged by its
+ * modelled cost (gm_scavenge_cost_ns()), not by the time it took: under
+ * emulation the same work takes some 30 times longer, and a budget of
+ * wall time would make the scavenger that much slower than Go's.
+ * Return: the delay before the next slice, or -1 when the heap is at its
+ * goal.
  */
 static long bg_scavenge(struct gomem_dev_heap *dh)
 {
-	u64 t0 = ktime_get_ns(), cost = 0, released;
 	int pct = gomem_param_scavenge_percent();
+	struct gm_scavenge_work w;
+	u64 cost = 0, released;
 
 	while (cost < BG_SLICE_NS && !READ_ONCE(dh->dying)) {
 		down_read(&dh->world);
-		released = gm_heap_scavenge_background(dh->reg.gm, BG_SCAVENGE_BYTES);
+		released = gm_heap_scavenge_background(dh->reg.gm, BG_SCAVENGE_BYTES, &w);
 		up_read(&dh->world);
-		cost = ktime_get_ns() - t0;
 		if (!released)
 			return -1;
+		cost += gm_scavenge_cost_ns(&w);
 		dev_heap_count(dh, DH_BG_SCAVENGE_BATCHES, 1);
 		cond_resched();
 	}
-	cost = div_u64(cost * (100 - pct), pct);
+	dev_heap_count(dh, DH_BG_SCAVENGE_COST_NS, cost);
+	cost = gm_scavenge_sleep_ns(cost, pct);
 	dev_heap_count(dh, DH_BG_SLEEP_NS, cost);
 	return nsecs_to_jiffies(cost);
 }

@@ -149,32 +149,92 @@ static void set_range_state(struct gomem_mem *mem, unsigned long addr, size_t le
 
 /* === backing pages ====================================================== */
 
+/* Pages taken out of the xarray per hold of its lock, then freed at once. */
+#define DROP_BATCH	64
+
+/*
+ * Pages of a batch, counted off their arena's resident count an arena at
+ * a time: a batch lies in one arena or runs into the next.
+ */
+struct drop_count {
+	struct gomem_arena *a;
+	long n;
+};
+
+static void drop_count_page(struct gomem_mem *mem, struct drop_count *dc, unsigned long addr)
+{
+	if (dc->a && addr - dc->a->start < dc->a->len) {
+		dc->n++;
+		return;
+	}
+	if (dc->a)
+		atomic_long_sub(dc->n, &dc->a->resident);
+	dc->a = arena_of(mem, addr);
+	dc->n = 1;
+}
+
+/*
+ * Take up to DROP_BATCH pages of [@xas's index, @last] out of the xarray
+ * under one hold of its lock. Return: how many were put in @pages.
+ */
+static int drop_batch(struct gomem_mem *mem, struct xa_state *xas, unsigned long last,
+		      struct page **pages, struct drop_count *dc)
+{
+	unsigned long idx = 0;
+	struct page *page;
+	int n = 0;
+
+	xas_lock(xas);
+	xas_for_each(xas, page, last) {
+		idx = xas->xa_index;
+		xas_store(xas, NULL);
+		pages[n++] = page;
+		drop_count_page(mem, dc, idx << PAGE_SHIFT);
+		if (n == DROP_BATCH)
+			break;
+	}
+	xas_unlock(xas);
+	/*
+	 * The next batch starts after the last page taken. Not xas_pause():
+	 * the store may have freed the leaf node, leaving @xas on its parent
+	 * with an index the pause would round up past the next leaf's pages.
+	 */
+	if (n == DROP_BATCH)
+		xas_set(xas, idx + 1);
+	return n;
+}
+
 /*
  * Drop the pages backing [addr, addr + len): the caller has unmapped them
- * from the process, so the xarray holds the last reference.
+ * from the process, so the xarray holds the last reference. Batched, as
+ * the kernel frees the pages of an unmapped range: one lock hold per
+ * DROP_BATCH pages and one release_pages() for them (a single memcg
+ * uncharge and one trip to the page allocator's per-CPU lists), and the
+ * counters updated once per call.
  */
 static void drop_pages(struct gomem_mem *mem, unsigned long addr, size_t len)
 {
 	unsigned long first = addr >> PAGE_SHIFT;
 	unsigned long last = first + (len >> PAGE_SHIFT) - 1;
-	struct page *page;
-	unsigned long idx;
-	long n = 0;
+	XA_STATE(xas, &mem->pages, first);
+	struct page *pages[DROP_BATCH];
+	struct drop_count dc = { };
+	long total = 0;
+	int n;
 
 	lockdep_assert_held_write(&mem->inval);
-	xa_for_each_range(&mem->pages, idx, page, first, last) {
-		struct gomem_arena *a = arena_of(mem, idx << PAGE_SHIFT);
-
-		xa_erase(&mem->pages, idx);
-		put_page(page);
-		if (a)
-			atomic_long_dec(&a->resident);
+	do {
+		n = drop_batch(mem, &xas, last, pages, &dc);
+		if (n)
+			release_pages(pages, n);
+		total += n;
 		/* A range may hold gigabytes of pages. */
-		if (!(++n % 1024))
-			cond_resched();
-	}
-	atomic_long_sub(n, &mem->resident);
-	atomic64_sub(n, &gomem_counters[GOMEM_CTR_USER_PAGES]);
+		cond_resched();
+	} while (n == DROP_BATCH);
+	if (dc.a)
+		atomic_long_sub(dc.n, &dc.a->resident);
+	atomic_long_sub(total, &mem->resident);
+	atomic64_sub(total, &gomem_counters[GOMEM_CTR_USER_PAGES]);
 }
 
 /* Go's sysUnused: unmap the range from the process and free its pages. */

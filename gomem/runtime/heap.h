@@ -281,9 +281,22 @@ s32 gm_heap_set_gogc(struct gm_heap *h, s32 gogc);
 u64 gm_heap_set_memory_limit(struct gm_heap *h, u64 limit);
 
 /* mgcscavenge.c */
+/**
+ * struct gm_scavenge_work - what a scavenge did, for pacing the scavenger
+ * @bytes: bytes given back
+ * @calls: calls of the page source's unused hook, one per run of pages
+ */
+struct gm_scavenge_work {
+	u64 bytes;
+	u64 calls;
+};
+
 u64 gm_heap_scavenge(struct gm_heap *h, u64 max_bytes);
+u64 gm_heap_scavenge_goal(struct gm_heap *h);
 u64 gm_heap_scavenge_excess(struct gm_heap *h);
-u64 gm_heap_scavenge_background(struct gm_heap *h, u64 max_bytes);
+u64 gm_heap_scavenge_background(struct gm_heap *h, u64 max_bytes, struct gm_scavenge_work *w);
+u64 gm_scavenge_cost_ns(const struct gm_scavenge_work *w);
+u64 gm_scavenge_sleep_ns(u64 cost_ns, unsigned int percent);
 u64 gm_heap_scavenged_bytes(struct gm_heap *h);
 size_t gm_heap_forget_range(struct gm_heap *h, uintptr_t addr, size_t len);
 

@@ -32,6 +32,8 @@ enum gm_gc_counter {
 	GM_GC_FREED_SPANS,		/* spans the sweeper gave back to the page heap */
 	GM_GC_SCAVENGED_BG_BYTES,	/* bytes the background scavenger gave back */
 	GM_GC_SCAVENGED_LIMIT_BYTES,	/* bytes scavenged to stay under the limit */
+	GM_GC_SCAVENGE_CALLS,		/* runs given to the page source to release */
+	GM_GC_SCAVENGE_PAGES,		/* pages in those runs */
 	/* The allocator's slow-path events (issue 12), counted here too. */
 	GM_GC_KEPT_RELEASED_SPANS,	/* empty spans the classes kept, given back */
 	GM_GC_NOSLEEP_MISSES,		/* refills that could not sleep and found nothing */

@@ -954,43 +954,108 @@ bool gm_pagealloc_check(struct gm_pagealloc *pa)
 
 /* === scavenging ========================================================= */
 
-/* Whether page @i of a chunk is free and not scavenged yet. */
-static bool scav_candidate(const struct gm_palloc_data *d, unsigned int i)
+/*
+ * The scavenger's candidates in word @w of a chunk: free pages not
+ * scavenged yet.
+ */
+static u64 scav_candidates(const struct gm_palloc_data *d, unsigned int w)
 {
-	return (~d->alloc.w[i / 64] & ~d->scav.w[i / 64]) >> (i % 64) & 1;
+	return ~d->alloc.w[w] & ~d->scav.w[w];
+}
+
+/* Bits 0 to @b of a word. */
+static u64 bits_upto(unsigned int b)
+{
+	return ~0ULL >> (63 - b);
+}
+
+/* The highest candidate page of a chunk at or below page @i, or -1. */
+static int top_candidate(const struct gm_palloc_data *d, int i)
+{
+	while (i >= 0) {
+		u64 cand = scav_candidates(d, i / 64) & bits_upto(i % 64);
+
+		if (cand)
+			return i / 64 * 64 + gm_fls64(cand);
+		i = i / 64 * 64 - 1;
+	}
+	return -1;
 }
 
 /*
- * Scavenge the runs of candidate pages of one chunk, up to *@left pages,
- * calling @fn for each run.
+ * The length of the run of candidate pages of a chunk that ends at page
+ * @i (a candidate) and goes down from it, at most @max pages; a word at a
+ * time.
  */
-static size_t scavenge_chunk(struct gm_pagealloc *pa, u64 ci,
-			     struct gm_palloc_data *d, size_t *left,
-			     gm_scavenge_fn fn, void *ctx)
+static size_t run_down(const struct gm_palloc_data *d, unsigned int i, size_t max)
 {
-	unsigned int i = 0, n;
-	size_t done = 0;
+	size_t n = 0;
 
-	while (i < GM_CHUNK_PAGES && *left) {
-		/* Skip to the next candidate a word at a time. */
-		u64 cand = ~d->alloc.w[i / 64] & ~d->scav.w[i / 64] & (~0ULL << (i % 64));
+	for (;;) {
+		u64 stop = ~scav_candidates(d, i / 64) & bits_upto(i % 64);
 
-		if (!cand) {
-			i = (i / 64 + 1) * 64;
-			continue;
-		}
-		i = i / 64 * 64 + gm_ctz64(cand);
-		for (n = 1; i + n < GM_CHUNK_PAGES && n < *left &&
-		     scav_candidate(d, i + n); n++)
-			;
-		gm_palloc_set_range(&d->scav, i, n);
-		pa->scav_pages += n;
-		fn(ctx, gm_pagealloc_page_addr(pa, ci * GM_CHUNK_PAGES + i), n);
-		done += n;
-		*left -= n;
-		i += n;
+		if (stop)
+			return min(max, n + i % 64 - gm_fls64(stop));
+		n += i % 64 + 1;
+		if (n >= max || i < 64)
+			return min(max, n);
+		i = i / 64 * 64 - 1;
 	}
-	return done;
+}
+
+/*
+ * Find the highest candidate page below page number *@top (exclusive),
+ * searching chunk by chunk down to the window's start. Return: false if
+ * there is none; else true with *@top set to the page number.
+ */
+static bool find_top(struct gm_pagealloc *pa, u64 *top)
+{
+	u64 ci = *top / GM_CHUNK_PAGES;
+	int i = (int)(*top % GM_CHUNK_PAGES) - 1;
+
+	for (;;) {
+		/* *@top may be the window's end: chunk @ci is then none of it. */
+		struct gm_palloc_data *d = i >= 0 ? chunk_of(pa, ci) : NULL;
+
+		if (d) {
+			i = top_candidate(d, i);
+			if (i >= 0) {
+				*top = ci * GM_CHUNK_PAGES + i;
+				return true;
+			}
+		}
+		if (ci <= pa->start)
+			return false;
+		ci--;
+		i = GM_CHUNK_PAGES - 1;
+	}
+}
+
+/*
+ * Mark the run of candidates ending at page number @top scavenged, going
+ * down across chunk boundaries while the pages below are candidates too,
+ * at most @max pages. Return: the run's length.
+ */
+static size_t take_run(struct gm_pagealloc *pa, u64 top, size_t max)
+{
+	size_t n = 0, k;
+
+	while (n < max) {
+		u64 pg = top - n, ci = pg / GM_CHUNK_PAGES;
+		unsigned int i = pg % GM_CHUNK_PAGES;
+		struct gm_palloc_data *d = chunk_of(pa, ci);
+
+		if (!d || !(scav_candidates(d, i / 64) >> (i % 64) & 1))
+			break;
+		k = run_down(d, i, max - n);
+		gm_palloc_set_range(&d->scav, i + 1 - k, k);
+		n += k;
+		/* Stopped inside the chunk: the page below is no candidate. */
+		if (k <= i || ci <= pa->start)
+			break;
+	}
+	pa->scav_pages += n;
+	return n;
 }
 
 /**
@@ -1001,24 +1066,29 @@ static size_t scavenge_chunk(struct gm_pagealloc *pa, u64 ci,
  *	(the lock of @pa is a mutex)
  * @ctx: passed to @fn
  *
- * Pages held by a page cache count as in use and are left alone.
+ * As Go's scavenger, from the highest address down: allocation prefers
+ * low addresses, so the pages it will reuse first are given back last.
+ * Each call of @fn covers a whole run of contiguous free, unscavenged
+ * pages, across chunk boundaries, of at most GM_SCAVENGE_RUN_PAGES and
+ * of what is left of @max_pages: a page source releases a run with one
+ * unmap and one batch of frees, which costs far less than the same pages
+ * a few at a time. Pages held by a page cache count as in use and are
+ * left alone.
  *
  * Return: the number of pages scavenged.
  */
 size_t gm_pagealloc_scavenge(struct gm_pagealloc *pa, size_t max_pages,
 			     gm_scavenge_fn fn, void *ctx)
 {
-	size_t done = 0, left = max_pages;
-	u64 ci;
+	size_t done = 0, n;
+	u64 top = pa->end * GM_CHUNK_PAGES;
 
 	gm_mutex_assert_held(pa->lock);
-	if (pa->free_pages == pa->scav_pages)
-		return 0;
-	for (ci = pa->start; ci < pa->end && left; ci++) {
-		struct gm_palloc_data *d = chunk_of(pa, ci);
-
-		if (d)
-			done += scavenge_chunk(pa, ci, d, &left, fn, ctx);
+	while (done < max_pages && pa->free_pages != pa->scav_pages && find_top(pa, &top)) {
+		n = take_run(pa, top, min_t(size_t, max_pages - done, GM_SCAVENGE_RUN_PAGES));
+		top -= n - 1;
+		fn(ctx, gm_pagealloc_page_addr(pa, top), n);
+		done += n;
 	}
 	return done;
 }

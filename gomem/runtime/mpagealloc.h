@@ -133,6 +133,12 @@ bool gm_pagealloc_range_free(struct gm_pagealloc *pa, uintptr_t base,
 			     size_t npages);
 bool gm_pagealloc_range_used(struct gm_pagealloc *pa, uintptr_t base,
 			     size_t npages);
+/*
+ * The most pages one call of a gm_scavenge_fn gives back (16 MiB): runs
+ * are released whole, but a page source may hold a lock that stalls the
+ * program's page faults while it releases one.
+ */
+#define GM_SCAVENGE_RUN_PAGES	(16UL << (20 - GM_PAGE_SHIFT))
 /* Gives back the memory of @npages pages at @addr (Go's sysUnused). */
 typedef void (*gm_scavenge_fn)(void *ctx, uintptr_t addr, size_t npages);
 size_t gm_pagealloc_scavenge(struct gm_pagealloc *pa, size_t max_pages,

@@ -11,7 +11,8 @@
  *    unlikely(), READ_ONCE(), WRITE_ONCE(), ARRAY_SIZE(), min(), max(),
  *    BUILD_BUG_ON(), static_assert(), __always_inline,
  *    ____cacheline_aligned;
- *  - gm_ctz64(), gm_popcount64(): x must be non-zero for ctz;
+ *  - gm_ctz64(), gm_fls64() (the lowest and the highest set bit's
+ *    index), gm_popcount64(): x must be non-zero for ctz and fls;
  *    gm_prefetch(): a hint to load a cache line;
  *  - gm_zalloc(), gm_free(): zeroed metadata memory (not heap pages),
  *    aligned to GM_CACHE_LINE when the size is a multiple of it; ALIGN();

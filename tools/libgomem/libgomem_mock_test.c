@@ -222,6 +222,8 @@ static int fake_ioctl(unsigned long cmd, void *arg)
 			m->gogc = fake.gogc;
 			m->memory_limit = fake.limit;
 		}
+		if (size >= GOMEM_MEMSTATS_SIZE_VER2)
+			m->scavenge_goal = 4 << 20;
 		s->size = size;
 		return 0;
 	}
@@ -509,8 +511,12 @@ static void test_gc_commands(struct gomem_heap *h)
 	/* MemStats: a module with the collector's fields, and one without */
 	fake.module_stats_size = sizeof(st);
 	CHECK(gomem_stats(h, &st) == 0);
-	CHECK(st.size == GOMEM_MEMSTATS_SIZE_VER1 && st.num_gc == fake.cycles && st.gogc == 100);
-	CHECK(st.memory_limit == GOMEM_NO_LIMIT);
+	CHECK(st.size == GOMEM_MEMSTATS_SIZE_VER2 && st.num_gc == fake.cycles && st.gogc == 100);
+	CHECK(st.memory_limit == GOMEM_NO_LIMIT && st.scavenge_goal == 4 << 20);
+	/* One from before the scavenger's goal: it reads as 0. */
+	fake.module_stats_size = GOMEM_MEMSTATS_SIZE_VER1;
+	CHECK(gomem_stats(h, &st) == 0);
+	CHECK(st.size == GOMEM_MEMSTATS_SIZE_VER1 && st.num_gc == fake.cycles && !st.scavenge_goal);
 	fake.module_stats_size = GOMEM_MEMSTATS_SIZE_VER0;
 	memset(&st, 0xff, sizeof(st));
 	CHECK(gomem_stats(h, &st) == 0 && fake.stats_size == sizeof(st));

@@ -34,10 +34,15 @@ static __always_inline unsigned int gm_ctz64(u64 x)
 	return __ffs64(x);
 }
 
-/* Start loading a line the mark will read soon (Go's prefetchnta). */
+/* Start loading a line the mark will read soon. */
 static __always_inline void gm_prefetch(const void *p)
 {
 	prefetch(p);
+}
+
+static __always_inline unsigned int gm_fls64(u64 x)
+{
+	return fls64(x) - 1;
 }
 
 static __always_inline unsigned int gm_popcount64(u64 x)

@@ -52,6 +52,11 @@ static __always_inline void gm_prefetch(const void *p)
 	__builtin_prefetch(p);
 }
 
+static __always_inline unsigned int gm_fls64(u64 x)
+{
+	return 63 - __builtin_clzll(x);
+}
+
 static __always_inline unsigned int gm_popcount64(u64 x)
 {
 	return __builtin_popcountll(x);

@@ -180,6 +180,9 @@ struct gomem_free {
  * @memory_limit: the soft limit, GOMEM_NO_LIMIT if none
  * @swept_pages: pages of spans swept since the open
  * @bg_scavenged_bytes: bytes the background scavenger gave back
+ * @scavenge_goal: the retained memory (@heap_sys - @heap_released) the
+ *	background scavenger works toward, GOMEM_NO_LIMIT if none: 10% over
+ *	@next_gc, or 95% of @memory_limit if that is lower
  *
  * New fields are added at the end; the kernel copies as much as the
  * caller has room for (see struct gomem_stats).
@@ -216,12 +219,16 @@ struct gomem_memstats {
 	__u64 memory_limit;
 	__u64 swept_pages;
 	__u64 bg_scavenged_bytes;
+	/* From GOMEM_MEMSTATS_SIZE_VER2 on */
+	__u64 scavenge_goal;
 };
 
 /* The size of the first version of struct gomem_memstats. */
 #define GOMEM_MEMSTATS_SIZE_VER0	128
 /* ... and of the second, with the collector's fields. */
 #define GOMEM_MEMSTATS_SIZE_VER1	224
+/* ... and of the third, with the scavenger's goal. */
+#define GOMEM_MEMSTATS_SIZE_VER2	232
 
 /**
  * struct gomem_stats - argument of GOMEM_IOC_STATS
