@@ -8,6 +8,7 @@
  *   gomemctl gctrace [...]     follow the kernel log's gctrace lines
  *   gomemctl top [...]         live per-size-class view of all heaps
  *   gomemctl demo [--scale N]  the 600 MiB experiment on a heap of its own
+ *   gomemctl pprof HEAP        a heap profile for go tool pprof (pprof.c)
  *
  * debugfs is read from $GOMEMCTL_DEBUGFS, /sys/kernel/debug/gomem by
  * default, so that the parsers can be tried on a copy. The program is
@@ -38,6 +39,7 @@
 #include <unistd.h>
 
 #include "libgomem.h"
+#include "pprof.h"
 #include "sizeclasses.h"
 
 #define DEBUGFS_DEFAULT	"/sys/kernel/debug/gomem"
@@ -1904,6 +1906,9 @@ static void print_usage(FILE *f)
 		"                         SECONDS, default 3), FreeOSMemory, allocate 300 MiB\n"
 		"                         (/N): VSZ, RSS, HeapSys, NumGC, gctrace lines\n"
 		"                         (--no-gc or no collector: free and scavenge by hand)\n"
+		"  pprof [-o FILE] [--raw] HEAP | -i DUMP\n"
+		"                         the heap profile of a heap (id or kernel heap name;\n"
+		"                         as root) or of a recorded dump, for go tool pprof\n"
 		"  help                   this text\n"
 		"\n"
 		"debugfs is read from $GOMEMCTL_DEBUGFS (default %s).\n",
@@ -1922,6 +1927,7 @@ int main(int argc, char **argv)
 		{ "top", cmd_top },
 		{ "demo", cmd_demo },
 		{ "hold", cmd_hold },
+		{ "pprof", cmd_pprof },
 	};
 	unsigned int i;
 
