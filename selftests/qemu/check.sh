@@ -42,6 +42,12 @@ report_selftest=$?
 msg "running the libgomem mock test"
 make -s -C "$GOMEM_TOP/tools/libgomem" test OUT="$GOMEM_OUT/tools-mock"
 libgomem_mock=$?
+# Heap profiles: the core's samples through gomemctl's encoder, which
+# `go tool pprof -top` must read and symbolize to the allocating functions.
+msg "running the heap profile check (go tool pprof)"
+make -s -C "$GOMEM_TOP/selftests/native" pprof OUT="$GOMEM_OUT/native-pprof" \
+	>"$GOMEM_OUT/pprof-check.log" 2>&1
+pprof_check=$?
 
 runs="$GOMEM_OUT/runs/check"
 rm -rf "$runs" "$runs".*
@@ -69,7 +75,7 @@ done
 	--check "checkpatch=$checkpatch" --check "dkms=$dkms" \
 	--check "sizeclasses-generated=$sizeclasses" --check "libgomem-mock=$libgomem_mock" \
 	--check "syzkaller-const=$syzkaller_const" --check "report-self-test=$report_selftest" \
-	--check "layers=$layers" \
+	--check "layers=$layers" --check "pprof=$pprof_check" \
 	"native=$runs/native" "debug=$runs/debug" "stock=$runs/stock" >"$runs.report" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then
