@@ -5,8 +5,8 @@
  * the user stack of the allocating function, frees are counted, rate 0
  * records nothing, the dump holds no kernel address, bad arguments are
  * refused, and root reads the same dump in debugfs and turns it into a
- * gzip'd profile with gomemctl. Built with frame pointers: the kernel
- * walks them. Whether `go tool pprof` names the function is checked on
+ * gzip'd profile with gomemctl. Built with frame pointers, which the
+ * kernel walks, and without inlining. Whether `go tool pprof` names the function is checked on
  * the host (selftests/native/pprof), where Go is.
  */
 #include <stdint.h>
@@ -36,8 +36,11 @@ FIXTURE_TEARDOWN(prof)
 	gomem_close(self->h);
 }
 
-/* The function the profile must name: not inlined, and no tail call. */
-__attribute__((noinline)) void *gomem_prof_test_allocator(struct gomem_heap *h, size_t size)
+/*
+ * The function the profile must name: no tail call here, and the
+ * Makefile builds this test with -fno-inline so that it keeps its frame.
+ */
+void *gomem_prof_test_allocator(struct gomem_heap *h, size_t size)
 {
 	void *p = gomem_alloc(h, size, 0);
 

@@ -569,7 +569,7 @@ static char *read_all(const char *path, size_t *len)
 	return buf;
 }
 
-static void usage(void)
+static void pprof_usage(void)
 {
 	fputs("usage: gomemctl pprof [-o FILE] [--raw] HEAP\n"
 	      "       gomemctl pprof [-o FILE] -i DUMP\n"
@@ -637,12 +637,12 @@ int cmd_pprof(int argc, char **argv)
 			raw = true;
 			break;
 		default:
-			usage();
+			pprof_usage();
 			return 2;
 		}
 	}
 	if (!!input == (optind < argc) || argc - optind > 1) {
-		usage();
+		pprof_usage();
 		return 2;
 	}
 	if (input) {
