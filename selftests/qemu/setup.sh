@@ -10,6 +10,7 @@ packages=(
 	python3 perl rsync dkms pkg-config groff-base gnuplot-nox
 	linux-source-6.1 linux-headers-amd64 linux-image-amd64
 	qemu-system-x86 busybox-static
+	zlib1g-dev golang-go
 )
 
 missing=()

@@ -9,6 +9,7 @@
  *   gomemctl top [...]         live per-size-class view of all heaps
  *   gomemctl demo [--scale N]  the 600 MiB experiment on a heap of its own
  *   gomemctl scavtime [...]    seconds from runtime.GC() to the scavenger's goal
+ *   gomemctl pprof HEAP        a heap profile for go tool pprof (pprof.c)
  *
  * debugfs is read from $GOMEMCTL_DEBUGFS, /sys/kernel/debug/gomem by
  * default, so that the parsers can be tried on a copy. The program is
@@ -39,6 +40,7 @@
 #include <unistd.h>
 
 #include "libgomem.h"
+#include "pprof.h"
 #include "sizeclasses.h"
 
 #define DEBUGFS_DEFAULT	"/sys/kernel/debug/gomem"
@@ -2398,6 +2400,14 @@ static const struct command {
 	  "The time from runtime.GC() of a dead MIB (default 600) object until RSS\n"
 	  "is within 10% of the scavenger's goal, with no FreeOSMemory; one line of\n"
 	  "key=value (make bench's scavenger figure, target <= 10 s).\n" },
+	{ "pprof", cmd_pprof, "pprof [-o FILE] [--raw] HEAP | -i RECORDING",
+	  "A heap profile for go tool pprof: pprof's profile.proto, gzip-compressed,\n"
+	  "with Go's four heap sample types (Documentation/profiling.rst).\n"
+	  "  HEAP          a heap id (debugfs heaps/<id>, with the owner's maps) or a\n"
+	  "                kernel heap's name (kheaps/<name>, with /proc/kallsyms); root\n"
+	  "  -i RECORDING  a dump gomem_write_heap_profile() recorded; no privileges\n"
+	  "  -o FILE       write the profile to FILE instead of standard output\n"
+	  "  --raw         write the dump and the owner's maps instead (a recording)\n" },
 	{ "hold", cmd_hold, "hold SECONDS SIZE",
 	  "Open a heap, fill it with SIZE bytes (K/M/G allowed, at least 16) of\n"
 	  "objects of several classes, and keep it for SECONDS (for tests and for\n"
