@@ -83,6 +83,7 @@ bench:
 # Works without a kernel tree: kbuild's own clean needs one.
 clean:
 	rm -rf .build selftests/gomem/out selftests/gomem/syzkaller/out selftests/native/out
+	find selftests/gomem -maxdepth 1 -type f -name 'gomem_*' -perm -u+x -delete
 	find . -name '*.o' -o -name '*.ko' -o -name '*.mod' -o -name '*.mod.c' \
 		-o -name '.*.cmd' -o -name '*.mod.o' -o -name 'modules.order' \
 		-o -name 'Module.symvers' | grep -v '^./.git/' | xargs rm -f

@@ -13,6 +13,7 @@
 #include <linux/gomem.h>
 
 #include "kselftest_harness.h"
+#include "gomem_skip.h"
 
 #define GOMEM_DEV	"/dev/gomem"
 #define GOMEM_INFO	"/sys/kernel/debug/gomem/info"

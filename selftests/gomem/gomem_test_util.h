@@ -27,6 +27,7 @@
 #include <linux/gomem.h>
 
 #include "kselftest_harness.h"
+#include "gomem_skip.h"
 #include "libgomem.h"
 
 #define GOMEM_DEV		"/dev/gomem"

@@ -8,6 +8,12 @@ set -euo pipefail
 
 kdir=$(debug_kdir)
 stamp="$kdir/.gomem-built"
+# A built tree is never written again: it needs no lock, and does not
+# wait for another tree being built in the same cache.
+if [ -e "$stamp" ]; then
+	echo "$kdir"
+	exit 0
+fi
 mkdir -p "$GOMEM_CACHE"
 exec 9>"$GOMEM_CACHE/.build-kernel.lock"
 flock 9

@@ -3,65 +3,85 @@
 # "make check": install what is missing, build the debug kernel (cached),
 # gomem and its tests for the debug and the stock kernel, run checkpatch
 # and dkms, boot both kernels and run every KUnit suite and kselftest,
-# then judge everything (report.py). The last line is "N passed, N failed".
+# then judge everything (report.py). Every step's output goes to a log in
+# $GOMEM_OUT/runs/check/; the screen gets one line per step and a summary
+# naming each failure and its log. The last line is "N passed, N failed".
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 start=$(date +%s)
+runs="$GOMEM_OUT/runs/check"
+rm -rf "$runs" "$runs".*
+mkdir -p "$runs/build" "$runs/checks" "$runs/native"
+
+# A failed build ends the run: name the step, its log and the log's end.
 fail_build() {
-	echo "build failed: $*"
+	local name=$1 log=$2
+
+	echo "FAILED  build step $name"
+	echo "        log: $log"
+	tail -n 15 "$log" | sed 's/^/        | /'
 	echo "0 passed, 1 failed"
 	exit 1
 }
 
-"$GOMEM_QEMU_DIR/setup.sh" || fail_build "setup.sh"
-ksrc=$("$GOMEM_QEMU_DIR/build-kernel.sh") || fail_build "debug kernel"
-"$GOMEM_QEMU_DIR/prepare.sh" debug || fail_build "gomem for the debug kernel"
-"$GOMEM_QEMU_DIR/prepare.sh" stock || fail_build "gomem for the stock kernel"
-msg "building the native core tests (ASan, UBSan)"
-make -s -C "$GOMEM_TOP/selftests/native" build OUT="$GOMEM_OUT/native" ||
-	fail_build "native core tests"
+# step NAME CMD...: a build step, its output in build/NAME.log.
+step() {
+	local name=$1 log="$runs/build/$1.log"
 
-"$GOMEM_QEMU_DIR/checkpatch.sh"
-checkpatch=$?
-"$GOMEM_QEMU_DIR/dkms-check.sh"
-dkms=$?
+	shift
+	msg "$name (log: $log)"
+	"$@" >"$log" 2>&1 || fail_build "$name" "$log"
+}
+
+# check NAME CMD...: a whole-run check, its output in checks/NAME.log,
+# judged by report.py with the others.
+checks=()
+check() {
+	local name=$1 log="$runs/checks/$1.log" rc=0
+
+	shift
+	"$@" >"$log" 2>&1 || rc=$?
+	checks+=(--check "$name=$rc:$log")
+}
+
+step setup "$GOMEM_QEMU_DIR/setup.sh"
+msg "debug-kernel (log: $runs/build/debug-kernel.log)"
+ksrc=$("$GOMEM_QEMU_DIR/build-kernel.sh" 2>"$runs/build/debug-kernel.log") ||
+	fail_build debug-kernel "$runs/build/debug-kernel.log"
+step prepare-debug "$GOMEM_QEMU_DIR/prepare.sh" debug
+step prepare-stock "$GOMEM_QEMU_DIR/prepare.sh" stock
+step native-build make -s -C "$GOMEM_TOP/selftests/native" build OUT="$GOMEM_OUT/native"
+
+msg "whole-run checks (logs: $runs/checks/)"
+check checkpatch "$GOMEM_QEMU_DIR/checkpatch.sh"
+check dkms "$GOMEM_QEMU_DIR/dkms-check.sh"
 # The size class tables are generated: the committed ones must match.
-python3 "$GOMEM_TOP/tools/mksizeclasses.py" --check
-sizeclasses=$?
-# The syzkaller description's constants come from the uapi header.
-make -s -C "$GOMEM_TOP/selftests/gomem/syzkaller" check OUT="$GOMEM_OUT/syzkaller"
-syzkaller_const=$?
-# The layers: no call cycle between core files, includes only downwards.
-python3 "$GOMEM_TOP/tools/layers.py"
-layers=$?
-# The reporter's reading of TAP lines (a skip must never count as a pass).
-python3 "$GOMEM_QEMU_DIR/report.py" --self-test
-report_selftest=$?
+check sizeclasses-generated python3 "$GOMEM_TOP/tools/mksizeclasses.py" --check
 # libgomem against a mock ioctl(): its wrappers and the world lock.
-msg "running the libgomem mock test"
-make -s -C "$GOMEM_TOP/tools/libgomem" test OUT="$GOMEM_OUT/tools-mock"
-libgomem_mock=$?
+check libgomem-mock make -s -C "$GOMEM_TOP/tools/libgomem" test OUT="$GOMEM_OUT/tools-mock"
+# The syzkaller description's constants come from the uapi header.
+check syzkaller-const make -s -C "$GOMEM_TOP/selftests/gomem/syzkaller" check \
+	OUT="$GOMEM_OUT/syzkaller"
+# The reporter's reading of TAP lines and its summary of failures.
+check report-self-test python3 "$GOMEM_QEMU_DIR/report.py" --self-test --ksrc "$ksrc"
+# The layers: no call cycle between core files, includes only downwards.
+check layers python3 "$GOMEM_TOP/tools/layers.py"
+# The kselftests through the kernel's lib.mk, in the checkout and in a
+# kernel tree, skipping on the host (no gomem.ko).
+check kselftest-libmk "$GOMEM_QEMU_DIR/ksft-check.sh" "$ksrc"
 # libgomem and gomemctl as a user installs and meets them: pkg-config,
 # the man pages, every command's help; and make bench's table reader.
-msg "checking the installed tools (pkg-config, man pages, help)"
-make -s -C "$GOMEM_TOP/tools/libgomem" install-check OUT="$GOMEM_OUT/tools-install" &&
-	make -s -C "$GOMEM_TOP/tools/gomemctl" check OUT="$GOMEM_OUT/tools-install" &&
-	python3 "$GOMEM_TOP/tools/bench/tables.py" --self-test
-tools_install=$?
+check tools-install sh -c 'make -s -C "$1/tools/libgomem" install-check OUT="$2" &&
+	make -s -C "$1/tools/gomemctl" check OUT="$2" &&
+	python3 "$1/tools/bench/tables.py" --self-test' tools-install "$GOMEM_TOP" \
+	"$GOMEM_OUT/tools-install"
 # Heap profiles: the core's samples through gomemctl's encoder, which
 # `go tool pprof -top` must read and symbolize to the allocating functions.
-msg "running the heap profile check (go tool pprof)"
-make -s -C "$GOMEM_TOP/selftests/native" pprof OUT="$GOMEM_OUT/native-pprof" \
-	>"$GOMEM_OUT/pprof-check.log" 2>&1
-pprof_check=$?
-
-runs="$GOMEM_OUT/runs/check"
-rm -rf "$runs" "$runs".*
-mkdir -p "$runs/native"
+check pprof make -s -C "$GOMEM_TOP/selftests/native" pprof OUT="$GOMEM_OUT/native-pprof"
 
 # The core's KUnit suites, natively; same markers as a guest run.
-msg "running the native core tests"
+msg "native core tests (log: $runs/native/output.log)"
 {
 	echo "GOMEM-KTAP-BEGIN"
 	make -s -C "$GOMEM_TOP/selftests/native" run OUT="$GOMEM_OUT/native" 2>&1
@@ -71,30 +91,20 @@ msg "running the native core tests"
 	echo "GOMEM-DONE"
 } >"$runs/native/output.log"
 for kind in debug stock; do
-	msg "booting the $kind kernel and running the tests (log: $runs/$kind)"
+	msg "booting the $kind kernel and running the tests (logs: $runs/$kind/)"
 	t0=$(date +%s)
 	"$GOMEM_QEMU_DIR/vm.sh" --kernel "$kind" --out "$runs/$kind" gomem-run-tests \
-		>"$runs.$kind.out" 2>&1
+		>"$runs/$kind.vm.log" 2>&1
 	msg "$kind guest finished in $(($(date +%s) - t0)) s"
 done
 
-"$GOMEM_QEMU_DIR/report.py" --ksrc "$ksrc" \
-	--check "checkpatch=$checkpatch" --check "dkms=$dkms" \
-	--check "sizeclasses-generated=$sizeclasses" --check "libgomem-mock=$libgomem_mock" \
-	--check "syzkaller-const=$syzkaller_const" --check "report-self-test=$report_selftest" \
-	--check "layers=$layers" --check "tools-install=$tools_install" --check "pprof=$pprof_check" \
-	"native=$runs/native" "debug=$runs/debug" "stock=$runs/stock" >"$runs.report" 2>&1
-rc=$?
-if [ $rc -ne 0 ]; then
-	for kind in debug stock; do
-		echo "--- $kind guest output (last 100 lines) ---"
-		tail -n 100 "$runs.$kind.out"
-	done
-fi
 msg "make check took $(($(date +%s) - start)) s"
-cat "$runs.report"
+"$GOMEM_QEMU_DIR/report.py" --ksrc "$ksrc" --log "$runs/report.log" "${checks[@]}" \
+	"native=$runs/native" "debug=$runs/debug" "stock=$runs/stock" >"$runs/summary" 2>&1
+rc=$?
+cat "$runs/summary"
 # A reporter that died before its verdict still ends the run with one.
-if ! tail -n 1 "$runs.report" | grep -qE '^[0-9]+ passed, [0-9]+ failed'; then
+if ! tail -n 1 "$runs/summary" | grep -qE '^[0-9]+ passed, [0-9]+ failed'; then
 	echo "0 passed, 1 failed"
 	rc=1
 fi

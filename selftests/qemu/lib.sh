@@ -25,10 +25,19 @@ debug_kdir() {
 	echo "$GOMEM_CACHE/linux-$ver-$hash"
 }
 
-# The newest stock Debian kernel that has both its image and its headers.
+# The newest stock Debian kernel that has both its image and its headers,
+# or GOMEM_STOCK_KVER (a kernel release in /boot) when set.
 stock_kver() {
 	local img kver best=
 
+	if [ -n "${GOMEM_STOCK_KVER:-}" ]; then
+		if [ ! -e "/boot/vmlinuz-$GOMEM_STOCK_KVER" ] ||
+			[ ! -e "/usr/src/linux-headers-$GOMEM_STOCK_KVER/Makefile" ]; then
+			die "GOMEM_STOCK_KVER=$GOMEM_STOCK_KVER: no image or headers"
+		fi
+		echo "$GOMEM_STOCK_KVER"
+		return
+	fi
 	for img in /boot/vmlinuz-*-amd64; do
 		[ -e "$img" ] || continue
 		kver=${img#/boot/vmlinuz-}

@@ -34,8 +34,11 @@ mkdir -p "$out/module"
 cp -a "$GOMEM_TOP/Kbuild" "$GOMEM_TOP/dkms.conf" "$GOMEM_TOP/gomem" "$GOMEM_TOP/include" "$out/module/"
 make -s -C "$kdir" M="$out/module" W=1 KCFLAGS=-Werror modules
 
+# Through the kernel's lib.mk; static for the busybox guest.
 msg "building the kselftests"
-make -s -C "$GOMEM_TOP/selftests/gomem" KSRC="$ksrc" OUT="$GOMEM_OUT/selftests"
+ksft=(-C "$GOMEM_TOP/selftests/gomem" KSRC="$ksrc" OUTPUT="$GOMEM_OUT/selftests"
+	USERCFLAGS=-Werror USERLDFLAGS=-static)
+make -s "${ksft[@]}"
 
 # Userspace does not depend on the kernel: one build serves both guests.
 msg "building libgomem and gomemctl"
@@ -50,7 +53,7 @@ cp "$GOMEM_QEMU_DIR/guest/gomem-run-tests" "$GOMEM_QEMU_DIR/guest/gomem-demo" \
 	"$GOMEM_QEMU_DIR/guest/gomem-fuzz" "$stage/usr/lib/gomem/bin/"
 cp "$GOMEM_OUT/tools/gomemctl" "$stage/usr/lib/gomem/bin/"
 cp "$out/module/"*.ko "$stage/lib/gomem/"
-find "$GOMEM_OUT/selftests" -maxdepth 1 -type f -perm -u+x -exec cp {} "$stage/usr/lib/gomem/selftests/" \;
+make -s "${ksft[@]}" install INSTALL_PATH="$stage/usr/lib/gomem/selftests" >/dev/null
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out/initramfs.cpio.gz"
 cp "$image" "$out/kernel"
 msg "$kind guest ready: $out"
