@@ -38,7 +38,10 @@ stock_kver() {
 		echo "$GOMEM_STOCK_KVER"
 		return
 	fi
-	for img in /boot/vmlinuz-*-amd64; do
+	# Debian 12's own series, 6.1: gomem does not build against 6.12 yet
+	# (its compat layer is on the branch k612), and bookworm-security's
+	# 6.12 packages may be installed beside it.
+	for img in /boot/vmlinuz-6.1.*-amd64; do
 		[ -e "$img" ] || continue
 		kver=${img#/boot/vmlinuz-}
 		[ -e "/usr/src/linux-headers-$kver/Makefile" ] || continue
