@@ -164,7 +164,11 @@ static int owner_show(struct seq_file *seq, void *v)
 {
 	struct gomem_dev_heap *dh = dev_heap_of(seq->private);
 
-	seq_printf(seq, "pid %d\ncomm %s\n", dh->pid, dh->comm);
+	/*
+	 * The slot is the top of the heap's file offsets, which
+	 * /proc/PID/maps shows anyway: tests match mappings to heaps by it.
+	 */
+	seq_printf(seq, "pid %d\ncomm %s\nslot %u\n", dh->pid, dh->comm, dh->reg.slot);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(owner);
@@ -211,10 +215,11 @@ static void total_line(struct gomem_heap_entry *e, void *arg)
 
 	/* Never wait for a heap's lock here: every open waits for the registry's. */
 	if (read_memstats(dh, &st, true)) {
-		seq_printf(t->seq, "%-6u %-7d %-16s out of memory\n", dh->reg.id, dh->pid, dh->comm);
+		seq_printf(t->seq, "%-6llu %-7d %-16s out of memory\n", dh->reg.id, dh->pid,
+			   dh->comm);
 		return;
 	}
-	seq_printf(t->seq, "%-6u %-7d %-16s %12llu %12llu %12llu %12llu\n", dh->reg.id,
+	seq_printf(t->seq, "%-6llu %-7d %-16s %12llu %12llu %12llu %12llu\n", dh->reg.id,
 		   dh->pid, dh->comm, st.heap_alloc, st.heap_sys,
 		   st.resident_bytes, st.reserved_bytes);
 	t->sum.heap_alloc += st.heap_alloc;
@@ -483,7 +488,7 @@ struct gomem_dev_heap *gomem_dev_heap_create(struct file *file)
 	get_task_comm(dh->comm, current);
 	init_rwsem(&dh->world);
 	INIT_DELAYED_WORK(&dh->bg, bg_work);
-	gomem_mem_init(&dh->mem, file, dh->reg.id);
+	gomem_mem_init(&dh->mem, file, dh->reg.slot);
 	gm = gm_heap_create(gomem_mem_pagesrc(), &dh->mem);
 	if (!gm) {
 		gomem_mem_destroy(&dh->mem);

@@ -227,7 +227,7 @@ static _Noreturn void die_debugfs(const char *path, int err)
 
 /* One heap's debugfs directory, read at one moment. */
 struct heap {
-	unsigned int id;
+	unsigned long long id;	/* never reused while the module is loaded */
 	long pid;
 	char comm[64];
 	char *memstats;		/* the file's text */
@@ -241,11 +241,11 @@ struct heap_list {
 	size_t n;
 };
 
-static char *heap_file(unsigned int id, const char *name)
+static char *heap_file(unsigned long long id, const char *name)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/heaps/%u/%s", debugfs_dir(), id, name);
+	snprintf(path, sizeof(path), "%s/heaps/%llu/%s", debugfs_dir(), id, name);
 	return slurp(path);
 }
 
@@ -305,10 +305,12 @@ static void read_heaps(struct heap_list *hl, long pid, bool classes, bool arenas
 	while ((de = readdir(d))) {
 		struct heap hp = { 0 };
 		char *end, *owner;
-		unsigned long id;
+		unsigned long long id;
 
-		id = strtoul(de->d_name, &end, 10);
-		if (end == de->d_name || *end || id > UINT_MAX)
+		/* Ids are 64-bit: a long-lived module passes 2^32 opens. */
+		errno = 0;
+		id = strtoull(de->d_name, &end, 10);
+		if (errno || end == de->d_name || *end || !isdigit((unsigned char)de->d_name[0]))
 			continue;
 		hp.id = id;
 		owner = heap_file(hp.id, "owner");
@@ -716,7 +718,7 @@ static int cmd_stats(int argc, char **argv)
 	for (i = 0; i < hl.n; i++) {
 		struct heap *hp = &hl.v[i];
 
-		printf("%sheap %u: pid %ld (%s)\n", i ? "\n" : "", hp->id, hp->pid,
+		printf("%sheap %llu: pid %ld (%s)\n", i ? "\n" : "", hp->id, hp->pid,
 		       hp->comm[0] ? hp->comm : "?");
 		print_memstats(hp->memstats);
 		if (hp->gc)
@@ -840,8 +842,10 @@ static void print_gc(const char *gc)
 static int cmd_gc(int argc, char **argv)
 {
 	struct heap_list hl;
-	long pid = -1, id = -1;
+	unsigned long long id = 0;
+	bool one = false;	/* only heap @id */
 	size_t i, shown = 0;
+	long pid = -1;
 	char *end;
 	int opt;
 
@@ -854,18 +858,19 @@ static int cmd_gc(int argc, char **argv)
 		die(GC_USAGE);
 	if (optind < argc) {
 		errno = 0;
-		id = strtol(argv[optind], &end, 10);
-		if (errno || end == argv[optind] || *end || id < 0 || id > UINT_MAX)
+		id = strtoull(argv[optind], &end, 10);
+		if (errno || end == argv[optind] || *end || !isdigit((unsigned char)argv[optind][0]))
 			die("'%s' is not a heap id", argv[optind]);
+		one = true;
 	}
 	read_heaps(&hl, pid, false, false, true);
 	stat_width = 19;
 	for (i = 0; i < hl.n; i++) {
 		struct heap *hp = &hl.v[i];
 
-		if (id >= 0 && hp->id != id)
+		if (one && hp->id != id)
 			continue;
-		printf("%sheap %u: pid %ld (%s)\n", shown++ ? "\n" : "", hp->id, hp->pid,
+		printf("%sheap %llu: pid %ld (%s)\n", shown++ ? "\n" : "", hp->id, hp->pid,
 		       hp->comm[0] ? hp->comm : "?");
 		if (hp->gc)
 			print_gc(hp->gc);
@@ -874,8 +879,8 @@ static int cmd_gc(int argc, char **argv)
 	}
 	free_heaps(&hl);
 	if (!shown) {
-		if (id >= 0)
-			printf("no gomem heap %ld%s\n", id, pid >= 0 ? " owned by that pid" : "");
+		if (one)
+			printf("no gomem heap %llu%s\n", id, pid >= 0 ? " owned by that pid" : "");
 		else if (pid >= 0)
 			printf("no gomem heap owned by pid %ld\n", pid);
 		else
