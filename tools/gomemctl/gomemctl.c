@@ -468,7 +468,8 @@ static bool is_bytes_stat(const char *name)
 	static const char * const names[] = {
 		"HeapAlloc", "HeapSys", "HeapIdle", "HeapInuse", "HeapReleased",
 		"Reserved", "Resident", "Cap", "Lost", "Scavenged", "TotalAlloc", "Sys",
-		"NextGC", "HeapLive", "HeapMarked", "MemoryLimit",
+		"NextGC", "HeapLive", "HeapMarked", "MemoryLimit", "Alloc", "StackInuse",
+		"MSpanInuse", "MCacheInuse",
 	};
 	size_t i, len = strlen(name);
 
@@ -503,6 +504,14 @@ static const char *hns(u64 ns, char *buf, size_t size)
 	return buf;
 }
 
+static u64 realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (u64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static u64 monotonic_ns(void)
 {
 	struct timespec ts;
@@ -523,9 +532,10 @@ static void print_stat(const char *name, const char *value)
 	v = strtoull(value, &end, 0);
 	if (*end || end == value) {
 		printf("  %-*s %12s\n", stat_width, name, value);	/* "none", "off" */
-	} else if (!strcmp(name, "LastGC")) {
-		/* CLOCK_MONOTONIC in the kernel and here alike */
-		u64 now = monotonic_ns();
+	} else if (!strcmp(name, "LastGC") || !strcmp(name, "LastGCMonotonic") ||
+		   !strcmp(name, "PauseEnd")) {
+		/* Go's LastGC and PauseEnd are real time; the gc file's is monotonic. */
+		u64 now = strcmp(name, "LastGCMonotonic") ? realtime_ns() : monotonic_ns();
 
 		if (!v)
 			printf("  %-*s %12s\n", stat_width, name, "never");
@@ -576,15 +586,46 @@ static bool text_has_stat(const char *text, const char *name)
 	return found;
 }
 
+/*
+ * "PauseNs a b c ..." and "PauseEnd ...": the pauses held, oldest first.
+ * Shown: the latest, and how many there are.
+ */
+static bool print_pause_ring(char *line)
+{
+	char *w[GOMEM_PAUSE_RING + 1], buf[32], ns[32];
+	int n = split_words(line, w, GOMEM_PAUSE_RING + 1);
+
+	if (n < 1 || (strcmp(w[0], "PauseNs") && strcmp(w[0], "PauseEnd")))
+		return false;
+	if (n == 1) {
+		printf("  %-*s %12s\n", stat_width, w[0], "none");
+		return true;
+	}
+	if (!strcmp(w[0], "PauseEnd")) {
+		print_stat(w[0], w[n - 1]);
+		return true;
+	}
+	snprintf(buf, sizeof(buf), "%d pause%s", n - 1, n == 2 ? "" : "s");
+	printf("  %-*s %12s  (latest of %s)\n", stat_width, w[0],
+	       hns(strtoull(w[n - 1], NULL, 10), ns, sizeof(ns)), buf);
+	return true;
+}
+
 static void print_memstats(const char *memstats)
 {
 	char *copy = strdup(memstats), *text = copy, *line, *w[2];
 
 	if (!copy)
 		die("out of memory");
-	while ((line = next_line(&text)))
-		if (split_words(line, w, 2) == 2)
+	while ((line = next_line(&text))) {
+		char *dup = strdup(line);
+
+		if (!dup)
+			die("out of memory");
+		if (!print_pause_ring(dup) && split_words(line, w, 2) == 2)
 			print_stat(w[0], w[1]);
+		free(dup);
+	}
 	free(copy);
 }
 
@@ -1692,6 +1733,12 @@ static void sleep_ns(u64 ns)
  * from GOMEM_MEMSTATS_SIZE_VER2 on; from an older module, Go's rule on
  * the numbers it gives (10% over the heap goal, 95% of the limit).
  */
+/* The heap's id: 64 bits from GOMEM_MEMSTATS_SIZE_VER3 on, 32 before. */
+static unsigned long long heap_id_of(const struct gomem_memstats *st)
+{
+	return st->size >= GOMEM_MEMSTATS_SIZE_VER3 ? st->heap_id64 : st->heap_id;
+}
+
 static u64 scavenge_goal_of(const struct gomem_memstats *st)
 {
 	u64 goal = GOMEM_NO_LIMIT;
@@ -1789,7 +1836,7 @@ static void demo_trace_start(struct demo_trace *t)
 	}
 }
 
-static void demo_trace_end(struct demo_trace *t, unsigned int heap_id)
+static void demo_trace_end(struct demo_trace *t, unsigned long long heap_id)
 {
 	char want[32], buf[8192], *line;
 	unsigned int n = 0;
@@ -1798,8 +1845,8 @@ static void demo_trace_end(struct demo_trace *t, unsigned int heap_id)
 		printf("\n(no gctrace lines: %s)\n", t->why_not);
 		return;
 	}
-	snprintf(want, sizeof(want), "heap %u", heap_id);
-	printf("\ngctrace=1 (the kernel log's lines for heap %u):\n", heap_id);
+	snprintf(want, sizeof(want), "heap %llu", heap_id);
+	printf("\ngctrace=1 (the kernel log's lines for heap %llu):\n", heap_id);
 	/* Every line is in the log by now: take what is there, wait for nothing. */
 	while ((line = kmsg_next(&t->k, want, 1, buf, sizeof(buf)))) {
 		printf("  %s\n", line);
@@ -1909,7 +1956,7 @@ static void demo_nogc(struct gomem_heap *h, size_t big, size_t half)
  * until it is dropped, runtime.GC() frees it, the scavenger gives its
  * pages back, and the next object reuses the addresses.
  */
-static void demo_gc(struct gomem_heap *h, unsigned int heap_id, size_t big, size_t half,
+static void demo_gc(struct gomem_heap *h, unsigned long long heap_id, size_t big, size_t half,
 		    u64 wait_ns)
 {
 	u64 bg_before, released = 0, t_gc;
@@ -2015,7 +2062,8 @@ static int cmd_demo(int argc, char **argv)
 	stats_or_die(h, &st);
 	if (gc && gomem_gc_params(h, &gogc, NULL))
 		gc = false;
-	printf("Go's memory experiment on gomem heap %u (pid %d), sizes divided by %ld", st.heap_id,
+	printf("Go's memory experiment on gomem heap %llu (pid %d), sizes divided by %ld",
+	       heap_id_of(&st),
 	       (int)getpid(), scale);
 	if (gc && gogc >= 0)
 		printf(", GOGC %d", gogc);
@@ -2025,7 +2073,7 @@ static int cmd_demo(int argc, char **argv)
 		printf(", %s", no_gc ? "freed by hand" : "no collector in this module");
 	printf("\n\n");
 	if (gc)
-		demo_gc(h, st.heap_id, 600 * MIB / scale, 300 * MIB / scale, wait * 1e9);
+		demo_gc(h, heap_id_of(&st), 600 * MIB / scale, 300 * MIB / scale, wait * 1e9);
 	else
 		demo_nogc(h, 600 * MIB / scale, 300 * MIB / scale);
 	gomem_close(h);
@@ -2172,7 +2220,7 @@ static int cmd_hold(int argc, char **argv)
 	err = gomem_stats(h, &st);
 	if (err)
 		die("GOMEM_IOC_STATS: %s", strerror(-err));
-	printf("gomemctl hold: heap %u, pid %d, HeapAlloc %s, for %llds\n", st.heap_id,
+	printf("gomemctl hold: heap %llu, pid %d, HeapAlloc %s, for %llds\n", heap_id_of(&st),
 	       (int)getpid(), hsize(st.heap_alloc).s, seconds);
 	fflush(stdout);
 	sleep((unsigned int)seconds);
