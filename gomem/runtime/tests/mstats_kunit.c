@@ -132,12 +132,15 @@ static void sys_adds_up(struct kunit *test)
 static void total_alloc_counts(struct kunit *test)
 {
 	enum { N = 500 };
-	struct gm_heap *h = test->priv;
-	void *small[N], *big;
+	void **small = kunit_kcalloc(test, N, sizeof(*small), GFP_KERNEL);
 	u64 ta0 = stats(test)->total_alloc, slot, want;
+	struct gm_heap *h = test->priv;
 	struct gm_memstats *st;
 	struct gm_gc_cycle cyc;
+	void *big;
 	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, small);
 
 	for (i = 0; i < N; i++)
 		small[i] = obj(test, 100, GM_NOSCAN);
