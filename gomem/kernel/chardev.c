@@ -118,6 +118,16 @@ static long gomem_ioc_set_gc(struct gomem_file *gf, void *arg)
 	return gomem_dev_heap_set_gc(gf, arg);
 }
 
+static long gomem_ioc_prof_rate(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_prof_rate(gf, arg);
+}
+
+static long gomem_ioc_prof_read(struct gomem_file *gf, void *arg)
+{
+	return gomem_dev_heap_prof_read(gf, arg);
+}
+
 /* === ioctl dispatch ===================================================== */
 
 /* The size check makes an oversized argument a build error, not a stack overflow. */
@@ -146,6 +156,8 @@ static const struct gomem_ioctl_desc gomem_ioctls[] = {
 	GOMEM_IOCTL(GOMEM_IOC_ROOT_DEL, gomem_ioc_root_del),
 	GOMEM_IOCTL(GOMEM_IOC_GC, gomem_ioc_gc),
 	GOMEM_IOCTL(GOMEM_IOC_SET_GC, gomem_ioc_set_gc),
+	GOMEM_IOCTL(GOMEM_IOC_PROF_RATE, gomem_ioc_prof_rate),
+	GOMEM_IOCTL(GOMEM_IOC_PROF_READ, gomem_ioc_prof_read),
 };
 
 /**

@@ -23,6 +23,7 @@
 #include "debugfs.h"
 #include "devheap.h"
 #include "devmem.h"
+#include "heapprof.h"
 #include "heaps.h"
 #include "heap.h"
 #include "params.h"
@@ -305,6 +306,7 @@ static const struct gomem_heap_file dev_heap_files[] = {
 	{ "classes", &gomem_heap_classes_fops },
 	{ "arenas", &arenas_fops },
 	{ "gc", &gc_fops },
+	{ "heapprof", &gomem_heap_prof_fops },
 };
 
 /*
@@ -532,6 +534,9 @@ struct gomem_dev_heap *gomem_dev_heap_create(struct file *file)
 		dev_heap_free(dh);
 		return ERR_PTR(-ENOMEM);
 	}
+	/* As in Go, a process's heap is profiled from the start. */
+	gm_heap_set_profile_stacks(gm, true);
+	gm_heap_set_profile_rate(gm, GM_PROF_DEFAULT_RATE);
 	gomem_heaps_add(&dh->reg, gm);
 	return dh;
 }
@@ -1162,4 +1167,66 @@ long gomem_dev_heap_set_gc(struct gomem_file *gf, struct gomem_gc_params *p)
 	p->old_gogc = old_gogc;
 	p->old_limit = old_limit;
 	return 0;
+}
+
+/**
+ * gomem_dev_heap_prof_rate() - GOMEM_IOC_PROF_RATE: the heap's sampling rate
+ * @gf: the file
+ * @r: the argument; @old_rate is set
+ *
+ * Return: 0, -EINVAL for an unknown flag or a reserved field, -EPERM from
+ * another address space, -EBADF if the file has no heap.
+ */
+long gomem_dev_heap_prof_rate(struct gomem_file *gf, struct gomem_prof_rate *r)
+{
+	struct gomem_dev_heap *dh;
+	struct gm_prof_info info;
+	long ret;
+
+	dh = heap_of(gf, &ret);
+	if (!dh)
+		return ret;
+	if (r->reserved || (r->flags & ~GOMEM_PROF_SET_RATE))
+		return -EINVAL;
+	if (r->flags & GOMEM_PROF_SET_RATE) {
+		r->old_rate = gm_heap_set_profile_rate(dh->reg.gm, r->rate);
+	} else {
+		gm_heap_profile_read(dh->reg.gm, NULL, 0, &info);
+		r->old_rate = info.rate;
+	}
+	return 0;
+}
+
+/**
+ * gomem_dev_heap_prof_read() - GOMEM_IOC_PROF_READ: the heap's profile
+ * @gf: the file
+ * @r: the argument; @size is set, and the dump written to @buf if it fits
+ *
+ * The heap of a process records its user stacks only: nothing in the
+ * dump is a kernel address.
+ *
+ * Return: 0, -EINVAL for a flag or a reserved field, -EFAULT, -ENOMEM,
+ * -EPERM from another address space, -EBADF if the file has no heap.
+ */
+long gomem_dev_heap_prof_read(struct gomem_file *gf, struct gomem_prof_read *r)
+{
+	struct gomem_dev_heap *dh;
+	size_t size;
+	void *dump;
+	long ret;
+
+	dh = heap_of(gf, &ret);
+	if (!dh)
+		return ret;
+	if (r->flags || r->reserved)
+		return -EINVAL;
+	dump = gomem_heapprof_dump(dh->reg.gm, &size);
+	if (!dump)
+		return -ENOMEM;
+	r->size = size;
+	ret = 0;
+	if (size <= r->len && copy_to_user(u64_to_user_ptr(r->buf), dump, size))
+		ret = -EFAULT;
+	kvfree(dump);
+	return ret;
 }

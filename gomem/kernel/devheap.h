@@ -19,6 +19,8 @@ struct gomem_free;
 struct gomem_gc;
 struct gomem_gc_params;
 struct gomem_mem;
+struct gomem_prof_rate;
+struct gomem_prof_read;
 struct gomem_root;
 struct gomem_scavenge;
 struct gomem_stats;
@@ -40,5 +42,7 @@ long gomem_dev_heap_set_cap(struct gomem_file *gf, struct gomem_cap *c);
 long gomem_dev_heap_root(struct gomem_file *gf, struct gomem_root *r, bool add);
 long gomem_dev_heap_gc(struct gomem_file *gf, struct gomem_gc *g);
 long gomem_dev_heap_set_gc(struct gomem_file *gf, struct gomem_gc_params *p);
+long gomem_dev_heap_prof_rate(struct gomem_file *gf, struct gomem_prof_rate *r);
+long gomem_dev_heap_prof_read(struct gomem_file *gf, struct gomem_prof_read *r);
 
 #endif /* _GOMEM_DEVHEAP_H */

@@ -15,6 +15,7 @@
 #include <linux/gomem.h>
 
 #include "gomem.h"
+#include "heapprof.h"
 #include "heaps.h"
 #include "kheap.h"
 #include "heap.h"
@@ -60,12 +61,13 @@ static void kheap_kick(void *arg, enum gm_kick why)
 		queue_delayed_work(system_unbound_wq, &heap->trim, HZ);
 }
 
-/* kheaps/<name>/: the core's tables, nothing else. */
+/* kheaps/<name>/: the core's tables and the heap profile. */
 static const struct gomem_heap_file kheap_files[] = {
 	{ "memstats", &gomem_heap_memstats_fops },
 	{ "classes", &gomem_heap_classes_fops },
 	{ "arenas", &gomem_heap_arenas_fops },
 	{ "gc", &gomem_heap_gc_fops },
+	{ "heapprof", &gomem_heap_prof_fops },
 };
 
 /*

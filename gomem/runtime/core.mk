@@ -13,7 +13,11 @@ GOMEM_CORE_PAGEALLOC := mpallocbits.o mpagealloc.o mpagecache.o
 GOMEM_CORE_HEAP := mbitmap.o mheap.o mcentral.o mcache.o malloc.o mstats.o mgcscavenge.o mgcmark.o \
 	mgcsweep.o mgcpacer.o mgc.o
 
-GOMEM_CORE := $(GOMEM_CORE_SIZECLASSES) $(GOMEM_CORE_PAGEALLOC) $(GOMEM_CORE_HEAP)
+# Heap profiles (Go's mprof.go).
+GOMEM_CORE_MPROF := mprof.o
+
+GOMEM_CORE := $(GOMEM_CORE_SIZECLASSES) $(GOMEM_CORE_PAGEALLOC) $(GOMEM_CORE_HEAP) \
+	$(GOMEM_CORE_MPROF)
 
 # KUnit suites of the core. They build into gomem_kunit.ko and, unchanged,
 # into the native test program (selftests/native/kunit/test.h).
@@ -23,6 +27,7 @@ GOMEM_CORE_TESTS_HEAP := tests/mbitmap_kunit.o tests/mheap_kunit.o tests/mcentra
 	tests/malloc_kunit.o tests/mgcmark_kunit.o tests/mgcscavenge_kunit.o tests/mgc_kunit.o \
 	tests/nosleep_kunit.o
 GOMEM_CORE_TESTS_MSTATS := tests/mstats_kunit.o
+GOMEM_CORE_TESTS_MPROF := tests/mprof_kunit.o
 
 GOMEM_CORE_TESTS := $(GOMEM_CORE_TESTS_SIZECLASSES) $(GOMEM_CORE_TESTS_PAGEALLOC) \
-	$(GOMEM_CORE_TESTS_HEAP) $(GOMEM_CORE_TESTS_MSTATS)
+	$(GOMEM_CORE_TESTS_HEAP) $(GOMEM_CORE_TESTS_MSTATS) $(GOMEM_CORE_TESTS_MPROF)

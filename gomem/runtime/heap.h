@@ -201,7 +201,8 @@ struct gm_class_stats {
  * @mspan_sys: bytes of span structures allocated
  * @mcache_inuse: bytes of the online CPUs' caches
  * @mcache_sys: bytes of every possible CPU's caches
- * @buckhash_sys: 0: no profiling bucket table yet
+ * @buckhash_sys: the heap profile's metadata: its stack buckets, their
+ *	hash table and the table of sampled objects (mprof.c)
  * @gc_sys: the collector's metadata: span bitmaps and tiny masks, arena
  *	structures, page allocator, roots, the gray queue while a mark runs
  * @other_sys: the rest: the heap structure itself, block records
@@ -257,6 +258,47 @@ struct gm_size_class {
 	u32 objects;
 };
 
+/* Frames of a sampled allocation's stack (Go's maxStack). */
+#define GM_PROF_DEPTH		32
+/* Go's default MemProfileRate: a sample per 512 KiB allocated on average. */
+#define GM_PROF_DEFAULT_RATE	(512 * 1024)
+/* The largest rate gm_heap_set_profile_rate() takes; larger ones are clamped. */
+#define GM_PROF_MAX_RATE	(1ULL << 31)
+
+/**
+ * struct gm_prof_record - one stack of a heap profile (Go's MemProfileRecord)
+ * @allocs: sampled objects allocated with this stack
+ * @frees: of those, freed (explicitly or by the sweeper)
+ * @alloc_bytes: their bytes (slot sizes; a tiny object's asked-for size)
+ * @free_bytes: bytes of the freed ones
+ * @depth: frames in @pcs
+ * @pcs: the stack, innermost first: return addresses but for the first
+ *	frame of a user stack, the allocating thread's own instruction
+ *
+ * Counts are of samples, not scaled: a reader scales them by the rate
+ * (Go's scaleHeapSample).
+ */
+struct gm_prof_record {
+	u64 allocs, frees, alloc_bytes, free_bytes;
+	u32 depth;
+	uintptr_t pcs[GM_PROF_DEPTH];
+};
+
+/**
+ * struct gm_prof_info - a heap profile's header
+ * @rate: the sampling rate in bytes, 0 if off
+ * @user_stacks: stacks are of the allocating thread's user space
+ * @buckets: stacks recorded
+ * @objects: sampled objects live
+ * @dropped: samples not recorded (a bound reached or no memory)
+ * @meta_bytes: metadata the profile holds
+ */
+struct gm_prof_info {
+	u64 rate;
+	bool user_stacks;
+	u64 buckets, objects, dropped, meta_bytes;
+};
+
 /* malloc.c: heaps and objects */
 struct gm_heap *gm_heap_create(const struct gm_pagesrc_ops *src, void *ctx);
 void gm_heap_destroy(struct gm_heap *h);
@@ -303,6 +345,12 @@ bool gm_heap_last_cycle(struct gm_heap *h, struct gm_gc_cycle *c);
 void gm_heap_print_gc(struct gm_heap *h, struct gm_printer *p);
 int gm_gc_trace_line(struct gm_heap *h, const struct gm_gc_cycle *c,
 		     char *buf, size_t len);
+
+/* mprof.c: heap profiles */
+u64 gm_heap_set_profile_rate(struct gm_heap *h, u64 rate);
+void gm_heap_set_profile_stacks(struct gm_heap *h, bool user);
+size_t gm_heap_profile_read(struct gm_heap *h, struct gm_prof_record *recs, size_t max,
+			    struct gm_prof_info *info);
 
 /* mgcsweep.c: the background sweeper's step */
 bool gm_heap_sweep_some(struct gm_heap *h, size_t max_pages);

@@ -44,8 +44,9 @@ static void *alloc_small(struct gm_heap *h, size_t size, unsigned int flags)
 {
 	u8 spc = gm_size_to_class(size) << 1 | !!(flags & GM_NOSCAN);
 	struct gm_mspan *s, *extra = NULL;
+	bool zero, sample = false;
 	struct gm_mcache *c;
-	bool zero;
+	uintptr_t p;
 	u32 idx;
 
 	c = gm_percpu_ptr(h->caches, gm_cpu_get());
@@ -55,6 +56,7 @@ static void *alloc_small(struct gm_heap *h, size_t size, unsigned int flags)
 		goto out;
 	}
 	zero = (flags & GM_ZERO) && s->needzero;
+	sample = gm_mprof_tick(h, &c->prof, s->elemsize);
 	gm_cpu_put();
 	/* Zeroed before the span can go (uncached and emptied by a racing free). */
 	if (zero)
@@ -62,7 +64,12 @@ static void *alloc_small(struct gm_heap *h, size_t size, unsigned int flags)
 out:
 	if (extra)
 		gm_mcentral_uncache_span(h, extra);
-	return idx == GM_NO_SLOT ? NULL : (void *)(s->start + (uintptr_t)idx * s->elemsize);
+	if (idx == GM_NO_SLOT)
+		return NULL;
+	p = s->start + (uintptr_t)idx * s->elemsize;
+	if (unlikely(sample))
+		gm_mprof_sample(h, s, p, s->elemsize, flags & GM_NOSLEEP);
+	return (void *)p;
 }
 
 /* === tiny objects ======================================================= */
@@ -99,13 +106,18 @@ static void *alloc_tiny(struct gm_heap *h, size_t size, bool nosleep)
 	u32 off = tiny_align(c->tiny_offset, size), idx;
 	struct gm_mspan *s, *extra = NULL;
 	uintptr_t block;
+	bool sample;
 
 	if (c->tiny && off + size <= GM_TINY_SIZE) {
 		block = c->tiny;
-		tiny_mark(c->alloc[GM_TINY_SPANCLASS], block, off, size);
+		s = c->alloc[GM_TINY_SPANCLASS];
+		tiny_mark(s, block, off, size);
 		c->tiny_offset = off + size;
 		c->tiny_allocs++;
+		sample = gm_mprof_tick(h, &c->prof, size);
 		gm_cpu_put();
+		if (unlikely(sample))
+			gm_mprof_sample(h, s, block + off, size, nosleep);
 		return (void *)(block + off);
 	}
 	idx = next_free(h, &c, GM_TINY_SPANCLASS, &s, &extra, nosleep);
@@ -124,19 +136,33 @@ static void *alloc_tiny(struct gm_heap *h, size_t size, bool nosleep)
 		c->tiny = block;
 		c->tiny_offset = size;
 	}
+	sample = gm_mprof_tick(h, &c->prof, size);
 	gm_cpu_put();
 	if (extra)
 		gm_mcentral_uncache_span(h, extra);
+	if (unlikely(sample))
+		gm_mprof_sample(h, s, block, size, nosleep);
 	return (void *)block;
 }
 
 /* === large objects ====================================================== */
+
+/* A large object counts against the sampling interval of the CPU it is made on. */
+static bool tick_large(struct gm_heap *h, size_t bytes)
+{
+	struct gm_mcache *c = gm_percpu_ptr(h->caches, gm_cpu_get());
+	bool sample = gm_mprof_tick(h, &c->prof, bytes);
+
+	gm_cpu_put();
+	return sample;
+}
 
 static void *alloc_large(struct gm_heap *h, size_t size, unsigned int flags)
 {
 	/* Rounded up without overflow: size may be close to SIZE_MAX. */
 	size_t npages = (size >> GM_PAGE_SHIFT) + !!(size & (GM_PAGE_SIZE - 1));
 	struct gm_mspan *s;
+	bool sample;
 
 	/* Beyond half the address space no page source can deliver. */
 	if (npages > (SIZE_MAX >> GM_PAGE_SHIFT) / 2)
@@ -157,6 +183,9 @@ static void *alloc_large(struct gm_heap *h, size_t size, unsigned int flags)
 	gm_pacer_live_add(h, npages * GM_PAGE_SIZE);
 	/* Only now can a free, a lookup or the sweeper find it. */
 	gm_mcentral_add_large(h, s);
+	sample = tick_large(h, npages * GM_PAGE_SIZE);
+	if (unlikely(sample))
+		gm_mprof_sample(h, s, s->start, npages * GM_PAGE_SIZE, false);
 	return (void *)s->start;
 }
 
@@ -351,8 +380,13 @@ struct gm_heap *gm_heap_create(const struct gm_pagesrc_ops *src, void *ctx)
 	h->caches = gm_percpu_alloc(sizeof(struct gm_mcache), 64);
 	if (!h->caches)
 		goto fail_pages;
-	for (cpu = 0; cpu < gm_nr_slots(); cpu++)
-		gm_mcache_init(h, gm_percpu_ptr(h->caches, cpu));
+	gm_mprof_init(h);
+	for (cpu = 0; cpu < gm_nr_slots(); cpu++) {
+		struct gm_mcache *c = gm_percpu_ptr(h->caches, cpu);
+
+		gm_mcache_init(h, c);
+		gm_mprof_cache_init(h, &c->prof, cpu);
+	}
 	for (i = 0; i < ARRAY_SIZE(h->central); i++)
 		gm_mcentral_init(&h->central[i]);
 	return h;
@@ -405,6 +439,7 @@ void gm_heap_destroy(struct gm_heap *h)
 		gm_free(b);
 	}
 	gm_percpu_free(h->caches);
+	gm_mprof_destroy(h);
 	gm_free(h->gc.roots);
 	gm_mutex_destroy(&h->lock);
 	gm_free(h);

@@ -14,6 +14,8 @@
  *   2. the CPU pinned    gm_cpu_get(): the CPU's mcache, its page cache
  *   3. h->central[spc].lock  one mcentral (gm_spinlock)
  *   4. h->defer_lock     the deferred spans (gm_spinlock)
+ *   5. h->prof.lock      the heap profile (gm_spinlock; a leaf, taken with
+ *                        the CPU pinned or under an mcentral lock by frees)
  *
  * - The heap lock and an mcentral lock are never held together: an
  *   mcentral drops its lock before calling gm_mheap_alloc_span() or
@@ -98,6 +100,7 @@ enum gm_meta_kind {
  *	does it.
  * @kick_arg: @kick's argument
  * @gc: the collector's state and the pacer
+ * @prof: the heap profile (mprof.c)
  * @central: the mcentrals, one per span class
  */
 struct gm_heap {
@@ -129,6 +132,7 @@ struct gm_heap {
 	void (*kick)(void *arg, enum gm_kick why);
 	void *kick_arg;
 	struct gm_gcstate gc;
+	struct gm_mprof prof;
 	struct gm_mcentral central[GM_NUM_SPAN_CLASSES];
 };
 
@@ -148,18 +152,23 @@ static __always_inline void *gm_alloc_hook(struct gm_heap *h, void *p, size_t si
 	return p;
 }
 
-static __always_inline void gm_free_hook(struct gm_heap *h, uintptr_t p)
+static __always_inline void gm_free_hook(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 {
 	if (GM_TRACK_OBJECTS && h->track)
 		gm_track_free((void *)p);
+	/* Only spans with sampled objects pay for the profile's lookup. */
+	if (unlikely(READ_ONCE(s->nsampled)))
+		gm_mprof_free(h, s, p);
 }
 
 /* Every allocated object of @s but the slots set in @keep (may be NULL). */
-static inline void gm_free_hook_span(struct gm_heap *h, const struct gm_mspan *s,
+static inline void gm_free_hook_span(struct gm_heap *h, struct gm_mspan *s,
 				     const u64 *keep)
 {
 	if (GM_TRACK_OBJECTS && h->track)
 		gm_span_untrack_objects(s, keep);
+	if (unlikely(READ_ONCE(s->nsampled)))
+		gm_mprof_free_span(h, s, keep);
 }
 
 /*

@@ -295,7 +295,7 @@ static int free_tiny_local(struct gm_heap *h, struct gm_mcache *c, struct gm_msp
 
 	if (!gm_span_tiny_set_freed(s, idx, bit))
 		return -EINVAL;
-	gm_free_hook(h, p);
+	gm_free_hook(h, s, p);
 	s->tiny_local++;
 	c->tiny_frees++;
 	return 0;
@@ -328,7 +328,7 @@ int gm_mcache_free_local(struct gm_heap *h, struct gm_mcache *c, struct gm_mspan
 		return free_tiny_local(h, c, s, idx, p);
 	if (ret)
 		return ret;
-	gm_free_hook(h, p);
+	gm_free_hook(h, s, p);
 	WRITE_ONCE(s->local_bits[idx / 64], s->local_bits[idx / 64] | 1ULL << (idx % 64));
 	s->nlocal++;
 	/* The slot's old contents go to the next owner unless it is zeroed. */
@@ -379,7 +379,7 @@ int gm_mcache_free_batched(struct gm_heap *h, struct gm_mcache *c, struct gm_msp
 		return ret == -EINVAL ? -EINVAL : -EAGAIN;
 	if (!gm_span_set_pend(s, idx))
 		return -EINVAL;
-	gm_free_hook(h, p);
+	gm_free_hook(h, s, p);
 	e = &c->batch[c->nbatch++];
 	e->s = s;
 	e->idx = idx;

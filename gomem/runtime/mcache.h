@@ -8,6 +8,7 @@
 
 #include "mheap.h"
 #include "mgc.h"
+#include "mprof.h"
 
 /*
  * Slots a CPU keeps per span class for hot reuse. More frees on the
@@ -67,6 +68,7 @@ struct gm_batched_free {
  * @local: per span class, slots of alloc[spc] freed on this CPU, the last
  *	one freed on top: the next allocation of the class takes it (hot
  *	reuse, LIFO). Reset whenever alloc[spc] changes.
+ * @prof: the heap profile's sampling countdown (Go's mcache.nextSample)
  *
  * Used with the CPU pinned (gm_cpu_get()), without a lock.
  */
@@ -85,6 +87,7 @@ struct gm_mcache {
 	struct gm_batched_free batch[GM_FREE_BATCH];
 	u8 nlocal[GM_NUM_SPAN_CLASSES];
 	u16 local[GM_NUM_SPAN_CLASSES][GM_LOCAL_FREES];
+	struct gm_mprof_cache prof;
 };
 
 /* gm_mcache_refill() found no slot: memory ran out. */

@@ -516,7 +516,7 @@ static int free_tiny(struct gm_heap *h, struct gm_mcentral *c, struct gm_mspan *
 	gm_spin_assert_held(&c->lock);
 	if (!gm_span_tiny_set_freed(s, idx, 1U << off))
 		return -EINVAL;
-	gm_free_hook(h, s->start + (uintptr_t)idx * s->elemsize + off);
+	gm_free_hook(h, s, s->start + (uintptr_t)idx * s->elemsize + off);
 	s->tiny_pending++;
 	c->tiny_frees++;
 	if (!s->cached && s->tiny_freed[idx] == s->tiny_alloc[idx]) {
@@ -576,7 +576,7 @@ int gm_mcentral_free_object(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	if (s->start + (uintptr_t)idx * s->elemsize != p)
 		goto out;
 	/* Before the slot can be swept and reused by another CPU. */
-	gm_free_hook(h, p);
+	gm_free_hook(h, s, p);
 	if (counted_live(h, s, idx))
 		live = -(s64)s->elemsize;
 	gm_bit_set(s->free_bits, idx);
@@ -767,7 +767,7 @@ int gm_mcentral_free_large(struct gm_heap *h, struct gm_mspan *s, uintptr_t p)
 	gm_span_list_remove(s);
 	WRITE_ONCE(s->state, GM_SPAN_DEAD);
 	gm_spin_unlock(&c->lock);
-	gm_free_hook(h, p);
+	gm_free_hook(h, s, p);
 	if (live)
 		gm_pacer_live_add(h, -(s64)(s->npages * GM_PAGE_SIZE));
 	gm_mheap_release_span(h, s);

@@ -131,7 +131,7 @@ bool gm_sweep_span(struct gm_heap *h, struct gm_mspan *s)
 		empty = !gm_bit_test(s->gcmark_bits, 0);
 		s->gcmark_bits[0] = 0;
 		if (empty)
-			gm_free_hook(h, s->start);
+			gm_free_hook(h, s, s->start);
 	}
 	gm_gc_count(&h->gc, GM_GC_SWEPT_PAGES, s->npages);
 	if (empty) {

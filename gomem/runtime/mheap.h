@@ -89,6 +89,9 @@ enum gm_span_state {
  *	not reclaimed yet (a recount at each reclaim makes it exact)
  * @tiny_local: tiny objects the caching CPU freed since it last
  *	reclaimed; written by that CPU only
+ * @nsampled: live objects of the span in the heap profile's table;
+ *	changed under the profile's lock, read without it by frees, which
+ *	look the object up only if it is not 0 (mprof.c)
  *
  * @free_bits, @nfreed and @cached change under the span class's mcentral
  * lock; @local_bits and @nlocal belong to the caching CPU, as above. The allocation fields (freeindex, alloc_cache, alloc_count) belong
@@ -132,6 +135,7 @@ struct gm_mspan {
 	u16 *tiny_end;
 	u32 tiny_pending;
 	u32 tiny_local;
+	u32 nsampled;
 } ____cacheline_aligned;	/* each CPU's cached span on lines of its own */
 
 /* Free lists of span structures: by bitmap words, 1 to 16 (1024 slots of 8 B), and none. */

@@ -48,6 +48,8 @@ static void sum_meta(struct gm_heap *h, struct gm_memstats *st)
 	st->gc_sys = READ_ONCE(h->meta_bytes[GM_META_GC]) + READ_ONCE(h->arenas.meta_bytes) +
 		     READ_ONCE(h->pages.meta_bytes);
 	st->other_sys = READ_ONCE(h->meta_bytes[GM_META_OTHER]);
+	/* The heap profile's buckets, hash and sampled objects (under its own lock). */
+	st->buckhash_sys = READ_ONCE(h->prof.meta_bytes);
 	st->sys = st->heap_sys + st->stack_sys + st->mspan_sys + st->mcache_sys +
 		  st->buckhash_sys + st->gc_sys + st->other_sys;
 }

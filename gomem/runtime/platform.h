@@ -40,6 +40,11 @@
  *    DEBUG_ATOMIC_SLEEP in the kernel and by an abort in userspace),
  *    gm_fatal_signal_pending() (the task the work is for is being killed);
  *  - gm_pr_warn(), gm_pr_info(), GM_WARN_ON_ONCE();
+ *  - gm_stack_save(pcs, max, skip, user): the call stack of the caller,
+ *    innermost first, without its @skip innermost frames; with @user,
+ *    the user-space stack of the calling thread instead (in the kernel:
+ *    the task's frame pointer chain; none outside a task). Returns the
+ *    frames stored, at most @max. Any context;
  *  - GM_TRACK_OBJECTS, gm_track_alloc(), gm_track_free(): tell a leak
  *    detector (kmemleak) about objects of heaps that hold kernel memory;
  *    gm_track_ignore(): metadata it must neither scan nor report.

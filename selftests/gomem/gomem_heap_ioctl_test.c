@@ -986,6 +986,7 @@ static const unsigned long heap_cmds[] = {
 	GOMEM_IOC_ALLOC, GOMEM_IOC_ALLOC_BULK, GOMEM_IOC_FREE, GOMEM_IOC_SIZE,
 	GOMEM_IOC_STATS, GOMEM_IOC_CLASS_STATS, GOMEM_IOC_SCAVENGE, GOMEM_IOC_SET_CAP,
 	GOMEM_IOC_ROOT_ADD, GOMEM_IOC_ROOT_DEL, GOMEM_IOC_GC, GOMEM_IOC_SET_GC,
+	GOMEM_IOC_PROF_RATE, GOMEM_IOC_PROF_READ,
 };
 
 /* A known command number with another size or direction is unknown. */
@@ -1022,8 +1023,8 @@ TEST_F(heap, wrong_size_or_direction)
 			EXPECT_EQ(-ENOTTY, ioc(self->fd, cmd, arg)) TH_LOG("cmd 0x%lx", cmd);
 		}
 	}
-	/* Numbers past the last command. */
-	for (i = 0x0d; i < 0x40; i++)
+	/* Numbers past the last command, GOMEM_IOC_PROF_READ. */
+	for (i = _IOC_NR(GOMEM_IOC_PROF_READ) + 1; i < 0x40; i++)
 		EXPECT_EQ(-ENOTTY, ioc(self->fd, _IOWR(GOMEM_IOC_MAGIC, i, struct gomem_alloc), arg));
 	expect_same_stats(_metadata, self->h, &before, "wrong commands");
 }

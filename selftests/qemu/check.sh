@@ -49,6 +49,12 @@ make -s -C "$GOMEM_TOP/tools/libgomem" install-check OUT="$GOMEM_OUT/tools-insta
 	make -s -C "$GOMEM_TOP/tools/gomemctl" check OUT="$GOMEM_OUT/tools-install" &&
 	python3 "$GOMEM_TOP/tools/bench/tables.py" --self-test
 tools_install=$?
+# Heap profiles: the core's samples through gomemctl's encoder, which
+# `go tool pprof -top` must read and symbolize to the allocating functions.
+msg "running the heap profile check (go tool pprof)"
+make -s -C "$GOMEM_TOP/selftests/native" pprof OUT="$GOMEM_OUT/native-pprof" \
+	>"$GOMEM_OUT/pprof-check.log" 2>&1
+pprof_check=$?
 
 runs="$GOMEM_OUT/runs/check"
 rm -rf "$runs" "$runs".*
@@ -76,7 +82,7 @@ done
 	--check "checkpatch=$checkpatch" --check "dkms=$dkms" \
 	--check "sizeclasses-generated=$sizeclasses" --check "libgomem-mock=$libgomem_mock" \
 	--check "syzkaller-const=$syzkaller_const" --check "report-self-test=$report_selftest" \
-	--check "layers=$layers" --check "tools-install=$tools_install" \
+	--check "layers=$layers" --check "tools-install=$tools_install" --check "pprof=$pprof_check" \
 	"native=$runs/native" "debug=$runs/debug" "stock=$runs/stock" >"$runs.report" 2>&1
 rc=$?
 if [ $rc -ne 0 ]; then

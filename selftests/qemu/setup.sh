@@ -7,9 +7,10 @@ set -euo pipefail
 
 packages=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
-	python3 perl rsync dkms pkg-config groff-base
+	python3 perl rsync dkms pkg-config groff-base gnuplot-nox
 	linux-source-6.1 linux-headers-amd64 linux-image-amd64
 	qemu-system-x86 busybox-static
+	zlib1g-dev golang-go
 )
 
 missing=()

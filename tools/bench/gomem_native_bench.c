@@ -104,6 +104,9 @@ static void load_allocators(void)
 		fprintf(stderr, "cannot create a gomem heap\n");
 		exit(1);
 	}
+	/* The heap profile's rate (Documentation/profiling.rst); 0, off, by default. */
+	if (getenv("GOMEM_PROFILE_RATE"))
+		gm_heap_set_profile_rate(gomem_heap, strtoull(getenv("GOMEM_PROFILE_RATE"), NULL, 0));
 	for (i = 0; i < NR_ALLOCATORS; i++) {
 		struct allocator *a = &allocators[i];
 		int mode = RTLD_NOW | RTLD_LOCAL;

@@ -9,6 +9,7 @@
  *   gomemctl top [...]         live per-size-class view of all heaps
  *   gomemctl demo [--scale N]  the 600 MiB experiment on a heap of its own
  *   gomemctl scavtime [...]    seconds from runtime.GC() to the scavenger's goal
+ *   gomemctl pprof HEAP        a heap profile for go tool pprof (pprof.c)
  *
  * debugfs is read from $GOMEMCTL_DEBUGFS, /sys/kernel/debug/gomem by
  * default, so that the parsers can be tried on a copy. The program is
@@ -39,6 +40,7 @@
 #include <unistd.h>
 
 #include "libgomem.h"
+#include "pprof.h"
 #include "sizeclasses.h"
 
 #define DEBUGFS_DEFAULT	"/sys/kernel/debug/gomem"
@@ -1661,6 +1663,40 @@ static const struct mapping *mapping_of(const struct arena_maps *am, const void 
 	return NULL;
 }
 
+/*
+ * The timeline of demo --plot: a sample at every row and every 20 ms of
+ * the scavenger's wait, written as CSV and drawn with gnuplot.
+ */
+#define DEMO_MAX_SAMPLES	4096
+
+struct demo_sample {
+	u64 t_ns;
+	u64 rss, heap_alloc, heap_released, heap_sys;
+	const char *step;	/* a row's label, or NULL */
+};
+
+static struct {
+	bool on;
+	u64 t0;
+	unsigned int n;
+	struct demo_sample v[DEMO_MAX_SAMPLES];
+} timeline;
+
+static void demo_sample(const struct gomem_memstats *st, u64 rss, const char *step)
+{
+	struct demo_sample *d;
+
+	if (!timeline.on || timeline.n == DEMO_MAX_SAMPLES)
+		return;
+	d = &timeline.v[timeline.n++];
+	d->t_ns = monotonic_ns() - timeline.t0;
+	d->rss = rss;
+	d->heap_alloc = st->heap_alloc;
+	d->heap_released = st->heap_released;
+	d->heap_sys = st->heap_sys;
+	d->step = step ? strdup(step) : NULL;
+}
+
 static void demo_header(bool gc)
 {
 	printf("\n%-24s %10s %10s %10s %10s %13s%s\n", "step", "VSZ", "RSS(heap)", "HeapSys",
@@ -1676,6 +1712,7 @@ static void demo_row(struct gomem_heap *h, const char *step, bool gc)
 	if (err)
 		die("GOMEM_IOC_STATS: %s", strerror(-err));
 	read_arena_maps(h, &am);
+	demo_sample(&st, am.rss, step);
 	printf("%-24s %10s %10s %10s %10s %13s", step, hsize(vsz_bytes()).s,
 	       hsize(am.rss).s, hsize(st.heap_sys).s, hsize(st.heap_alloc).s,
 	       hsize(st.heap_released).s);
@@ -1779,6 +1816,7 @@ static void wait_scavenger(struct gomem_heap *h, u64 t0, u64 max_ns, struct scav
 
 	for (;;) {
 		stats_or_die(h, &st);
+		demo_sample(&st, st.resident_bytes, NULL);
 		w->goal = scavenge_goal_of(&st);
 		w->rss = st.resident_bytes;
 		w->at_goal = rss_at_goal(st.resident_bytes, w->goal);
@@ -1927,7 +1965,11 @@ static char *demo_second(struct gomem_heap *h, size_t half, unsigned int flags, 
 	return q;
 }
 
-/* The experiment without a collector: free and scavenge by hand. */
+/*
+ * The experiment without a collector: free and scavenge by hand. The
+ * caller has turned GOGC off where the module has a collector, so that no
+ * cycle frees the unrooted object behind the demo's back.
+ */
 static void demo_nogc(struct gomem_heap *h, size_t big, size_t half)
 {
 	const struct mapping *m1;
@@ -1952,6 +1994,28 @@ static void demo_nogc(struct gomem_heap *h, size_t big, size_t half)
 }
 
 /*
+ * The forced cycle's figures. Its pause is the gctrace line's three clock
+ * figures (sweep termination + mark + mark termination) plus the sweep
+ * runtime.GC() finishes before it returns, which gctrace leaves out, as
+ * Go's does: say so, or the two disagree for no visible reason.
+ */
+static void demo_gc_summary(const struct gomem_gc_stats *gs)
+{
+	char t[5][32];
+
+	printf("runtime.GC(): cycle %" PRIu64 "%s, pause %s = %s + %s + %s (gctrace's clock:\n"
+	       "  sweep termination + mark + mark termination) + %s of sweep, which a forced\n"
+	       "  cycle finishes before it returns and gctrace leaves out, as Go's does;\n",
+	       (u64)gs->cycle, gs->forced ? " (forced)" : "", hns(gs->pause_ns, t[0], sizeof(t[0])),
+	       hns(gs->sweep_term_ns, t[1], sizeof(t[1])), hns(gs->mark_ns, t[2], sizeof(t[2])),
+	       hns(gs->mark_term_ns, t[3], sizeof(t[3])), hns(gs->sweep_ns, t[4], sizeof(t[4])));
+	printf("  heap %s -> %s -> %s live, %" PRIu64 " object%s freed (%s), next goal %s\n",
+	       hsize(gs->heap_before).s, hsize(gs->heap_after).s, hsize(gs->heap_marked).s,
+	       (u64)gs->freed_objects, gs->freed_objects == 1 ? "" : "s",
+	       hsize(gs->freed_bytes).s, hsize(gs->heap_goal).s);
+}
+
+/*
  * The experiment as the notes run it in Go: the object is held by a root
  * until it is dropped, runtime.GC() frees it, the scavenger gives its
  * pages back, and the next object reuses the addresses.
@@ -1962,12 +2026,12 @@ static void demo_gc(struct gomem_heap *h, unsigned long long heap_id, size_t big
 	u64 bg_before, released = 0, t_gc;
 	struct scav_wait sw;
 	char why[96];
-	struct gomem_memstats st0, st1;
+	struct gomem_memstats st0, st1, st2;
 	const struct mapping *m1;
 	struct gomem_gc_stats gs;
 	struct demo_trace trace;
 	struct arena_maps am;
-	char step[64], t[4][32];
+	char step[64], t[1][32];
 	char *p, *q;
 	int err;
 
@@ -1998,26 +2062,114 @@ static void demo_gc(struct gomem_heap *h, unsigned long long heap_id, size_t big
 	if (err)
 		die("GOMEM_IOC_SCAVENGE: %s", strerror(-err));
 	demo_row(h, "debug.FreeOSMemory()", true);
+	stats_or_die(h, &st2);
 
 	q = demo_second(h, half, GOMEM_ALLOC_ROOT, true, &am);
-	printf("runtime.GC(): cycle %" PRIu64 "%s, pause %s (mark %s, sweep %s),\n"
-	       "  heap %s -> %s -> %s live, %" PRIu64 " object%s freed (%s), next goal %s\n",
-	       (u64)gs.cycle, gs.forced ? " (forced)" : "", hns(gs.pause_ns, t[0], sizeof(t[0])),
-	       hns(gs.mark_ns, t[1], sizeof(t[1])), hns(gs.sweep_ns, t[2], sizeof(t[2])),
-	       hsize(gs.heap_before).s, hsize(gs.heap_after).s, hsize(gs.heap_marked).s,
-	       (u64)gs.freed_objects, gs.freed_objects == 1 ? "" : "s", hsize(gs.freed_bytes).s,
-	       hsize(gs.heap_goal).s);
+	demo_gc_summary(&gs);
 	printf("the background scavenger gave back %s by %s after runtime.GC(), with no\n"
 	       "  debug.FreeOSMemory(): %s; then debug.FreeOSMemory() (GOMEM_IOC_SCAVENGE)\n"
 	       "  gave back the other %s; the address space stayed reserved.\n",
 	       hsize(st1.bg_scavenged_bytes - bg_before).s,
-	       hns(sw.ns, t[3], sizeof(t[3])),
+	       hns(sw.ns, t[0], sizeof(t[0])),
 	       scav_wait_why(&sw, why, sizeof(why)), hsize(released).s);
+	/* HeapReleased counts more than what was scavenged: say what. */
+	printf("HeapReleased went from %s (before runtime.GC()) to %s (after FreeOSMemory):\n"
+	       "  the %s scavenged, plus arena space the heap never touched, which counts as\n"
+	       "  released from the start, as Go counts fresh arenas.\n",
+	       hsize(st0.heap_released).s, hsize(st2.heap_released).s,
+	       hsize(st1.bg_scavenged_bytes - bg_before + released).s);
 	printf("the %s object is at %p, %s\n", hsize(half).s, q, where_second(&am, m1, q));
 	demo_trace_end(&trace, heap_id);
 }
 
-#define DEMO_USAGE "usage: gomemctl demo [--scale N] [--wait SECONDS] [--no-gc]"
+/* gnuplot on the PATH? (popen() cannot tell "not found" from a failed plot.) */
+static bool have_gnuplot(void)
+{
+	return system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+
+/* Draw a demo timeline (CSV) to a PNG with gnuplot. Return: 0, or 1. */
+static int render_timeline(const char *csv, const char *png)
+{
+	FILE *g;
+
+	if (strpbrk(csv, "'\n") || strpbrk(png, "'\n"))
+		die("file names with quotes or newlines are not plotted");
+	g = popen("gnuplot", "w");
+	if (!g)
+		die("gnuplot: %s", strerror(errno));
+	/* One line of gnuplot per string: checkpatch wants no string split across lines. */
+	fprintf(g, "set terminal pngcairo size 1000,560\n");
+	fprintf(g, "set output '%s'\n", png);
+	fprintf(g, "set datafile separator ','\n");
+	fprintf(g, "set key autotitle columnhead top right\n");
+	fprintf(g, "set title \"Go's memory experiment on a gomem heap\"\n");
+	fprintf(g, "set xlabel 'seconds'\n");
+	fprintf(g, "set ylabel 'MiB'\n");
+	fprintf(g, "set grid\n");
+	fprintf(g, "plot '%s' using 1:($2/1048576) with lines lw 2, %s, %s, %s\n", csv,
+		"'' using 1:($3/1048576) with lines lw 2",
+		"'' using 1:($4/1048576) with lines lw 2",
+		"'' using 1:($2/1048576):6 with labels rotate by 30 left font ',7' offset 0.5,0.5 notitle");
+	if (pclose(g)) {
+		fprintf(stderr, "gomemctl: gnuplot failed to draw %s\n", png);
+		return 1;
+	}
+	printf("timeline drawn: %s\n", png);
+	return 0;
+}
+
+/* FILE.png's data goes beside it, as FILE.csv. */
+static void csv_name(const char *png, char *csv, size_t len)
+{
+	size_t n = strlen(png);
+
+	if (n > 4 && !strcmp(png + n - 4, ".png"))
+		n -= 4;
+	snprintf(csv, len, "%.*s.csv", (int)n, png);
+}
+
+static int demo_plot(const char *png)
+{
+	char csv[PATH_MAX];
+	unsigned int i;
+	FILE *f;
+
+	csv_name(png, csv, sizeof(csv));
+	f = fopen(csv, "w");
+	if (!f)
+		die("%s: %s", csv, strerror(errno));
+	fprintf(f, "seconds,RSS,HeapAlloc,HeapReleased,HeapSys,step\n");
+	for (i = 0; i < timeline.n; i++) {
+		const struct demo_sample *d = &timeline.v[i];
+
+		fprintf(f, "%.3f,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%s\n",
+			d->t_ns / 1e9, d->rss, d->heap_alloc, d->heap_released, d->heap_sys,
+			d->step ? d->step : "");
+	}
+	if (fclose(f))
+		die("%s: %s", csv, strerror(errno));
+	printf("\ntimeline: %u samples in %s\n", timeline.n, csv);
+	if (!have_gnuplot()) {
+		printf("no gnuplot here: draw it elsewhere with 'gomemctl plot %s %s'\n", csv, png);
+		return 0;
+	}
+	return render_timeline(csv, png);
+}
+
+#define PLOT_USAGE "usage: gomemctl plot TIMELINE.csv FILE.png"
+
+/* gomemctl plot: draw a timeline demo --plot wrote where gnuplot was missing. */
+static int cmd_plot(int argc, char **argv)
+{
+	if (argc != 3)
+		die(PLOT_USAGE);
+	if (!have_gnuplot())
+		die("no gnuplot on the PATH (Debian: apt-get install gnuplot-nox)");
+	return render_timeline(argv[1], argv[2]);
+}
+
+#define DEMO_USAGE "usage: gomemctl demo [--scale N] [--wait SECONDS] [--no-gc] [--plot FILE.png]"
 
 static int cmd_demo(int argc, char **argv)
 {
@@ -2025,8 +2177,10 @@ static int cmd_demo(int argc, char **argv)
 		{ "scale", required_argument, NULL, 'S' },
 		{ "wait", required_argument, NULL, 'W' },
 		{ "no-gc", no_argument, NULL, 'N' },
+		{ "plot", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *plot = NULL;
 	struct gomem_memstats st;
 	double wait = 30.0;
 	struct gomem_heap *h;
@@ -2050,6 +2204,9 @@ static int cmd_demo(int argc, char **argv)
 		case 'N':
 			no_gc = true;
 			break;
+		case 'P':
+			plot = optarg;
+			break;
 		default:
 			die(DEMO_USAGE);
 		}
@@ -2059,6 +2216,12 @@ static int cmd_demo(int argc, char **argv)
 
 	h = open_heap();
 	gc = !no_gc && (gomem_features(h) & GOMEM_FEATURE_GC);
+	/* --no-gc is Go's GOGC=off: no cycle may free the object behind the demo's back. */
+	if (no_gc && (gomem_features(h) & GOMEM_FEATURE_GC) &&
+	    gomem_set_gcpercent(h, -1) == GOMEM_GCPERCENT_ERROR)
+		die("GOMEM_IOC_SET_GC (GOGC off): %s", strerror(errno));
+	timeline.on = plot;
+	timeline.t0 = monotonic_ns();
 	stats_or_die(h, &st);
 	if (gc && gomem_gc_params(h, &gogc, NULL))
 		gc = false;
@@ -2070,13 +2233,15 @@ static int cmd_demo(int argc, char **argv)
 	else if (gc)
 		printf(", GOGC off");
 	else
-		printf(", %s", no_gc ? "freed by hand" : "no collector in this module");
+		printf(", %s", no_gc ? "GOGC off, freed by hand" : "no collector in this module");
 	printf("\n\n");
 	if (gc)
 		demo_gc(h, heap_id_of(&st), 600 * MIB / scale, 300 * MIB / scale, wait * 1e9);
 	else
 		demo_nogc(h, 600 * MIB / scale, 300 * MIB / scale);
 	gomem_close(h);
+	if (plot)
+		return demo_plot(plot);
 	return 0;
 }
 
@@ -2273,16 +2438,29 @@ static const struct command {
 	  "  -n N         N plain snapshots (the default without a terminal)\n"
 	  "  -o, --once   one plain snapshot, as slabtop -o\n"
 	  "Keys: the criteria letters sort, q quits.\n" },
-	{ "demo", cmd_demo, "demo [--scale N] [--wait SECONDS] [--no-gc]",
+	{ "demo", cmd_demo, "demo [--scale N] [--wait SECONDS] [--no-gc] [--plot FILE.png]",
 	  "The seed experiment on a heap of this process: allocate 600 MiB (/N) as\n"
 	  "a root, touch it, drop it, runtime.GC(), let the scavenger work until RSS\n"
 	  "is at its goal (up to SECONDS, default 30), FreeOSMemory, allocate 300 MiB\n"
 	  "(/N); prints VSZ, RSS, HeapSys, NumGC and the gctrace lines at each step.\n"
-	  "  --no-gc  free and scavenge by hand, as without a collector\n" },
+	  "  --no-gc          GOGC off: free and scavenge by hand, as without a collector\n"
+	  "  --plot FILE.png  the RSS, HeapAlloc and HeapReleased timeline: FILE.csv,\n"
+	  "                   and FILE.png drawn by gnuplot if it is on the PATH\n" },
+	{ "plot", cmd_plot, "plot TIMELINE.csv FILE.png",
+	  "Draw a timeline that demo --plot wrote (on a machine without gnuplot,\n"
+	  "such as the test guest) with gnuplot.\n" },
 	{ "scavtime", cmd_scavtime, "scavtime [--size MIB] [--timeout SECONDS]",
 	  "The time from runtime.GC() of a dead MIB (default 600) object until RSS\n"
 	  "is within 10% of the scavenger's goal, with no FreeOSMemory; one line of\n"
 	  "key=value (make bench's scavenger figure, target <= 10 s).\n" },
+	{ "pprof", cmd_pprof, "pprof [-o FILE] [--raw] HEAP | -i RECORDING",
+	  "A heap profile for go tool pprof: pprof's profile.proto, gzip-compressed,\n"
+	  "with Go's four heap sample types (Documentation/profiling.rst).\n"
+	  "  HEAP          a heap id (debugfs heaps/<id>, with the owner's maps) or a\n"
+	  "                kernel heap's name (kheaps/<name>, with /proc/kallsyms); root\n"
+	  "  -i RECORDING  a dump gomem_write_heap_profile() recorded; no privileges\n"
+	  "  -o FILE       write the profile to FILE instead of standard output\n"
+	  "  --raw         write the dump and the owner's maps instead (a recording)\n" },
 	{ "hold", cmd_hold, "hold SECONDS SIZE",
 	  "Open a heap, fill it with SIZE bytes (K/M/G allowed, at least 16) of\n"
 	  "objects of several classes, and keep it for SECONDS (for tests and for\n"

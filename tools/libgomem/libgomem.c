@@ -633,3 +633,84 @@ int64_t gomem_set_memory_limit(struct gomem_heap *h, int64_t limit)
 		return err;
 	return p.old_limit > INT64_MAX ? INT64_MAX : (int64_t)p.old_limit;
 }
+
+int64_t gomem_set_profile_rate(struct gomem_heap *h, int64_t rate)
+{
+	struct gomem_prof_rate r = { 0 };
+	int err;
+
+	if (rate >= 0) {
+		r.rate = (__u64)rate;
+		r.flags = GOMEM_PROF_SET_RATE;
+	}
+	err = gomem_ioctl(h, GOMEM_IOC_PROF_RATE, &r);
+	return err ? err : (int64_t)r.old_rate;
+}
+
+void *gomem_read_heap_profile(struct gomem_heap *h, size_t *len)
+{
+	struct gomem_prof_read r = { 0 };
+	void *buf = NULL, *p;
+	int err;
+
+	/* The dump may grow between the call that sizes it and the one that copies it. */
+	for (;;) {
+		r.buf = (uintptr_t)buf;
+		err = gomem_ioctl(h, GOMEM_IOC_PROF_READ, &r);
+		if (err) {
+			free(buf);
+			errno = -err;
+			return NULL;
+		}
+		if (buf && r.size <= r.len)
+			break;
+		r.len = r.size + 4096;
+		p = realloc(buf, r.len);
+		if (!p) {
+			free(buf);
+			errno = ENOMEM;
+			return NULL;
+		}
+		buf = p;
+	}
+	*len = r.size;
+	return buf;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int gomem_write_heap_profile(struct gomem_heap *h, int fd)
+{
+	char chunk[4096];
+	size_t len;
+	void *dump = gomem_read_heap_profile(h, &len);
+	ssize_t n;
+	int err, maps;
+
+	if (!dump)
+		return -errno;
+	err = write_all(fd, dump, len);
+	free(dump);
+	maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	if (maps < 0)
+		return err ? err : -errno;
+	while (!err && (n = read(maps, chunk, sizeof(chunk))) > 0)
+		err = write_all(fd, chunk, n);
+	close(maps);
+	return err;
+}

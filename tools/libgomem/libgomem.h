@@ -235,6 +235,35 @@ int64_t gomem_set_memory_limit(struct gomem_heap *h, int64_t limit);
  */
 int gomem_gc_params(struct gomem_heap *h, int *gogc, uint64_t *memory_limit);
 
+/*
+ * gomem_set_profile_rate() - Go's runtime.MemProfileRate for this heap:
+ * bytes per heap profile sample on average (0: off, 1: every allocation,
+ * GOMEM_PROF_DEFAULT_RATE when the heap is opened); a negative @rate only
+ * reads it
+ *
+ * Return: the previous rate, or a negative errno.
+ */
+int64_t gomem_set_profile_rate(struct gomem_heap *h, int64_t rate);
+
+/*
+ * gomem_read_heap_profile() - the heap's profile as the kernel's dump
+ * (struct gomem_prof_header and its records), in a malloc()ed buffer
+ * whose size is stored in *@len
+ *
+ * Return: the dump (free() it), or NULL with errno set.
+ */
+void *gomem_read_heap_profile(struct gomem_heap *h, size_t *len);
+
+/*
+ * gomem_write_heap_profile() - Go's pprof.WriteHeapProfile, recorded: the
+ * dump, then the text of /proc/self/maps, written to @fd. `gomemctl pprof
+ * -i FILE` turns it into a profile for `go tool pprof`, even after the
+ * process is gone.
+ *
+ * Return: 0 or a negative errno.
+ */
+int gomem_write_heap_profile(struct gomem_heap *h, int fd);
+
 #ifdef __cplusplus
 }
 #endif

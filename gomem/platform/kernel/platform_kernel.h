@@ -229,6 +229,8 @@ static inline void gm_track_ignore(const void *meta)
 	kmemleak_ignore(meta);
 }
 
+unsigned int gm_stack_save(uintptr_t *pcs, unsigned int max, unsigned int skip, bool user);
+
 #define gm_might_sleep()	might_sleep()
 /*
  * Whether the caller may take a sleeping lock: frees are called from any

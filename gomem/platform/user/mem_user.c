@@ -8,6 +8,7 @@
  * back when it exits, so two threads never use one slot at once and a
  * slot's mcache needs no lock, as a CPU's does in the kernel.
  */
+#include <execinfo.h>
 #include <sched.h>
 #include <sys/mman.h>
 
@@ -210,3 +211,28 @@ const struct gm_pagesrc_ops gm_os_pagesrc = {
 	.zeroed = true,
 	.lazy = true,
 };
+
+/**
+ * gm_stack_save() - the call stack of a sampled allocation
+ * @pcs: where to store it, innermost frame first
+ * @max: room in @pcs
+ * @skip: innermost frames to leave out (the caller's own)
+ * @user: ignored: a program's stack is its user stack
+ *
+ * glibc's backtrace() unwinds by the binary's unwind tables, so it needs
+ * no frame pointers.
+ *
+ * Return: frames stored.
+ */
+unsigned int gm_stack_save(uintptr_t *pcs, unsigned int max, unsigned int skip, bool user)
+{
+	void *buf[GM_PROF_DEPTH + 8];
+	int n, i;
+
+	/* This function is a frame too. */
+	skip++;
+	n = backtrace(buf, (int)min_t(unsigned int, max + skip, ARRAY_SIZE(buf)));
+	for (i = skip; i < n; i++)
+		pcs[i - skip] = (uintptr_t)buf[i];
+	return n > (int)skip ? n - skip : 0;
+}

@@ -242,6 +242,8 @@ static inline void gm_track_ignore(const void *meta)
 {
 }
 
+unsigned int gm_stack_save(uintptr_t *pcs, unsigned int max, unsigned int skip, bool user);
+
 /*
  * might_sleep() for userspace: with the CPU slot pinned, or in a test's
  * section that must not sleep (gm_nosleep_begin(), standing in for a

@@ -205,7 +205,8 @@ struct gomem_free {
  *	(MSpanSys)
  * @mcache_inuse: bytes of the per-CPU caches of online CPUs (MCacheInuse)
  * @mcache_sys: bytes of the per-CPU caches of every possible CPU (MCacheSys)
- * @buckhash_sys: bytes of profiling bucket tables (BuckHashSys); 0
+ * @buckhash_sys: bytes of the heap profile's buckets, hash table and
+ *	sampled-object table (BuckHashSys)
  * @gc_sys: bytes of the collector's metadata (GCSys): span bitmaps, arena
  *	structures, the page allocator's bitmaps and summaries, root ranges,
  *	the gray queue while a mark runs
@@ -526,6 +527,106 @@ struct gomem_gc_params {
 	__u64 old_limit;
 };
 
+/*
+ * Heap profiles (Documentation/profiling.rst): GOMEM_IOC_PROF_RATE sets
+ * the heap's sampling rate (Go's runtime.MemProfileRate), and
+ * GOMEM_IOC_PROF_READ copies its profile out as a dump: a struct
+ * gomem_prof_header, then @nrecords records, each a struct
+ * gomem_prof_record followed by its @depth frames (__u64 each). Root reads
+ * the same dump of any heap in debugfs (heaps/<id>/heapprof,
+ * kheaps/<name>/heapprof). Counts are of samples, unscaled.
+ */
+#define GOMEM_PROF_MAGIC	0x31666f72706d6f67ULL	/* "gomprof1", little-endian */
+#define GOMEM_PROF_VERSION	1
+/* The default rate of a /dev/gomem heap: Go's MemProfileRate. */
+#define GOMEM_PROF_DEFAULT_RATE	(512 * 1024)
+/* Larger rates are clamped to this. */
+#define GOMEM_PROF_MAX_RATE	(1ULL << 31)
+/* Frames per record at most. */
+#define GOMEM_PROF_MAX_DEPTH	32
+
+/* struct gomem_prof_header flags */
+#define GOMEM_PROF_USER_STACKS	(1U << 0)	/* frames are the heap owner's user addresses */
+#define GOMEM_PROF_KERNEL_STACKS (1U << 1)	/* frames are kernel addresses (debugfs only) */
+
+/**
+ * struct gomem_prof_header - the start of a heap profile dump
+ * @magic: GOMEM_PROF_MAGIC
+ * @version: GOMEM_PROF_VERSION
+ * @flags: GOMEM_PROF_*_STACKS
+ * @rate: the sampling rate in bytes (0: off, 1: every allocation)
+ * @nrecords: records that follow
+ * @objects: sampled objects live
+ * @dropped: samples not recorded: the profile's memory bound was reached,
+ *	or a new stack was sampled where no memory could be allocated
+ * @meta_bytes: kernel memory the profile holds
+ */
+struct gomem_prof_header {
+	__u64 magic;
+	__u32 version;
+	__u32 flags;
+	__u64 rate;
+	__u64 nrecords;
+	__u64 objects;
+	__u64 dropped;
+	__u64 meta_bytes;
+};
+
+/**
+ * struct gomem_prof_record - one stack of a heap profile
+ * @allocs: sampled objects allocated with this stack
+ * @frees: of those, freed (explicitly or by the collector)
+ * @alloc_bytes: their bytes
+ * @free_bytes: bytes of the freed ones
+ * @depth: frames that follow, innermost first: the first is where the
+ *	allocating thread entered the kernel (user stacks) or a return
+ *	address (kernel stacks), the others return addresses
+ * @reserved: 0
+ */
+struct gomem_prof_record {
+	__u64 allocs;
+	__u64 frees;
+	__u64 alloc_bytes;
+	__u64 free_bytes;
+	__u32 depth;
+	__u32 reserved;
+};
+
+/* GOMEM_IOC_PROF_RATE flags */
+#define GOMEM_PROF_SET_RATE	(1U << 0)	/* set @rate; 0 only reads it */
+
+/**
+ * struct gomem_prof_rate - argument of GOMEM_IOC_PROF_RATE
+ * @rate: in: with GOMEM_PROF_SET_RATE, bytes per sample on average; 0
+ *	turns sampling off, 1 samples every allocation
+ * @flags: in: GOMEM_PROF_SET_RATE or 0
+ * @reserved: in: must be 0
+ * @old_rate: out: the rate before the call
+ */
+struct gomem_prof_rate {
+	__u64 rate;
+	__u32 flags;
+	__u32 reserved;
+	__u64 old_rate;
+};
+
+/**
+ * struct gomem_prof_read - argument of GOMEM_IOC_PROF_READ
+ * @buf: in: where to write the dump
+ * @len: in: bytes at @buf
+ * @size: out: bytes of the whole dump; if more than @len, nothing was
+ *	written: call again with a buffer that large (it may have grown)
+ * @flags: in: must be 0
+ * @reserved: in: must be 0
+ */
+struct gomem_prof_read {
+	__u64 buf;
+	__u64 len;
+	__u64 size;
+	__u32 flags;
+	__u32 reserved;
+};
+
 #define GOMEM_IOC_ALLOC		_IOWR(GOMEM_IOC_MAGIC, 0x01, struct gomem_alloc)
 #define GOMEM_IOC_ALLOC_BULK	_IOW(GOMEM_IOC_MAGIC, 0x02, struct gomem_alloc_bulk)
 #define GOMEM_IOC_FREE		_IOW(GOMEM_IOC_MAGIC, 0x03, struct gomem_free)
@@ -538,5 +639,7 @@ struct gomem_gc_params {
 #define GOMEM_IOC_ROOT_DEL	_IOW(GOMEM_IOC_MAGIC, 0x0a, struct gomem_root)
 #define GOMEM_IOC_GC		_IOWR(GOMEM_IOC_MAGIC, 0x0b, struct gomem_gc)
 #define GOMEM_IOC_SET_GC	_IOWR(GOMEM_IOC_MAGIC, 0x0c, struct gomem_gc_params)
+#define GOMEM_IOC_PROF_RATE	_IOWR(GOMEM_IOC_MAGIC, 0x0d, struct gomem_prof_rate)
+#define GOMEM_IOC_PROF_READ	_IOWR(GOMEM_IOC_MAGIC, 0x0e, struct gomem_prof_read)
 
 #endif /* _UAPI_LINUX_GOMEM_H */
