@@ -140,13 +140,17 @@ static const struct {
 	MEMSTAT("Reserved", reserved_bytes), MEMSTAT("Resident", resident_bytes),
 	MEMSTAT("Cap", cap_bytes), MEMSTAT("Lost", lost_bytes),
 	MEMSTAT("Scavenged", scavenged_bytes),
-	/* Go's names of GOMEM_MEMSTATS_SIZE_VER3 (LastGC is Unix epoch ns). */
+	/*
+	 * Go's names of GOMEM_MEMSTATS_SIZE_VER3 (LastGC is Unix epoch ns).
+	 * Not NextGC: this heap's GOGC is off, its goal ~0, past what
+	 * gm_file_value() reads.
+	 */
 	MEMSTAT("Alloc", alloc), MEMSTAT("TotalAlloc", total_alloc), MEMSTAT("Sys", sys),
 	MEMSTAT("Lookups", lookups), MEMSTAT("StackInuse", stack_inuse),
 	MEMSTAT("StackSys", stack_sys), MEMSTAT("MSpanInuse", mspan_inuse),
 	MEMSTAT("MSpanSys", mspan_sys), MEMSTAT("MCacheInuse", mcache_inuse),
 	MEMSTAT("MCacheSys", mcache_sys), MEMSTAT("BuckHashSys", buckhash_sys),
-	MEMSTAT("GCSys", gc_sys), MEMSTAT("OtherSys", other_sys), MEMSTAT("NextGC", next_gc),
+	MEMSTAT("GCSys", gc_sys), MEMSTAT("OtherSys", other_sys),
 	MEMSTAT("LastGC", last_gc_unix_ns), MEMSTAT("PauseTotalNs", pause_total_ns),
 	MEMSTAT("NumGC", num_gc), MEMSTAT("NumForcedGC", num_forced_gc),
 };
