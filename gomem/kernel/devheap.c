@@ -103,11 +103,12 @@ static struct gomem_dev_heap *dev_heap_of(struct gomem_heap_entry *e)
 
 /* === statistics ========================================================= */
 
-/* The collector's fields of MemStats (GOMEM_MEMSTATS_SIZE_VER1 and VER2). */
+/* The collector's fields of MemStats (GOMEM_MEMSTATS_SIZE_VER1 to VER3). */
 static void read_gc_info(struct gomem_dev_heap *dh, struct gomem_memstats *out)
 {
 	struct gm_gc_info gi;
 
+	BUILD_BUG_ON(GOMEM_PAUSE_RING != GM_PAUSE_RING || GOMEM_PPM != GM_PPM);
 	gm_heap_read_gc_info(dh->reg.gm, &gi);
 	out->num_gc = gi.numgc;
 	out->num_forced_gc = gi.numforced;
@@ -123,11 +124,37 @@ static void read_gc_info(struct gomem_dev_heap *dh, struct gomem_memstats *out)
 	out->swept_pages = gi.swept_pages;
 	out->bg_scavenged_bytes = gi.bg_scavenged;
 	out->scavenge_goal = gm_heap_scavenge_goal(dh->reg.gm);
+	out->last_gc_unix_ns = gi.last_gc_unix_ns;
+	out->gc_cpu_fraction_ppm = gi.gc_cpu_ppm;
+	gm_heap_read_pauses(dh->reg.gm, out->pause_ns, out->pause_end);
+}
+
+/* Go's MemStats fields of the core's numbers that VER3 added. */
+static void copy_go_fields(const struct gm_memstats *st, struct gomem_memstats *out)
+{
+	out->alloc = st->heap_alloc;
+	out->total_alloc = st->total_alloc;
+	out->sys = st->sys;
+	out->lookups = 0;	/* Go has not counted them since 1.11 */
+	out->stack_inuse = st->stack_inuse;
+	out->stack_sys = st->stack_sys;
+	out->mspan_inuse = st->mspan_inuse;
+	out->mspan_sys = st->mspan_sys;
+	out->mcache_inuse = st->mcache_inuse;
+	out->mcache_sys = st->mcache_sys;
+	out->buckhash_sys = st->buckhash_sys;
+	out->gc_sys = st->gc_sys;
+	out->other_sys = st->other_sys;
+	/* Go's EnableGC is true even with GOGC=off; gogc tells that. */
+	out->enable_gc = 1;
+	out->debug_gc = 0;
 }
 
 /*
  * With @nowait, the core's numbers are read without its lock (see
- * gm_heap_read_sizes()), for views that hold the registry's lock.
+ * gm_heap_read_sizes()), for views that hold the registry's lock; the
+ * collector's fields are left 0. @out is over 4 KiB with the pause
+ * rings: callers allocate it, never on the stack.
  */
 static int read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out, bool nowait)
 {
@@ -138,7 +165,9 @@ static int read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out, 
 	if (!st)
 		return -ENOMEM;
 	out->size = sizeof(*out);
-	out->heap_id = dh->reg.id;
+	out->heap_id64 = dh->reg.id;
+	/* 0 rather than a truncated id that could be another heap's. */
+	out->heap_id = dh->reg.id <= U32_MAX ? dh->reg.id : 0;
 	if (nowait)
 		gm_heap_read_sizes(dh->reg.gm, st);
 	else
@@ -153,6 +182,7 @@ static int read_memstats(struct gomem_dev_heap *dh, struct gomem_memstats *out, 
 	out->frees = st->frees;
 	out->tiny_allocs = st->tiny_allocs;
 	out->tiny_frees = st->tiny_frees;
+	copy_go_fields(st, out);
 	kfree(st);
 	gomem_mem_read_stats(&dh->mem, out);
 	out->scavenged_bytes = gm_heap_scavenged_bytes(dh->reg.gm);
@@ -165,7 +195,11 @@ static int owner_show(struct seq_file *seq, void *v)
 {
 	struct gomem_dev_heap *dh = dev_heap_of(seq->private);
 
-	seq_printf(seq, "pid %d\ncomm %s\n", dh->pid, dh->comm);
+	/*
+	 * The slot is the top of the heap's file offsets, which
+	 * /proc/PID/maps shows anyway: tests match mappings to heaps by it.
+	 */
+	seq_printf(seq, "pid %d\ncomm %s\nslot %u\n", dh->pid, dh->comm, dh->reg.slot);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(owner);
@@ -174,16 +208,19 @@ static int memstats_show(struct seq_file *seq, void *v)
 {
 	GOMEM_SEQ_PRINTER(sp, seq);
 	struct gomem_dev_heap *dh = dev_heap_of(seq->private);
-	struct gomem_memstats st;
+	struct gomem_memstats *st = kzalloc(sizeof(*st), GFP_KERNEL);
 
-	if (read_memstats(dh, &st, false))
+	if (!st || read_memstats(dh, st, false)) {
+		kfree(st);
 		return -ENOMEM;
+	}
 	gm_heap_print_memstats(dh->reg.gm, &sp.p);
-	seq_printf(seq, "%-13s %llu\n", "Reserved", st.reserved_bytes);
-	seq_printf(seq, "%-13s %llu\n", "Resident", st.resident_bytes);
-	seq_printf(seq, "%-13s %llu\n", "Cap", st.cap_bytes);
-	seq_printf(seq, "%-13s %llu\n", "Lost", st.lost_bytes);
-	seq_printf(seq, "%-13s %llu\n", "Scavenged", st.scavenged_bytes);
+	seq_printf(seq, "%-13s %llu\n", "Reserved", st->reserved_bytes);
+	seq_printf(seq, "%-13s %llu\n", "Resident", st->resident_bytes);
+	seq_printf(seq, "%-13s %llu\n", "Cap", st->cap_bytes);
+	seq_printf(seq, "%-13s %llu\n", "Lost", st->lost_bytes);
+	seq_printf(seq, "%-13s %llu\n", "Scavenged", st->scavenged_bytes);
+	kfree(st);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(memstats);
@@ -200,7 +237,8 @@ DEFINE_SHOW_ATTRIBUTE(arenas);
 /* The sums of "heaps/total", and how many heaps they are of. */
 struct heaps_total {
 	struct seq_file *seq;
-	struct gomem_memstats sum;
+	struct gomem_memstats *st;	/* one heap's: too big for the stack */
+	u64 heap_alloc, heap_sys, resident, reserved;
 	unsigned int n;
 };
 
@@ -208,20 +246,21 @@ static void total_line(struct gomem_heap_entry *e, void *arg)
 {
 	struct gomem_dev_heap *dh = dev_heap_of(e);
 	struct heaps_total *t = arg;
-	struct gomem_memstats st;
+	struct gomem_memstats *st = t->st;
 
 	/* Never wait for a heap's lock here: every open waits for the registry's. */
-	if (read_memstats(dh, &st, true)) {
-		seq_printf(t->seq, "%-6u %-7d %-16s out of memory\n", dh->reg.id, dh->pid, dh->comm);
+	if (read_memstats(dh, st, true)) {
+		seq_printf(t->seq, "%-6llu %-7d %-16s out of memory\n", dh->reg.id, dh->pid,
+			   dh->comm);
 		return;
 	}
-	seq_printf(t->seq, "%-6u %-7d %-16s %12llu %12llu %12llu %12llu\n", dh->reg.id,
-		   dh->pid, dh->comm, st.heap_alloc, st.heap_sys,
-		   st.resident_bytes, st.reserved_bytes);
-	t->sum.heap_alloc += st.heap_alloc;
-	t->sum.heap_sys += st.heap_sys;
-	t->sum.resident_bytes += st.resident_bytes;
-	t->sum.reserved_bytes += st.reserved_bytes;
+	seq_printf(t->seq, "%-6llu %-7d %-16s %12llu %12llu %12llu %12llu\n", dh->reg.id,
+		   dh->pid, dh->comm, st->heap_alloc, st->heap_sys,
+		   st->resident_bytes, st->reserved_bytes);
+	t->heap_alloc += st->heap_alloc;
+	t->heap_sys += st->heap_sys;
+	t->resident += st->resident_bytes;
+	t->reserved += st->reserved_bytes;
 	t->n++;
 }
 
@@ -230,12 +269,15 @@ static int total_show(struct seq_file *seq, void *v)
 {
 	struct heaps_total t = { .seq = seq };
 
+	t.st = kzalloc(sizeof(*t.st), GFP_KERNEL);
+	if (!t.st)
+		return -ENOMEM;
 	seq_printf(seq, "%-6s %-7s %-16s %12s %12s %12s %12s\n", "heap", "pid", "comm",
 		   "HeapAlloc", "HeapSys", "Resident", "Reserved");
 	gomem_heaps_for_each(GOMEM_HEAP_DEV, total_line, &t);
 	seq_printf(seq, "%-6s %-7u %-16s %12llu %12llu %12llu %12llu\n", "total", t.n, "",
-		   t.sum.heap_alloc, t.sum.heap_sys, t.sum.resident_bytes,
-		   t.sum.reserved_bytes);
+		   t.heap_alloc, t.heap_sys, t.resident, t.reserved);
+	kfree(t.st);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(total);
@@ -485,7 +527,7 @@ struct gomem_dev_heap *gomem_dev_heap_create(struct file *file)
 	get_task_comm(dh->comm, current);
 	init_rwsem(&dh->world);
 	INIT_DELAYED_WORK(&dh->bg, bg_work);
-	gomem_mem_init(&dh->mem, file, dh->reg.id);
+	gomem_mem_init(&dh->mem, file, dh->reg.slot);
 	gm = gm_heap_create(gomem_mem_pagesrc(), &dh->mem);
 	if (!gm) {
 		gomem_mem_destroy(&dh->mem);
@@ -817,8 +859,8 @@ long gomem_dev_heap_free(struct gomem_file *gf, struct gomem_free *f, bool free)
  */
 long gomem_dev_heap_stats(struct gomem_file *gf, struct gomem_stats *s)
 {
+	struct gomem_memstats *st;
 	struct gomem_dev_heap *dh;
-	struct gomem_memstats st;
 	long ret;
 
 	dh = heap_of(gf, &ret);
@@ -826,13 +868,21 @@ long gomem_dev_heap_stats(struct gomem_file *gf, struct gomem_stats *s)
 		return ret;
 	if (s->flags || s->size < GOMEM_MEMSTATS_SIZE_VER0)
 		return -EINVAL;
-	ret = read_memstats(dh, &st, false);
+	/* Over 4 KiB with the pause rings: not on the stack. */
+	st = kzalloc(sizeof(*st), GOMEM_IOCTL_GFP);
+	if (!st)
+		return -ENOMEM;
+	ret = read_memstats(dh, st, false);
 	if (ret)
-		return ret;
-	if (copy_to_user(u64_to_user_ptr(s->buf), &st, min_t(size_t, s->size, sizeof(st))))
-		return -EFAULT;
-	s->size = sizeof(st);
-	return 0;
+		goto out;
+	if (copy_to_user(u64_to_user_ptr(s->buf), st, min_t(size_t, s->size, sizeof(*st)))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	s->size = sizeof(*st);
+out:
+	kfree(st);
+	return ret;
 }
 
 static int fill_classes(struct gomem_dev_heap *dh, struct gomem_class_stat *tab)

@@ -966,7 +966,7 @@ static const struct gm_pagesrc_ops mem_dev_pagesrc = {
  * gomem_mem_init() - set up the memory of a new heap
  * @mem: to fill in
  * @file: the open file whose mappings hold the arenas
- * @id: the heap's id, at most GOMEM_HEAP_ID_MAX
+ * @id: the heap's slot (struct gomem_heap_entry), at most GOMEM_HEAP_ID_MAX
  *
  * The caller's address space becomes the heap's.
  */

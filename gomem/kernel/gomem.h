@@ -31,9 +31,10 @@
 #define GOMEM_IOCTL_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 /*
- * Heap ids are part of a file page offset (devmem.c), so they are this
+ * Heap slots are part of a file page offset (devmem.c), so they are this
  * many bits wide: the registry hands them out (heaps.c), the
- * max_heaps_per_user parameter is bounded by them (params.c).
+ * max_heaps_per_user parameter is bounded by them (params.c). A heap's
+ * public id is another number, 64 bits wide and never reused.
  */
 #define GOMEM_HEAP_ID_BITS	15
 #define GOMEM_HEAP_ID_MAX	((1U << GOMEM_HEAP_ID_BITS) - 1)

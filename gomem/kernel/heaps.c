@@ -12,6 +12,7 @@
 
 #define pr_fmt(fmt) "gomem: " fmt
 
+#include <linux/atomic.h>
 #include <linux/cpuhotplug.h>
 #include <linux/debugfs.h>
 #include <linux/err.h>
@@ -30,7 +31,7 @@
  * struct gomem_heap_kind_info - what is fixed for a kind of heap
  * @dir: its directory under /sys/kernel/debug/gomem/
  * @trace: what its gctrace lines say before the heap's name
- * @numbered: its heaps get an id, which names them
+ * @numbered: its heaps get an id, which names them, and a slot
  */
 struct gomem_heap_kind_info {
 	const char *dir;
@@ -48,7 +49,14 @@ static_assert(ARRAY_SIZE(gomem_heap_kinds) == GOMEM_HEAP_NR_KINDS);
 static LIST_HEAD(gomem_heaps);
 /* The list; taken by every open of /dev/gomem, so never held while waiting for a heap. */
 static DEFINE_MUTEX(gomem_heaps_lock);
-static DEFINE_IDA(gomem_heap_ids);
+/* Slots: small numbers, unique among live heaps, for file offsets (devmem.c). */
+static DEFINE_IDA(gomem_heap_slots);
+/*
+ * The last public id handed out. Slots are reused as soon as a heap is
+ * gone, so five short-lived processes would all be "heap 1" in their
+ * gctrace lines; ids are not: 2^64 opens do not happen.
+ */
+static atomic64_t gomem_heap_last_id = ATOMIC64_INIT(0);
 static struct dentry *gomem_heaps_dirs[GOMEM_HEAP_NR_KINDS];
 static enum cpuhp_state gomem_cpuhp_state;
 
@@ -119,16 +127,16 @@ static void heap_debugfs_init(struct gomem_heap_entry *e)
  * @type: the heap's kind
  * @name: its name; ignored for a numbered kind, whose heaps are named by id
  *
- * A numbered heap gets its id here: its memory needs it before the core
- * heap is created (devmem.c).
+ * A numbered heap gets its id and its slot here: its memory needs the
+ * slot before the core heap is created (devmem.c).
  *
  * Context: process context; may sleep.
- * Return: 0, -ENOSPC when every id is taken, -ENOMEM.
+ * Return: 0, -ENOSPC when every slot is taken, -ENOMEM.
  */
 int gomem_heap_entry_init(struct gomem_heap_entry *e, const struct gomem_heap_type *type,
 			  const char *name)
 {
-	int id;
+	int slot;
 
 	e->type = type;
 	INIT_LIST_HEAD(&e->node);
@@ -136,11 +144,12 @@ int gomem_heap_entry_init(struct gomem_heap_entry *e, const struct gomem_heap_ty
 		strscpy(e->name, name, sizeof(e->name));
 		return 0;
 	}
-	id = ida_alloc_range(&gomem_heap_ids, 1, GOMEM_HEAP_ID_MAX, GFP_KERNEL);
-	if (id < 0)
-		return id;
-	e->id = id;
-	snprintf(e->name, sizeof(e->name), "%u", e->id);
+	slot = ida_alloc_range(&gomem_heap_slots, 1, GOMEM_HEAP_ID_MAX, GFP_KERNEL);
+	if (slot < 0)
+		return slot;
+	e->slot = slot;
+	e->id = atomic64_inc_return(&gomem_heap_last_id);
+	snprintf(e->name, sizeof(e->name), "%llu", e->id);
 	return 0;
 }
 
@@ -150,9 +159,9 @@ int gomem_heap_entry_init(struct gomem_heap_entry *e, const struct gomem_heap_ty
  */
 void gomem_heap_entry_release(struct gomem_heap_entry *e)
 {
-	if (e->id)
-		ida_free(&gomem_heap_ids, e->id);
-	e->id = 0;
+	if (e->slot)
+		ida_free(&gomem_heap_slots, e->slot);
+	e->slot = 0;
 }
 
 /**

@@ -54,16 +54,23 @@ struct gomem_heap_type {
  * struct gomem_heap_entry - a heap in the registry, inside the heap
  * @gm: the core heap
  * @type: its kind
- * @id: its number, from 1, for /dev/gomem heaps (a file offset, see
- *	devmem.c); 0 for kernel heaps
- * @name: its debugfs directory and its name in gctrace lines
+ * @id: its public number, from 1, for /dev/gomem heaps; never reused while
+ *	the module is loaded (a 64-bit counter), so gctrace lines and debugfs
+ *	directories of heaps that came and went cannot be confused; 0 for
+ *	kernel heaps
+ * @slot: for /dev/gomem heaps, a number from 1 to GOMEM_HEAP_ID_MAX that
+ *	no other live heap has, part of its file offsets (devmem.c); reused
+ *	once the heap is gone, and never shown to userspace; 0 for kernel
+ *	heaps
+ * @name: its debugfs directory and its name in gctrace lines (@id)
  * @node: in the registry's list
  * @dir: its debugfs directory, or NULL
  */
 struct gomem_heap_entry {
 	struct gm_heap *gm;
 	const struct gomem_heap_type *type;
-	u32 id;
+	u64 id;
+	u32 slot;
 	char name[32];
 	struct list_head node;
 	struct dentry *dir;

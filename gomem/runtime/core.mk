@@ -26,7 +26,8 @@ GOMEM_CORE_TESTS_PAGEALLOC := tests/mpallocbits_kunit.o tests/mpagealloc_kunit.o
 GOMEM_CORE_TESTS_HEAP := tests/mbitmap_kunit.o tests/mheap_kunit.o tests/mcentral_kunit.o \
 	tests/malloc_kunit.o tests/mgcmark_kunit.o tests/mgcscavenge_kunit.o tests/mgc_kunit.o \
 	tests/nosleep_kunit.o
+GOMEM_CORE_TESTS_MSTATS := tests/mstats_kunit.o
 GOMEM_CORE_TESTS_MPROF := tests/mprof_kunit.o
 
 GOMEM_CORE_TESTS := $(GOMEM_CORE_TESTS_SIZECLASSES) $(GOMEM_CORE_TESTS_PAGEALLOC) \
-	$(GOMEM_CORE_TESTS_HEAP) $(GOMEM_CORE_TESTS_MPROF)
+	$(GOMEM_CORE_TESTS_HEAP) $(GOMEM_CORE_TESTS_MSTATS) $(GOMEM_CORE_TESTS_MPROF)

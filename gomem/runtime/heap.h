@@ -28,6 +28,11 @@ struct gm_heap;
 /* GOGC that turns automatic collection off, and "no memory limit". */
 #define GM_GOGC_OFF		(-1)
 #define GM_NO_LIMIT		(~0ULL)
+/* Pauses kept for MemStats' PauseNs and PauseEnd, as many as Go keeps. */
+#define GM_PAUSE_RING		256
+/* GCCPUFraction's unit: parts per million (the core has no floats). */
+#define GM_PPM			1000000
+
 /* Most root ranges one heap may have registered (-ENOSPC beyond). */
 #define GM_MAX_ROOTS		1024
 
@@ -185,11 +190,32 @@ struct gm_class_stats {
  * @frees: objects freed, tiny ones included
  * @tiny_allocs: tiny objects allocated
  * @tiny_frees: tiny objects freed
+ * @total_alloc: bytes ever allocated, freed ones included (TotalAlloc):
+ *	small objects by their class's size, a tiny block once, large
+ *	objects by their pages
+ * @sys: all the bytes below, Go's Sys: @heap_sys + @stack_sys +
+ *	@mspan_sys + @mcache_sys + @buckhash_sys + @gc_sys + @other_sys
+ * @stack_inuse: 0: gomem has no goroutine stacks
+ * @stack_sys: 0, likewise
+ * @mspan_inuse: bytes of span structures in use (not recycled)
+ * @mspan_sys: bytes of span structures allocated
+ * @mcache_inuse: bytes of the online CPUs' caches
+ * @mcache_sys: bytes of every possible CPU's caches
+ * @buckhash_sys: the heap profile's metadata: its stack buckets, their
+ *	hash table and the table of sampled objects (mprof.c)
+ * @gc_sys: the collector's metadata: span bitmaps and tiny masks, arena
+ *	structures, page allocator, roots, the gray queue while a mark runs
+ * @other_sys: the rest: the heap structure itself, block records
  * @by_class: per size class; entry 0 counts large objects
+ *
+ * Metadata counts the bytes asked of the platform's allocator
+ * (gm_zalloc()), not what it rounded them up to.
  */
 struct gm_memstats {
 	u64 heap_alloc, heap_sys, heap_idle, heap_inuse, heap_released;
 	u64 heap_objects, mallocs, frees, tiny_allocs, tiny_frees;
+	u64 total_alloc, sys, stack_inuse, stack_sys, mspan_inuse, mspan_sys;
+	u64 mcache_inuse, mcache_sys, buckhash_sys, gc_sys, other_sys;
 	struct gm_class_stats by_class[GM_NUM_SIZE_CLASSES];
 };
 
@@ -199,7 +225,11 @@ struct gm_memstats {
  * @numforced: of those, forced
  * @next_gc: the heap goal
  * @last_gc_ns: gm_now_ns() when the last cycle ended, 0 if none
+ * @last_gc_unix_ns: gm_real_ns() then (Go's LastGC), 0 if none
  * @pause_total_ns: sum of the cycles' pauses
+ * @gc_cpu_ppm: Go's GCCPUFraction in parts per million (GM_PPM): the
+ *	cycles' CPU time over the time since the heap was created times the
+ *	online CPUs, as of the end of the last cycle
  * @cpu_ns: CPU time of cycles and background sweeping
  * @heap_live: the pacer's live heap
  * @heap_marked: bytes the last mark found live
@@ -209,7 +239,8 @@ struct gm_memstats {
  * @bg_scavenged: bytes the background scavenger gave back
  */
 struct gm_gc_info {
-	u64 numgc, numforced, next_gc, last_gc_ns, pause_total_ns, cpu_ns;
+	u64 numgc, numforced, next_gc, last_gc_ns, last_gc_unix_ns, pause_total_ns, cpu_ns;
+	u64 gc_cpu_ppm;
 	u64 heap_live, heap_marked;
 	s32 gogc;
 	u64 memory_limit, swept_pages, bg_scavenged;
@@ -308,6 +339,8 @@ int gm_heap_add_root(struct gm_heap *h, uintptr_t addr, size_t len);
 int gm_heap_del_root(struct gm_heap *h, uintptr_t addr);
 int gm_heap_set_root_object(struct gm_heap *h, const void *p, bool root);
 void gm_heap_read_gc_info(struct gm_heap *h, struct gm_gc_info *gi);
+u64 gm_heap_read_pauses(struct gm_heap *h, u64 *pause_ns, u64 *pause_end);
+u64 gm_gc_cpu_ppm(u64 cpu_ns, u64 elapsed_ns, unsigned int ncpu);
 bool gm_heap_last_cycle(struct gm_heap *h, struct gm_gc_cycle *c);
 void gm_heap_print_gc(struct gm_heap *h, struct gm_printer *p);
 int gm_gc_trace_line(struct gm_heap *h, const struct gm_gc_cycle *c,

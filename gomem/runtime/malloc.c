@@ -177,6 +177,8 @@ static void *alloc_large(struct gm_heap *h, size_t size, unsigned int flags)
 	gm_mutex_lock(&h->lock);
 	h->large_allocs++;
 	h->large_bytes += npages * GM_PAGE_SIZE;
+	/* Go's TotalAlloc counts a large object by its pages too (largeAlloc). */
+	h->large_alloc_bytes += npages * GM_PAGE_SIZE;
 	gm_mutex_unlock(&h->lock);
 	gm_pacer_live_add(h, npages * GM_PAGE_SIZE);
 	/* Only now can a free, a lookup or the sweeper find it. */
@@ -370,6 +372,8 @@ struct gm_heap *gm_heap_create(const struct gm_pagesrc_ops *src, void *ctx)
 	h->gc.memory_limit = GM_NO_LIMIT;
 	h->gc.heap_goal = GM_HEAP_MIN_GOAL;
 	h->gc.created_ns = gm_now_ns();
+	/* Not yet shared: no lock needed. Go's mheap_ is a global, not counted. */
+	h->meta_bytes[GM_META_OTHER] = sizeof(*h);
 	gm_arena_index_init(&h->arenas, &h->lock);
 	if (gm_pagealloc_init(&h->pages, &h->lock))
 		goto fail;

@@ -48,6 +48,19 @@
 #include "mcache.h"
 #include "mgc.h"
 
+/*
+ * What a heap's metadata counts as in Go's MemStats. The per-CPU caches
+ * (MCacheSys) are one allocation of a size known at any time, and the
+ * page allocator and the arena index count their own (gm_pagealloc's and
+ * gm_arena_index's @meta_bytes, in GCSys as in Go), so they are not here.
+ */
+enum gm_meta_kind {
+	GM_META_MSPAN,	/* span structures: MSpanSys (Go's spanalloc) */
+	GM_META_GC,	/* span bitmaps, tiny masks, gray queue, roots: GCSys */
+	GM_META_OTHER,	/* the heap structure itself, block records: OtherSys */
+	GM_NUM_META,
+};
+
 /**
  * struct gm_heap - one heap
  * @lock: the heap lock (Go's mheap_.lock): page allocator, arenas, blocks,
@@ -71,6 +84,10 @@
  * @large_allocs: large objects allocated
  * @large_frees: large objects freed
  * @large_bytes: bytes of live large objects (their spans)
+ * @large_alloc_bytes: bytes of large objects ever allocated (TotalAlloc)
+ * @meta_bytes: metadata bytes by MemStats category (enum gm_meta_kind),
+ *	but for the page allocator's and the arena index's own counts
+ * @spans_nfree: span structures on the @spans_free lists (not MSpanInuse)
  * @scavenged_bytes: bytes given back by gm_heap_scavenge(), ever
  * @lost_pages: free pages taken out of use by gm_heap_forget_range()
  * @defer_lock: protects @deferred
@@ -105,6 +122,9 @@ struct gm_heap {
 	u64 large_allocs;
 	u64 large_frees;
 	u64 large_bytes;
+	u64 large_alloc_bytes;
+	u64 meta_bytes[GM_NUM_META];
+	u64 spans_nfree;
 	u64 scavenged_bytes;
 	u64 lost_pages;
 	struct gm_spinlock defer_lock;
@@ -149,6 +169,17 @@ static inline void gm_free_hook_span(struct gm_heap *h, struct gm_mspan *s,
 		gm_span_untrack_objects(s, keep);
 	if (unlikely(READ_ONCE(s->nsampled)))
 		gm_mprof_free_span(h, s, keep);
+}
+
+/*
+ * Count @bytes of metadata (negative: freed) in MemStats category @kind.
+ * Lockless readers (gm_heap_read_sizes()) read the counters with
+ * READ_ONCE(): one writer at a time, under the heap lock.
+ */
+static inline void gm_heap_meta_add(struct gm_heap *h, enum gm_meta_kind kind, s64 bytes)
+{
+	gm_mutex_assert_held(&h->lock);
+	WRITE_ONCE(h->meta_bytes[kind], h->meta_bytes[kind] + bytes);
 }
 
 /* Work waits for a caller that may sleep: tell the heap's owner. */

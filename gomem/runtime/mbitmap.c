@@ -8,6 +8,24 @@
 /* The span's bitmaps, in one block of six, each @stride words apart. */
 #define GM_SPAN_BITMAPS	6
 
+/* Bytes of a block of bitmaps for @words words each. */
+static size_t bits_block_bytes(u32 words)
+{
+	return ALIGN(GM_SPAN_BITMAPS * words * sizeof(u64), GM_CACHE_LINE);
+}
+
+/**
+ * gm_span_bits_bytes() - the bytes of a span structure's bitmaps
+ * @s: the span structure, in use or recycled
+ *
+ * Return: the size of its block of bitmaps, 0 if it has none yet (the
+ * heap counts them in GCSys).
+ */
+size_t gm_span_bits_bytes(const struct gm_mspan *s)
+{
+	return s->alloc_bits ? bits_block_bytes(s->bitmap_cap) : 0;
+}
+
 /**
  * gm_span_init_bits() - give a span empty bitmaps
  * @s: the span; nelems and the bitmaps are set here
@@ -32,7 +50,7 @@ int gm_span_init_bits(struct gm_mspan *s, u32 nelems)
 		 */
 		if (GM_WARN_ON_ONCE(bits))
 			return -EINVAL;
-		bits = gm_zalloc(ALIGN(GM_SPAN_BITMAPS * words * sizeof(u64), GM_CACHE_LINE));
+		bits = gm_zalloc(bits_block_bytes(words));
 		if (!bits)
 			return -ENOMEM;
 		/* Bits, not pointers; referenced only from the (ignored) span. */

@@ -50,6 +50,7 @@ static int roots_grow(struct gm_heap *h)
 		return -ENOMEM;
 	if (h->gc.nroots)
 		memcpy(r, h->gc.roots, h->gc.nroots * sizeof(*r));
+	gm_heap_meta_add(h, GM_META_GC, (s64)((cap - h->gc.roots_cap) * sizeof(*r)));
 	gm_free(h->gc.roots);
 	h->gc.roots = r;
 	h->gc.roots_cap = cap;
@@ -139,12 +140,56 @@ int gm_heap_set_root_object(struct gm_heap *h, const void *p, bool root)
 
 /* === a cycle ============================================================ */
 
+/**
+ * gm_gc_cpu_ppm() - Go's GCCPUFraction, in parts per million
+ * @cpu_ns: CPU time the collector used
+ * @elapsed_ns: time since the heap was created
+ * @ncpu: CPUs that could have run in that time
+ *
+ * Both times are halved together until the products fit in 64 bits: the
+ * ratio is what counts, and its error stays below one part in 2^40.
+ *
+ * Return: @cpu_ns / (@elapsed_ns * @ncpu) * GM_PPM, at most GM_PPM; 0
+ * before any time has passed.
+ */
+u64 gm_gc_cpu_ppm(u64 cpu_ns, u64 elapsed_ns, unsigned int ncpu)
+{
+	u64 denom;
+
+	ncpu = max(ncpu, 1U);
+	/* GM_PPM < 2^20 and ncpu < 2^14: 2^43 * 2^20 and 2^49 * 2^14 fit. */
+	while (cpu_ns >= 1ULL << 43 || elapsed_ns >= 1ULL << 49) {
+		cpu_ns >>= 1;
+		elapsed_ns >>= 1;
+	}
+	denom = elapsed_ns * min(ncpu, 1U << 14);
+	if (!denom)
+		return 0;
+	return min_t(u64, cpu_ns * GM_PPM / denom, GM_PPM);
+}
+
+/*
+ * The cycle's pause goes into Go's rings at (NumGC - 1) % 256, with its
+ * end in real time; GCCPUFraction is recomputed as Go does at the end
+ * of each cycle (gcMarkTermination), from the work it counts: sweep
+ * termination, mark and mark termination, not the sweep.
+ */
 static void record_cycle(struct gm_heap *h, const struct gm_gc_cycle *c, u64 end)
 {
+	unsigned int slot = (c->num - 1) % GM_PAUSE_RING;
+	u64 real = gm_real_ns();
+
 	gm_mutex_lock(&h->lock);
 	h->gc.ring[c->num % GM_GC_RING] = *c;
 	h->gc.last_gc_ns = end;
+	h->gc.last_gc_unix_ns = real;
 	h->gc.pause_total_ns += c->pause_ns;
+	h->gc.pause_ns[slot] = c->pause_ns;
+	h->gc.pause_end[slot] = real;
+	h->gc.cycle_cpu_ns += c->phase_ns[GM_PHASE_SWEEP_TERM] + c->phase_ns[GM_PHASE_MARK] +
+			      c->phase_ns[GM_PHASE_MARK_TERM];
+	h->gc.cpu_ppm = gm_gc_cpu_ppm(h->gc.cycle_cpu_ns, end - h->gc.created_ns,
+				      gm_num_cpus());
 	gm_mutex_unlock(&h->lock);
 	gm_atomic64_add(&h->gc.cpu_ns, c->pause_ns);
 }
@@ -227,7 +272,9 @@ void gm_heap_read_gc_info(struct gm_heap *h, struct gm_gc_info *gi)
 	gi->numforced = h->gc.numforced;
 	gi->next_gc = h->gc.heap_goal;
 	gi->last_gc_ns = h->gc.last_gc_ns;
+	gi->last_gc_unix_ns = h->gc.last_gc_unix_ns;
 	gi->pause_total_ns = h->gc.pause_total_ns;
+	gi->gc_cpu_ppm = h->gc.cpu_ppm;
 	gi->heap_marked = h->gc.heap_marked;
 	gi->gogc = h->gc.gogc;
 	gi->memory_limit = h->gc.memory_limit;
@@ -236,6 +283,30 @@ void gm_heap_read_gc_info(struct gm_heap *h, struct gm_gc_info *gi)
 	gi->heap_live = gm_heap_live_exact(h);
 	gi->swept_pages = gm_gc_counter_read(&h->gc, GM_GC_SWEPT_PAGES);
 	gi->bg_scavenged = gm_gc_counter_read(&h->gc, GM_GC_SCAVENGED_BG_BYTES);
+}
+
+/**
+ * gm_heap_read_pauses() - Go's PauseNs and PauseEnd rings
+ * @h: the heap
+ * @pause_ns: GM_PAUSE_RING entries, filled in: cycle n's pause is at
+ *	(n - 1) % GM_PAUSE_RING, the latest at (NumGC + 255) % 256
+ * @pause_end: GM_PAUSE_RING entries: when each pause ended, in ns since
+ *	the Unix epoch; 0 for cycles that have not happened
+ *
+ * Both rings and the count are read together, under the heap lock.
+ *
+ * Return: the number of cycles recorded (NumGC as of the rings).
+ */
+u64 gm_heap_read_pauses(struct gm_heap *h, u64 *pause_ns, u64 *pause_end)
+{
+	u64 n;
+
+	gm_mutex_lock(&h->lock);
+	memcpy(pause_ns, h->gc.pause_ns, sizeof(h->gc.pause_ns));
+	memcpy(pause_end, h->gc.pause_end, sizeof(h->gc.pause_end));
+	n = h->gc.numgc;
+	gm_mutex_unlock(&h->lock);
+	return n;
 }
 
 /**
@@ -425,7 +496,8 @@ void gm_heap_print_gc(struct gm_heap *h, struct gm_printer *p)
 	print_u64(p, "MemoryLimit", gi.memory_limit);
 	print_u64(p, "HeapLive", gi.heap_live);
 	print_u64(p, "HeapMarked", gi.heap_marked);
-	print_u64(p, "LastGC", gi.last_gc_ns);
+	/* Not MemStats' LastGC, which is real time: this one is monotonic. */
+	print_u64(p, "LastGCMonotonic", gi.last_gc_ns);
 	print_u64(p, "LastPauseNs", gm_heap_last_cycle(h, &last) ? last.pause_ns : 0);
 	print_u64(p, "PauseTotalNs", gi.pause_total_ns);
 	print_u64(p, "GCCPUNs", gi.cpu_ns);

@@ -15,7 +15,7 @@
 #define GM_HEAP_MIN_GOAL	(4ULL << 20)
 /* The gray queue's chunks (Go's workbuf is 2 KiB): one kernel page. */
 #define GM_WORKBUF_BYTES	4096
-/* Cycles kept in the ring debugfs shows (Go keeps 256 pauses). */
+/* Cycles kept in the ring debugfs shows (Go keeps 256 pauses: GM_PAUSE_RING). */
 #define GM_GC_RING		16
 
 /*
@@ -56,6 +56,13 @@ enum gm_gc_counter {
  * @created_ns: when the heap was created (gm_now_ns())
  * @last_gc_ns: when the last cycle ended, 0 if none
  * @pause_total_ns: sum of pauses
+ * @last_gc_unix_ns: gm_real_ns() when the last cycle ended, 0 if none
+ * @pause_ns: the last GM_PAUSE_RING pauses, cycle n's at (n - 1) %
+ *	GM_PAUSE_RING, as Go's memstats.pause_ns
+ * @pause_end: when each ended, in gm_real_ns() (Go's pause_end)
+ * @cycle_cpu_ns: CPU time of the cycles' sweep termination, mark and mark
+ *	termination, the work Go's GCCPUFraction counts (work.totaltime)
+ * @cpu_ppm: GCCPUFraction in parts per million, set when a cycle ends
  * @cpu_ns: CPU time of cycles and of background sweeping
  * @ring: the last GM_GC_RING cycles, by num % GM_GC_RING
  * @sweep_cursor: the span class the next sweep_one() looks at first
@@ -83,6 +90,11 @@ struct gm_gcstate {
 	u64 created_ns;
 	u64 last_gc_ns;
 	u64 pause_total_ns;
+	u64 last_gc_unix_ns;
+	u64 pause_ns[GM_PAUSE_RING];
+	u64 pause_end[GM_PAUSE_RING];
+	u64 cycle_cpu_ns;
+	u64 cpu_ppm;
 	struct gm_atomic64 cpu_ns;
 	struct gm_gc_cycle ring[GM_GC_RING];
 	u32 sweep_cursor;

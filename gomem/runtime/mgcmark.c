@@ -116,6 +116,7 @@ static bool queue_grow(struct gm_gcwork *w)
 		b = gm_zalloc(sizeof(*b));
 		if (!b)
 			return false;
+		gm_heap_meta_add(w->h, GM_META_GC, sizeof(*b));
 		w->bufs++;
 		w->st->queue_bufs = max_t(u64, w->st->queue_bufs, w->bufs);
 	}
@@ -540,6 +541,11 @@ int gm_mark_heap(struct gm_heap *h, const struct gm_root *roots, size_t nroots,
 	st->marked = w.marked;
 	st->marked_bytes = w.marked_bytes;
 	update_marks(h, w.aborted ? MARKS_CLEAR : MARKS_FINISH);
+	/*
+	 * The queue is freed as soon as the lock is dropped: GCSys counts it
+	 * only while the mark runs (Go keeps its workbufs a little longer).
+	 */
+	gm_heap_meta_add(h, GM_META_GC, -(s64)(w.bufs * sizeof(struct gm_workbuf)));
 	gm_mutex_unlock(&h->lock);
 	queue_free(&w);
 	return w.aborted ? -EINTR : 0;

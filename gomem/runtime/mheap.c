@@ -52,6 +52,7 @@ static int arena_create(struct gm_arena_index *ai, uintptr_t addr)
 		l2 = gm_zalloc(sizeof(*l2) << GM_ARENA_L2_BITS);
 		if (!l2)
 			return -ENOMEM;
+		WRITE_ONCE(ai->meta_bytes, ai->meta_bytes + (sizeof(*l2) << GM_ARENA_L2_BITS));
 		gm_atomic_store_ptr(&ai->l1[i1], l2);
 	}
 	if (l2[i2])
@@ -59,6 +60,7 @@ static int arena_create(struct gm_arena_index *ai, uintptr_t addr)
 	arena = gm_zalloc(sizeof(*arena));
 	if (!arena)
 		return -ENOMEM;
+	WRITE_ONCE(ai->meta_bytes, ai->meta_bytes + sizeof(*arena));
 	arena->base = addr & ~(GM_ARENA_BYTES - 1);
 	gm_atomic_store_ptr(&l2[i2], arena);
 	if (!ai->narenas++ || arena->base < ai->lo)
@@ -334,6 +336,7 @@ static int heap_grow(struct gm_heap *h, size_t npages)
 	b->next = h->blocks;
 	h->blocks = b;
 	h->sys_bytes += bytes;
+	gm_heap_meta_add(h, GM_META_OTHER, sizeof(*b));
 	return 0;
 }
 
@@ -369,6 +372,7 @@ static struct gm_mspan *span_struct_alloc(struct gm_heap *h, u32 words)
 	if (s) {
 		*pp = s->next;
 		s->next = NULL;
+		WRITE_ONCE(h->spans_nfree, h->spans_nfree - 1);
 		return s;
 	}
 	s = gm_zalloc(sizeof(*s));
@@ -377,6 +381,8 @@ static struct gm_mspan *span_struct_alloc(struct gm_heap *h, u32 words)
 			gm_track_ignore(s);
 		s->allnext = h->spans_all;
 		h->spans_all = s;
+		/* Never freed before the heap, as Go's spanalloc never frees. */
+		gm_heap_meta_add(h, GM_META_MSPAN, sizeof(*s));
 	}
 	return s;
 }
@@ -388,6 +394,7 @@ static void span_struct_free(struct gm_heap *h, struct gm_mspan *s)
 	gm_mutex_assert_held(&h->lock);
 	s->next = h->spans_free[i];
 	h->spans_free[i] = s;
+	WRITE_ONCE(h->spans_nfree, h->spans_nfree + 1);
 }
 
 /*
@@ -442,10 +449,17 @@ static uintptr_t pages_alloc(struct gm_heap *h, size_t npages, bool *needzero)
 	return base;
 }
 
+/* The tiny allocator's masks: freed (u32, for compare-and-swap), alloc and end (u16). */
+static size_t tiny_masks_bytes(const struct gm_mspan *s)
+{
+	return s->nelems * (sizeof(u32) + 2 * sizeof(u16));
+}
+
 static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
 		      size_t npages, u8 spanclass)
 {
 	u8 sizeclass = spanclass >> 1;
+	size_t bits_before = gm_span_bits_bytes(s);
 	int ret;
 
 	gm_mutex_assert_held(&h->lock);
@@ -453,13 +467,15 @@ static int span_setup(struct gm_heap *h, struct gm_mspan *s, uintptr_t base,
 	ret = gm_span_init_bits(s, s->nelems);
 	if (ret)
 		return ret;
+	/* A new block of bitmaps stays with the structure until the heap goes. */
+	gm_heap_meta_add(h, GM_META_GC, gm_span_bits_bytes(s) - bits_before);
 	if (spanclass == GM_TINY_SPANCLASS) {
-		/* freed (u32, for compare-and-swap), then alloc and end (u16). */
-		s->tiny_freed = gm_zalloc(s->nelems * (sizeof(u32) + 2 * sizeof(u16)));
+		s->tiny_freed = gm_zalloc(tiny_masks_bytes(s));
 		if (!s->tiny_freed) {
 			gm_span_release_bits(s);
 			return -ENOMEM;
 		}
+		gm_heap_meta_add(h, GM_META_GC, tiny_masks_bytes(s));
 		if (GM_TRACK_OBJECTS)
 			gm_track_ignore(s->tiny_freed);
 		s->tiny_alloc = (u16 *)(s->tiny_freed + s->nelems);
@@ -568,6 +584,7 @@ static void maybe_release_block(struct gm_heap *h, uintptr_t addr)
 	*pp = b->next;
 	h->sys_bytes -= b->size;
 	h->src->free_block(h->src_ctx, b->addr, b->order, b->size);
+	gm_heap_meta_add(h, GM_META_OTHER, -(s64)sizeof(*b));
 	gm_free(b);
 }
 
@@ -593,6 +610,8 @@ void gm_mheap_free_span(struct gm_heap *h, struct gm_mspan *s)
 	gm_pagealloc_free(&h->pages, s->start, s->npages);
 	h->inuse_pages -= s->npages;
 	h->class_spans[sizeclass]--;
+	if (s->tiny_freed)
+		gm_heap_meta_add(h, GM_META_GC, -(s64)tiny_masks_bytes(s));
 	gm_span_release_bits(s);
 	span_struct_free(h, s);
 	maybe_release_block(h, s->start);

@@ -148,6 +148,7 @@ static inline u32 gm_span_words(u32 nelems)
 }
 
 int gm_span_init_bits(struct gm_mspan *s, u32 nelems);
+size_t gm_span_bits_bytes(const struct gm_mspan *s);
 void gm_span_release_bits(struct gm_mspan *s);
 bool gm_span_slot_pending(const struct gm_mspan *s, u32 index);
 void gm_span_clear_pend(struct gm_mspan *s, u32 w, u64 mask);
@@ -253,6 +254,8 @@ struct gm_heap_arena {
  *	one compare
  * @l1: the first level; entries and the arenas they lead to are
  *	published with a store-release, so lockless readers see them whole
+ * @meta_bytes: bytes of arena structures and L2 arrays (GCSys, as Go
+ *	counts its heapArena metadata), under the lock, read with READ_ONCE()
  */
 struct gm_arena_index {
 	struct gm_mutex *lock;
@@ -261,6 +264,7 @@ struct gm_arena_index {
 	size_t narenas;
 	uintptr_t lo;
 	uintptr_t hi;
+	u64 meta_bytes;
 	struct gm_heap_arena **l1[1 << GM_ARENA_L1_BITS];
 };
 

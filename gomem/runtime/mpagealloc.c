@@ -116,6 +116,7 @@ int gm_pagealloc_init(struct gm_pagealloc *pa, struct gm_mutex *lock)
 	pa->chunks = gm_zalloc(sizeof(*pa->chunks) << GM_CHUNK_L1_BITS);
 	if (!pa->chunks)
 		goto out_nomem;
+	pa->meta_bytes = sizeof(*pa->chunks) << GM_CHUNK_L1_BITS;
 	for (l = 0; l < GM_SUM_LEVELS; l++) {
 		lv = &pa->sum[l];
 		dirs = level_entries(l) >>
@@ -124,6 +125,7 @@ int gm_pagealloc_init(struct gm_pagealloc *pa, struct gm_mutex *lock)
 		lv->top = gm_zalloc(sizeof(*lv->top) * lv->ntop);
 		if (!lv->top)
 			goto out_nomem;
+		pa->meta_bytes += sizeof(*lv->top) * lv->ntop;
 	}
 	return 0;
 
@@ -182,6 +184,13 @@ void gm_pagealloc_destroy(struct gm_pagealloc *pa)
 
 /* === metadata on demand ================================================= */
 
+/* Metadata only grows until destroy; lockless readers use READ_ONCE(). */
+static void meta_add(struct gm_pagealloc *pa, size_t bytes)
+{
+	gm_mutex_assert_held(pa->lock);
+	WRITE_ONCE(pa->meta_bytes, pa->meta_bytes + bytes);
+}
+
 /* A new chunk has all its pages absent, which reads as "in use". */
 static int ensure_chunk(struct gm_pagealloc *pa, u64 ci)
 {
@@ -192,12 +201,14 @@ static int ensure_chunk(struct gm_pagealloc *pa, u64 ci)
 		*l2 = gm_zalloc(sizeof(**l2));
 		if (!*l2)
 			return -ENOMEM;
+		meta_add(pa, sizeof(**l2));
 	}
 	if ((*l2)->data[ci & CHUNK_L2_MASK])
 		return 0;
 	d = gm_zalloc(sizeof(*d));
 	if (!d)
 		return -ENOMEM;
+	meta_add(pa, sizeof(*d));
 	memset(&d->alloc, 0xff, sizeof(d->alloc));
 	(*l2)->data[ci & CHUNK_L2_MASK] = d;
 	return 0;
@@ -215,11 +226,16 @@ static int ensure_sum_block(struct gm_pagealloc *pa, unsigned int level,
 		*dir = gm_zalloc(sizeof(**dir));
 		if (!*dir)
 			return -ENOMEM;
+		meta_add(pa, sizeof(**dir));
 	}
 	blk = &(*dir)->blk[b & (GM_SUM_DIR_ENTRIES - 1)];
+	if (*blk)
+		return 0;
+	*blk = gm_zalloc(sizeof(**blk));
 	if (!*blk)
-		*blk = gm_zalloc(sizeof(**blk));
-	return *blk ? 0 : -ENOMEM;
+		return -ENOMEM;
+	meta_add(pa, sizeof(**blk));
+	return 0;
 }
 
 /*

@@ -90,6 +90,8 @@ struct gm_sum_level {
  * @free_pages: free pages, page caches excluded
  * @scav_pages: free pages whose memory is released
  * @present_pages: pages grown and not removed
+ * @meta_bytes: bytes of the chunk index, bitmaps and summaries (GCSys,
+ *	as Go counts its page allocator's); only destroy frees them
  */
 struct gm_pagealloc {
 	struct gm_mutex *lock;
@@ -103,6 +105,7 @@ struct gm_pagealloc {
 	size_t free_pages;
 	size_t scav_pages;
 	size_t present_pages;
+	u64 meta_bytes;
 };
 
 /**

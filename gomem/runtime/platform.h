@@ -32,6 +32,7 @@
  *    gm_percpu_alloc()/gm_percpu_ptr() hold and index GM_CPU_SLOTS per
  *    CPU, at most GM_PERCPU_MAX bytes in all;
  *  - gm_num_cpus(), online CPUs; gm_now_ns(), a monotonic clock;
+ *    gm_real_ns(), real time in ns since the Unix epoch;
  *  - gm_might_sleep(), gm_cond_resched() (yield in long loops),
  *    gm_can_sleep() (the caller may take the heap lock: frees from any
  *    context defer what needs it otherwise), gm_nosleep_begin()/_end()

@@ -3,8 +3,11 @@
  * kselftests for the /dev/gomem ABI: the version ioctl, and refusal of
  * unknown commands and bad arguments.
  */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -179,6 +182,49 @@ TEST_F(gomem, debugfs_open_files)
 	EXPECT_EQ(before, after);
 	ASSERT_EQ(0, ioctl(self->fd, GOMEM_IOC_VERSION, &v));
 	EXPECT_EQ(GOMEM_FEATURE_DEBUGFS, v.features & GOMEM_FEATURE_DEBUGFS);
+}
+
+/*
+ * struct gomem_memstats grows at its end, one version at a time: each
+ * version's fields start where the last one's size ends, and a caller
+ * with an older, shorter structure gets exactly its bytes.
+ */
+static_assert(sizeof(struct gomem_memstats) == GOMEM_MEMSTATS_SIZE_VER3, "VER3");
+static_assert(offsetof(struct gomem_memstats, num_gc) == GOMEM_MEMSTATS_SIZE_VER0, "VER0");
+static_assert(offsetof(struct gomem_memstats, scavenge_goal) == GOMEM_MEMSTATS_SIZE_VER1, "VER1");
+static_assert(offsetof(struct gomem_memstats, heap_id64) == GOMEM_MEMSTATS_SIZE_VER2, "VER2");
+static_assert(offsetof(struct gomem_memstats, pause_end) + 8 * GOMEM_PAUSE_RING ==
+	      GOMEM_MEMSTATS_SIZE_VER3, "rings last");
+static_assert(GOMEM_MEMSTATS_SIZE_VER3 % 8 == 0, "8-byte multiple");
+
+TEST_F(gomem, memstats_sizes)
+{
+	unsigned char buf[GOMEM_MEMSTATS_SIZE_VER3 + 64];
+	struct gomem_memstats *st = (void *)buf;
+	struct gomem_stats s = { .buf = (uintptr_t)buf, .size = GOMEM_MEMSTATS_SIZE_VER2 };
+	size_t i;
+
+	/* A VER2 caller: the module says its size and writes only VER2's bytes. */
+	memset(buf, 0xaa, sizeof(buf));
+	ASSERT_EQ(0, ioctl(self->fd, GOMEM_IOC_STATS, &s)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(GOMEM_MEMSTATS_SIZE_VER3, s.size);
+	EXPECT_EQ(GOMEM_MEMSTATS_SIZE_VER3, st->size);
+	for (i = GOMEM_MEMSTATS_SIZE_VER2; i < sizeof(buf); i++)
+		ASSERT_EQ(0xaa, buf[i]) TH_LOG("byte %zu written", i);
+
+	/* A VER3 caller gets the new fields, with the values they must have. */
+	s.size = sizeof(buf);
+	ASSERT_EQ(0, ioctl(self->fd, GOMEM_IOC_STATS, &s)) TH_LOG("%s", strerror(errno));
+	EXPECT_NE(0, st->heap_id64);
+	EXPECT_EQ(st->heap_id64 <= UINT32_MAX ? st->heap_id64 : 0, st->heap_id);
+	EXPECT_EQ(st->heap_alloc, st->alloc);
+	EXPECT_EQ(0, st->lookups);
+	EXPECT_EQ(1, st->enable_gc);
+	EXPECT_EQ(0, st->debug_gc);
+	EXPECT_EQ(st->sys, st->heap_sys + st->stack_sys + st->mspan_sys + st->mcache_sys +
+		  st->buckhash_sys + st->gc_sys + st->other_sys);
+	for (i = GOMEM_MEMSTATS_SIZE_VER3; i < sizeof(buf); i++)
+		ASSERT_EQ(0xaa, buf[i]) TH_LOG("byte %zu written", i);
 }
 
 TEST_HARNESS_MAIN

@@ -69,7 +69,7 @@ FIXTURE_SETUP(heap)
 	if (access(GOMEM_INFO, R_OK))
 		SKIP(_exit(255), "%s: %s (root and debugfs needed)", GOMEM_INFO, strerror(errno));
 	ASSERT_EQ(0, gomem_stats(self->h, &self->st));
-	snprintf(self->dir, sizeof(self->dir), GOMEM_HEAPS "/%u", self->st.heap_id);
+	snprintf(self->dir, sizeof(self->dir), GOMEM_HEAPS "/%llu", self->st.heap_id64);
 }
 
 FIXTURE_TEARDOWN(heap)
@@ -102,6 +102,7 @@ TEST_F(heap, files_root_only)
 TEST_F(heap, owner)
 {
 	char path[256], line[128], comm[64] = "", want[64] = "";
+	unsigned int slot = 0;
 	int pid = -1;
 	FILE *f;
 
@@ -115,11 +116,15 @@ TEST_F(heap, owner)
 	f = fopen(path, "r");
 	ASSERT_NE(NULL, f) TH_LOG("%s: %s", path, strerror(errno));
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "pid %d", &pid) != 1 && sscanf(line, "comm %63s", comm) != 1)
+		if (sscanf(line, "pid %d", &pid) != 1 && sscanf(line, "comm %63s", comm) != 1 &&
+		    sscanf(line, "slot %u", &slot) != 1)
 			TH_LOG("unexpected line: %s", line);
 	fclose(f);
 	EXPECT_EQ(getpid(), pid);
 	EXPECT_STREQ(want, comm);
+	/* The file offsets' slot: 15 bits, from 1 (see devmem.c). */
+	EXPECT_LE(1, slot);
+	EXPECT_GE(32767, slot);
 }
 
 /* Every line of memstats, and the GOMEM_IOC_STATS field it must equal. */
@@ -135,6 +140,19 @@ static const struct {
 	MEMSTAT("Reserved", reserved_bytes), MEMSTAT("Resident", resident_bytes),
 	MEMSTAT("Cap", cap_bytes), MEMSTAT("Lost", lost_bytes),
 	MEMSTAT("Scavenged", scavenged_bytes),
+	/*
+	 * Go's names of GOMEM_MEMSTATS_SIZE_VER3 (LastGC is Unix epoch ns).
+	 * Not NextGC: this heap's GOGC is off, its goal ~0, past what
+	 * gm_file_value() reads.
+	 */
+	MEMSTAT("Alloc", alloc), MEMSTAT("TotalAlloc", total_alloc), MEMSTAT("Sys", sys),
+	MEMSTAT("Lookups", lookups), MEMSTAT("StackInuse", stack_inuse),
+	MEMSTAT("StackSys", stack_sys), MEMSTAT("MSpanInuse", mspan_inuse),
+	MEMSTAT("MSpanSys", mspan_sys), MEMSTAT("MCacheInuse", mcache_inuse),
+	MEMSTAT("MCacheSys", mcache_sys), MEMSTAT("BuckHashSys", buckhash_sys),
+	MEMSTAT("GCSys", gc_sys), MEMSTAT("OtherSys", other_sys),
+	MEMSTAT("LastGC", last_gc_unix_ns), MEMSTAT("PauseTotalNs", pause_total_ns),
+	MEMSTAT("NumGC", num_gc), MEMSTAT("NumForcedGC", num_forced_gc),
 };
 
 TEST_F(heap, memstats_agree_with_ioctl)
@@ -236,13 +254,46 @@ TEST_F(heap, dir_follows_heap)
 
 	ASSERT_NE(NULL, h2);
 	ASSERT_EQ(0, gomem_stats(h2, &st));
-	EXPECT_NE(self->st.heap_id, st.heap_id);
-	snprintf(dir, sizeof(dir), GOMEM_HEAPS "/%u", st.heap_id);
+	EXPECT_NE(self->st.heap_id64, st.heap_id64);
+	snprintf(dir, sizeof(dir), GOMEM_HEAPS "/%llu", st.heap_id64);
 	EXPECT_EQ(0, access(dir, F_OK)) TH_LOG("%s: %s", dir, strerror(errno));
 	gomem_close(h2);
 	EXPECT_EQ(-1, access(dir, F_OK));
 	EXPECT_EQ(ENOENT, errno);
 	EXPECT_EQ(0, access(self->dir, F_OK));
+}
+
+/*
+ * Heap ids are never reused: heaps opened and closed one after another
+ * (each one's slot freed before the next open) get new, increasing ids,
+ * and each one's directory is named by its id while it is open.
+ */
+TEST_F(heap, ids_never_repeat)
+{
+	enum { N = 40 };
+	unsigned long long ids[N];
+	struct gomem_memstats st;
+	struct gomem_heap *h2;
+	char dir[128];
+	int i, j;
+
+	for (i = 0; i < N; i++) {
+		h2 = gm_open_nogc();
+		ASSERT_NE(NULL, h2);
+		ASSERT_EQ(0, gomem_stats(h2, &st));
+		ids[i] = st.heap_id64;
+		EXPECT_LT(self->st.heap_id64, ids[i]);
+		EXPECT_EQ(ids[i] <= UINT32_MAX ? ids[i] : 0, st.heap_id);
+		snprintf(dir, sizeof(dir), GOMEM_HEAPS "/%llu", ids[i]);
+		EXPECT_EQ(0, access(dir, F_OK)) TH_LOG("%s: %s", dir, strerror(errno));
+		/* Another process may open heaps meanwhile: increasing, not consecutive. */
+		if (i)
+			EXPECT_LT(ids[i - 1], ids[i]);
+		for (j = 0; j < i; j++)
+			EXPECT_NE(ids[j], ids[i]) TH_LOG("heap %d has heap %d's id", i, j);
+		gomem_close(h2);
+		EXPECT_EQ(-1, access(dir, F_OK));
+	}
 }
 
 /*
@@ -310,13 +361,13 @@ TEST_F(heap, user_pages_scavenged)
 TEST_F(heap, total)
 {
 	char line[256], comm[64];
-	unsigned int id;
+	unsigned long long id;
 	int pid, found = 0;
 	FILE *f = fopen(GOMEM_HEAPS "/total", "r");
 
 	ASSERT_NE(NULL, f) TH_LOG("%s: %s", GOMEM_HEAPS "/total", strerror(errno));
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%u %d %63s", &id, &pid, comm) == 3 && id == self->st.heap_id)
+		if (sscanf(line, "%llu %d %63s", &id, &pid, comm) == 3 && id == self->st.heap_id64)
 			found = pid == getpid();
 	fclose(f);
 	EXPECT_TRUE(found);

@@ -31,7 +31,7 @@ struct saved_params {
 FIXTURE(gc) {
 	struct gomem_heap *h;
 	int fd;
-	unsigned int id;
+	unsigned long long id;	/* heap_id64 */
 	struct saved_params saved;
 };
 
@@ -81,7 +81,7 @@ FIXTURE_SETUP(gc)
 	self->h = gm_open_heap_gogc(_metadata, GM_GOGC_MODULE);
 	self->fd = gomem_fd(self->h);
 	gm_stats(_metadata, self->h, &st);
-	self->id = st.heap_id;
+	self->id = st.heap_id64;
 }
 
 FIXTURE_TEARDOWN(gc)
@@ -201,13 +201,13 @@ struct census {
 };
 
 /* The "spans unswept ..." line of heaps/<id>/gc. Return: 0, or -1. */
-static int read_census(unsigned int id, struct census *c)
+static int read_census(unsigned long long id, struct census *c)
 {
 	char path[128], line[256];
 	int ret = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), GOMEM_HEAPS "/%u/gc", id);
+	snprintf(path, sizeof(path), GOMEM_HEAPS "/%llu/gc", id);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -997,14 +997,18 @@ TEST_F_TIMEOUT(gc, scavenger_large_death, 180)
 
 /* === gctrace ============================================================ */
 
-/* gctrace=1: one line per cycle in Go's format, prefixed with the heap. */
+/*
+ * gctrace=1: one line per cycle in Go's format, prefixed with the heap;
+ * a second heap's lines carry its own id, not this heap's.
+ */
 TEST_F(gc, gctrace_lines)
 {
 	static const char *re =
 		"gomem: heap ([0-9]+): gc ([0-9]+) @[0-9]+\\.[0-9]{3}s [0-9]+%: [0-9.]+\\+[0-9.]+\\+[0-9.]+ ms clock, [0-9.]+\\+[0-9.]+/[0-9.]+/[0-9.]+\\+[0-9.]+ ms cpu, ([0-9]+)->([0-9]+)->([0-9]+) MB, ([0-9]+) MB goal, [0-9]+ MB stacks, [0-9]+ MB globals, ([0-9]+) P( \\(forced\\))?$";
 	static void *batch[1024];
-	struct gomem_memstats st0, st;
-	int kmsg, forced = 0, automatic = 0, last = 0, i;
+	struct gomem_memstats st0, st, st2;
+	int kmsg, forced = 0, automatic = 0, last = 0, other = 0, i;
+	struct gomem_heap *h2;
 	char rec[1024], num[32];
 	regmatch_t m[9];
 	regex_t rx;
@@ -1027,6 +1031,12 @@ TEST_F(gc, gctrace_lines)
 			break;
 	}
 	ASSERT_GT(st.num_gc, st0.num_gc + 3);
+	h2 = gm_open_heap_gogc(_metadata, GOMEM_GOGC_OFF);
+	gm_stats(_metadata, h2, &st2);
+	EXPECT_NE(self->id, st2.heap_id64);
+	ASSERT_EQ(0, gc(gomem_fd(h2)));
+	ASSERT_EQ(0, gc(gomem_fd(h2)));
+	gomem_close(h2);
 	param_put("gctrace", "0");
 
 	while ((n = read(kmsg, rec, sizeof(rec) - 1)) > 0 || (n < 0 && errno == EPIPE)) {
@@ -1050,7 +1060,9 @@ TEST_F(gc, gctrace_lines)
 		}
 		snprintf(num, sizeof(num), "%.*s", (int)(m[1].rm_eo - m[1].rm_so),
 			 text + m[1].rm_so);
-		if (strtoul(num, NULL, 10) != self->id)
+		if (strtoull(num, NULL, 10) == st2.heap_id64)
+			other++;
+		if (strtoull(num, NULL, 10) != self->id)
 			continue;
 		snprintf(num, sizeof(num), "%.*s", (int)(m[2].rm_eo - m[2].rm_so),
 			 text + m[2].rm_so);
@@ -1069,6 +1081,7 @@ TEST_F(gc, gctrace_lines)
 	EXPECT_EQ(3, forced);
 	EXPECT_GE(automatic, 1);
 	EXPECT_EQ(st.num_gc, last);
+	EXPECT_EQ(2, other);
 }
 
 /* === the commands' contracts ============================================ */
@@ -1105,6 +1118,89 @@ TEST_F(gc, stats_gc_fields)
 	EXPECT_LE(st.last_gc_ns, now);
 	EXPECT_GT(st.last_gc_ns, now - 10000000000ULL);
 	EXPECT_GT(st.pause_total_ns, 0);
+}
+
+static unsigned long long realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * Go's MemStats fields of GOMEM_MEMSTATS_SIZE_VER3 and their relations:
+ * Sys is the sum of the *Sys fields, TotalAlloc counts freed objects
+ * too, the latest pause is at (NumGC + 255) % 256 and ended at LastGC,
+ * in real time, and GCCPUFraction is a fraction.
+ */
+TEST_F(gc, stats_go_fields)
+{
+	enum { N = 300, CYCLES = 3 };
+	struct gomem_memstats st0, mid, st1, st;
+	struct gomem_gc_stats cyc[CYCLES];
+	unsigned long long before, after, slot;
+	void *objs[N];
+	unsigned int last;
+	int i;
+
+	gm_stats(_metadata, self->h, &st0);
+	ASSERT_EQ(GOMEM_MEMSTATS_SIZE_VER3, st0.size);
+	EXPECT_NE(0, st0.heap_id64);
+	EXPECT_EQ(st0.heap_id64 <= UINT32_MAX ? st0.heap_id64 : 0, st0.heap_id);
+	EXPECT_EQ(0, st0.last_gc_unix_ns);
+	EXPECT_EQ(0, st0.pause_end[GOMEM_PAUSE_RING - 1]);
+	for (i = 0; i < N; i++) {
+		objs[i] = alloc(self->fd, 100, GOMEM_ALLOC_NOSCAN);
+		ASSERT_NE(NULL, objs[i]);
+	}
+	slot = live_size(self->fd, objs[0]);
+	/* While the objects live, their spans' structures are in use. */
+	gm_stats(_metadata, self->h, &mid);
+	EXPECT_LT(0, mid.mspan_inuse);
+	EXPECT_LE(mid.mspan_inuse, mid.mspan_sys);
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, free_obj(self->fd, objs[i]));
+	gm_stats(_metadata, self->h, &st1);
+	EXPECT_EQ(N * slot, st1.total_alloc - st0.total_alloc);
+	EXPECT_EQ(st1.heap_alloc, st1.alloc);
+	before = realtime_ns();
+	for (i = 0; i < CYCLES; i++)
+		ASSERT_EQ(0, gc_cmd(self->fd, 0, &cyc[i]));
+	after = realtime_ns();
+	gm_stats(_metadata, self->h, &st);
+
+	EXPECT_EQ(st.sys, st.heap_sys + st.stack_sys + st.mspan_sys + st.mcache_sys +
+		  st.buckhash_sys + st.gc_sys + st.other_sys);
+	EXPECT_EQ(0, st.stack_inuse);
+	EXPECT_EQ(0, st.stack_sys);
+	EXPECT_EQ(0, st.lookups);
+	/* Every object is gone: spans may all be free, their structures kept. */
+	EXPECT_LT(0, st.mspan_sys);
+	EXPECT_LE(st.mspan_inuse, st.mspan_sys);
+	EXPECT_LT(0, st.mcache_inuse);
+	EXPECT_LE(st.mcache_inuse, st.mcache_sys);
+	EXPECT_LT(0, st.gc_sys);
+	EXPECT_LT(0, st.other_sys);
+	EXPECT_EQ(st1.total_alloc, st.total_alloc);
+	EXPECT_GE(st.total_alloc, st.heap_alloc);
+
+	ASSERT_EQ(st0.num_gc + CYCLES, st.num_gc);
+	for (i = 0; i < CYCLES; i++) {
+		unsigned int s = (cyc[i].cycle - 1) % GOMEM_PAUSE_RING;
+
+		EXPECT_EQ(cyc[i].pause_ns, st.pause_ns[s]) TH_LOG("cycle %llu", cyc[i].cycle);
+		EXPECT_GE(st.pause_end[s], before);
+		EXPECT_LE(st.pause_end[s], after);
+		if (i)
+			EXPECT_LT(st.pause_end[(cyc[i - 1].cycle - 1) % GOMEM_PAUSE_RING],
+				  st.pause_end[s]);
+	}
+	last = (st.num_gc + 255) % GOMEM_PAUSE_RING;
+	EXPECT_EQ(st.last_gc_unix_ns, st.pause_end[last]);
+	EXPECT_LE(st.gc_cpu_fraction_ppm, GOMEM_PPM);
+	EXPECT_EQ(1, st.enable_gc);
+	EXPECT_EQ(0, st.debug_gc);
 }
 
 /* The gogc module parameter is the GOGC of heaps opened after it changes. */

@@ -39,9 +39,32 @@
 
 #define MAX_ARENAS	64
 
+/*
+ * The heap's slot, the top bits of its file offsets, from its debugfs
+ * "owner" file: its id names it, but ids are never reused and slots are.
+ * Return: the slot, or 0 (no heap has it) if the file cannot be read.
+ */
+static unsigned int heap_slot(unsigned int id)
+{
+	char path[128], line[128];
+	unsigned int slot = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), GOMEM_HEAPS "/%u/owner", id);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "slot %u", &slot) == 1)
+			break;
+	fclose(f);
+	return slot;
+}
+
 FIXTURE(heap) {
 	struct gomem_heap *h;
 	unsigned int id;
+	unsigned int slot;
 };
 
 FIXTURE_SETUP(heap)
@@ -51,6 +74,7 @@ FIXTURE_SETUP(heap)
 	self->h = gm_open_heap(_metadata);
 	ASSERT_EQ(0, gomem_stats(self->h, &st));
 	self->id = st.heap_id;
+	self->slot = heap_slot(self->id);
 }
 
 FIXTURE_TEARDOWN(heap)
@@ -87,12 +111,13 @@ static int read_arenas(unsigned int id, struct arenas *ar)
 }
 
 /*
- * Mappings of heap @id in /proc/self/maps that are not where the heap
- * put them: outside its arenas, or at another address than their file
- * offset says (the offset of a heap's mapping at A is (id << 48) + A).
+ * Mappings of the heap in slot @slot in /proc/self/maps that are not
+ * where the heap put them: outside its arenas, or at another address than
+ * their file offset says (the offset of a heap's mapping at A is
+ * (slot << 48) + A).
  * Return: how many; the first is logged.
  */
-static int stray_maps(unsigned int id, const struct arenas *ar)
+static int stray_maps(unsigned int slot, const struct arenas *ar)
 {
 	unsigned long s, e, off;
 	char line[512];
@@ -104,7 +129,7 @@ static int stray_maps(unsigned int id, const struct arenas *ar)
 	while (fgets(line, sizeof(line), f)) {
 		if (!gm_is_gomem_map(line) || sscanf(line, "%lx-%lx %*s %lx", &s, &e, &off) != 3)
 			continue;
-		if (off >> 48 != id)
+		if (off >> 48 != slot)
 			continue;
 		for (i = 0, in = 0; i < ar->n && !in; i++)
 			in = s >= ar->start[i] && e <= ar->end[i];
@@ -130,7 +155,7 @@ static void check_arenas(struct __test_metadata *_metadata, unsigned int id,
 		EXPECT_EQ(before->start[i], now.start[i]) TH_LOG("%s: arena %d", what, i);
 		EXPECT_EQ(before->end[i], now.end[i]) TH_LOG("%s: arena %d", what, i);
 	}
-	EXPECT_EQ(0, stray_maps(id, &now)) TH_LOG("%s", what);
+	EXPECT_EQ(0, stray_maps(heap_slot(id), &now)) TH_LOG("%s", what);
 }
 
 /* Writes one byte in each 4 KiB page of [p, p + len). */
@@ -472,7 +497,7 @@ TEST_F(heap, mremap_under_fault_injection)
 		close(fd);
 		EXPECT_EQ(MAP_FAILED, p);
 		fails += errno == ENOMEM;
-		if (stray_maps(self->id, &m.ar)) {
+		if (stray_maps(self->slot, &m.ar)) {
 			TH_LOG("a heap mapping strayed when allocation %d failed", n);
 			/* What it maps: pages of the heap, at another address? */
 			if (!gm_touch(m.dst, 1))
@@ -587,7 +612,7 @@ TEST_F(heap, mmap_fixed_over_arena)
 	gm_fill(p, MiB, 8, 8);
 	ASSERT_EQ(1, gm_find_map((unsigned long)p, &s, &e));
 	ASSERT_LT(0, read_arenas(self->id, &ar));
-	off = ((unsigned long)self->id << 48) + s;
+	off = ((unsigned long)self->slot << 48) + s;
 	q = mmap((void *)s, e - s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 		 gomem_fd(self->h), off);
 	EXPECT_EQ(MAP_FAILED, q);
@@ -944,6 +969,7 @@ TEST(close_fd_while_mapped)
 	struct gomem_memstats st;
 	struct gomem_stats sa = { .buf = (uintptr_t)&st, .size = sizeof(st) };
 	struct arenas ar;
+	unsigned int slot;
 	int fd, fd2;
 	char *p;
 
@@ -956,6 +982,7 @@ TEST(close_fd_while_mapped)
 	p = (char *)(uintptr_t)a.addr;
 	touch_pages(p, a.size);
 	ASSERT_EQ(0, ioctl(fd, GOMEM_IOC_STATS, &sa)) TH_LOG("%s", strerror(errno));
+	slot = heap_slot(st.heap_id);
 	ar.n = 0;
 	fd2 = dup(fd);
 	ASSERT_LE(0, fd2);
@@ -963,7 +990,7 @@ TEST(close_fd_while_mapped)
 	EXPECT_EQ(-1, first_fault(p, a.size));
 	ASSERT_EQ(0, close(fd2));
 	/* The arenas are gone: nothing of the heap is mapped anywhere. */
-	EXPECT_EQ(0, stray_maps(st.heap_id, &ar));
+	EXPECT_EQ(0, stray_maps(slot, &ar));
 	EXPECT_EQ(SIGSEGV, gm_touch(p, 0));
 }
 
@@ -1058,7 +1085,7 @@ TEST_F(heap, fd_passed_over_unix_socket)
 	ASSERT_EQ(1, gm_find_map((unsigned long)p, &s, &e));
 	ASSERT_EQ(0, gomem_stats(h, &st0));
 	addr = s;
-	off = ((unsigned long)st0.heap_id << 48) + s;
+	off = ((unsigned long)heap_slot(st0.heap_id) << 48) + s;
 	cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;

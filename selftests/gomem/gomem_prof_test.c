@@ -19,7 +19,7 @@
 
 FIXTURE(prof) {
 	struct gomem_heap *h;
-	unsigned int id;
+	unsigned long long id;
 };
 
 FIXTURE_SETUP(prof)
@@ -28,7 +28,7 @@ FIXTURE_SETUP(prof)
 
 	self->h = gm_open_heap(_metadata);
 	gm_stats(_metadata, self->h, &st);
-	self->id = st.heap_id;
+	self->id = st.heap_id64;
 }
 
 FIXTURE_TEARDOWN(prof)
@@ -219,7 +219,7 @@ TEST_F(prof, debugfs_and_gomemctl)
 	gomem_set_profile_rate(self->h, 1);
 	for (i = 0; i < OBJECTS; i++)
 		ASSERT_NE(NULL, gomem_prof_test_allocator(self->h, 512));
-	snprintf(path, sizeof(path), GOMEM_HEAPS "/%u/heapprof", self->id);
+	snprintf(path, sizeof(path), GOMEM_HEAPS "/%llu/heapprof", self->id);
 	f = fopen(path, "r");
 	if (!f)
 		SKIP(return, "%s: %s (debugfs, as root)", path, strerror(errno));
@@ -232,7 +232,7 @@ TEST_F(prof, debugfs_and_gomemctl)
 	EXPECT_EQ(OBJECTS, mine.allocs);
 	if (system("command -v gomemctl >/dev/null 2>&1"))
 		SKIP(return, "gomemctl not on PATH");
-	snprintf(cmd, sizeof(cmd), "gomemctl pprof -o /tmp/gomem_prof_test.pb.gz %u", self->id);
+	snprintf(cmd, sizeof(cmd), "gomemctl pprof -o /tmp/gomem_prof_test.pb.gz %llu", self->id);
 	ASSERT_EQ(0, system(cmd));
 	f = fopen("/tmp/gomem_prof_test.pb.gz", "r");
 	ASSERT_NE(NULL, f);

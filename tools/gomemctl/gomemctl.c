@@ -229,7 +229,7 @@ static _Noreturn void die_debugfs(const char *path, int err)
 
 /* One heap's debugfs directory, read at one moment. */
 struct heap {
-	unsigned int id;
+	unsigned long long id;	/* never reused while the module is loaded */
 	long pid;
 	char comm[64];
 	char *memstats;		/* the file's text */
@@ -243,11 +243,11 @@ struct heap_list {
 	size_t n;
 };
 
-static char *heap_file(unsigned int id, const char *name)
+static char *heap_file(unsigned long long id, const char *name)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof(path), "%s/heaps/%u/%s", debugfs_dir(), id, name);
+	snprintf(path, sizeof(path), "%s/heaps/%llu/%s", debugfs_dir(), id, name);
 	return slurp(path);
 }
 
@@ -307,10 +307,12 @@ static void read_heaps(struct heap_list *hl, long pid, bool classes, bool arenas
 	while ((de = readdir(d))) {
 		struct heap hp = { 0 };
 		char *end, *owner;
-		unsigned long id;
+		unsigned long long id;
 
-		id = strtoul(de->d_name, &end, 10);
-		if (end == de->d_name || *end || id > UINT_MAX)
+		/* Ids are 64-bit: a long-lived module passes 2^32 opens. */
+		errno = 0;
+		id = strtoull(de->d_name, &end, 10);
+		if (errno || end == de->d_name || *end || !isdigit((unsigned char)de->d_name[0]))
 			continue;
 		hp.id = id;
 		owner = heap_file(hp.id, "owner");
@@ -468,7 +470,8 @@ static bool is_bytes_stat(const char *name)
 	static const char * const names[] = {
 		"HeapAlloc", "HeapSys", "HeapIdle", "HeapInuse", "HeapReleased",
 		"Reserved", "Resident", "Cap", "Lost", "Scavenged", "TotalAlloc", "Sys",
-		"NextGC", "HeapLive", "HeapMarked", "MemoryLimit",
+		"NextGC", "HeapLive", "HeapMarked", "MemoryLimit", "Alloc", "StackInuse",
+		"MSpanInuse", "MCacheInuse",
 	};
 	size_t i, len = strlen(name);
 
@@ -503,6 +506,14 @@ static const char *hns(u64 ns, char *buf, size_t size)
 	return buf;
 }
 
+static u64 realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (u64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static u64 monotonic_ns(void)
 {
 	struct timespec ts;
@@ -523,9 +534,10 @@ static void print_stat(const char *name, const char *value)
 	v = strtoull(value, &end, 0);
 	if (*end || end == value) {
 		printf("  %-*s %12s\n", stat_width, name, value);	/* "none", "off" */
-	} else if (!strcmp(name, "LastGC")) {
-		/* CLOCK_MONOTONIC in the kernel and here alike */
-		u64 now = monotonic_ns();
+	} else if (!strcmp(name, "LastGC") || !strcmp(name, "LastGCMonotonic") ||
+		   !strcmp(name, "PauseEnd")) {
+		/* Go's LastGC and PauseEnd are real time; the gc file's is monotonic. */
+		u64 now = strcmp(name, "LastGCMonotonic") ? realtime_ns() : monotonic_ns();
 
 		if (!v)
 			printf("  %-*s %12s\n", stat_width, name, "never");
@@ -576,15 +588,46 @@ static bool text_has_stat(const char *text, const char *name)
 	return found;
 }
 
+/*
+ * "PauseNs a b c ..." and "PauseEnd ...": the pauses held, oldest first.
+ * Shown: the latest, and how many there are.
+ */
+static bool print_pause_ring(char *line)
+{
+	char *w[GOMEM_PAUSE_RING + 1], buf[32], ns[32];
+	int n = split_words(line, w, GOMEM_PAUSE_RING + 1);
+
+	if (n < 1 || (strcmp(w[0], "PauseNs") && strcmp(w[0], "PauseEnd")))
+		return false;
+	if (n == 1) {
+		printf("  %-*s %12s\n", stat_width, w[0], "none");
+		return true;
+	}
+	if (!strcmp(w[0], "PauseEnd")) {
+		print_stat(w[0], w[n - 1]);
+		return true;
+	}
+	snprintf(buf, sizeof(buf), "%d pause%s", n - 1, n == 2 ? "" : "s");
+	printf("  %-*s %12s  (latest of %s)\n", stat_width, w[0],
+	       hns(strtoull(w[n - 1], NULL, 10), ns, sizeof(ns)), buf);
+	return true;
+}
+
 static void print_memstats(const char *memstats)
 {
 	char *copy = strdup(memstats), *text = copy, *line, *w[2];
 
 	if (!copy)
 		die("out of memory");
-	while ((line = next_line(&text)))
-		if (split_words(line, w, 2) == 2)
+	while ((line = next_line(&text))) {
+		char *dup = strdup(line);
+
+		if (!dup)
+			die("out of memory");
+		if (!print_pause_ring(dup) && split_words(line, w, 2) == 2)
 			print_stat(w[0], w[1]);
+		free(dup);
+	}
 	free(copy);
 }
 
@@ -718,7 +761,7 @@ static int cmd_stats(int argc, char **argv)
 	for (i = 0; i < hl.n; i++) {
 		struct heap *hp = &hl.v[i];
 
-		printf("%sheap %u: pid %ld (%s)\n", i ? "\n" : "", hp->id, hp->pid,
+		printf("%sheap %llu: pid %ld (%s)\n", i ? "\n" : "", hp->id, hp->pid,
 		       hp->comm[0] ? hp->comm : "?");
 		print_memstats(hp->memstats);
 		if (hp->gc)
@@ -842,8 +885,10 @@ static void print_gc(const char *gc)
 static int cmd_gc(int argc, char **argv)
 {
 	struct heap_list hl;
-	long pid = -1, id = -1;
+	unsigned long long id = 0;
+	bool one = false;	/* only heap @id */
 	size_t i, shown = 0;
+	long pid = -1;
 	char *end;
 	int opt;
 
@@ -856,18 +901,19 @@ static int cmd_gc(int argc, char **argv)
 		die(GC_USAGE);
 	if (optind < argc) {
 		errno = 0;
-		id = strtol(argv[optind], &end, 10);
-		if (errno || end == argv[optind] || *end || id < 0 || id > UINT_MAX)
+		id = strtoull(argv[optind], &end, 10);
+		if (errno || end == argv[optind] || *end || !isdigit((unsigned char)argv[optind][0]))
 			die("'%s' is not a heap id", argv[optind]);
+		one = true;
 	}
 	read_heaps(&hl, pid, false, false, true);
 	stat_width = 19;
 	for (i = 0; i < hl.n; i++) {
 		struct heap *hp = &hl.v[i];
 
-		if (id >= 0 && hp->id != id)
+		if (one && hp->id != id)
 			continue;
-		printf("%sheap %u: pid %ld (%s)\n", shown++ ? "\n" : "", hp->id, hp->pid,
+		printf("%sheap %llu: pid %ld (%s)\n", shown++ ? "\n" : "", hp->id, hp->pid,
 		       hp->comm[0] ? hp->comm : "?");
 		if (hp->gc)
 			print_gc(hp->gc);
@@ -876,8 +922,8 @@ static int cmd_gc(int argc, char **argv)
 	}
 	free_heaps(&hl);
 	if (!shown) {
-		if (id >= 0)
-			printf("no gomem heap %ld%s\n", id, pid >= 0 ? " owned by that pid" : "");
+		if (one)
+			printf("no gomem heap %llu%s\n", id, pid >= 0 ? " owned by that pid" : "");
 		else if (pid >= 0)
 			printf("no gomem heap owned by pid %ld\n", pid);
 		else
@@ -1724,6 +1770,12 @@ static void sleep_ns(u64 ns)
  * from GOMEM_MEMSTATS_SIZE_VER2 on; from an older module, Go's rule on
  * the numbers it gives (10% over the heap goal, 95% of the limit).
  */
+/* The heap's id: 64 bits from GOMEM_MEMSTATS_SIZE_VER3 on, 32 before. */
+static unsigned long long heap_id_of(const struct gomem_memstats *st)
+{
+	return st->size >= GOMEM_MEMSTATS_SIZE_VER3 ? st->heap_id64 : st->heap_id;
+}
+
 static u64 scavenge_goal_of(const struct gomem_memstats *st)
 {
 	u64 goal = GOMEM_NO_LIMIT;
@@ -1822,7 +1874,7 @@ static void demo_trace_start(struct demo_trace *t)
 	}
 }
 
-static void demo_trace_end(struct demo_trace *t, unsigned int heap_id)
+static void demo_trace_end(struct demo_trace *t, unsigned long long heap_id)
 {
 	char want[32], buf[8192], *line;
 	unsigned int n = 0;
@@ -1831,8 +1883,8 @@ static void demo_trace_end(struct demo_trace *t, unsigned int heap_id)
 		printf("\n(no gctrace lines: %s)\n", t->why_not);
 		return;
 	}
-	snprintf(want, sizeof(want), "heap %u", heap_id);
-	printf("\ngctrace=1 (the kernel log's lines for heap %u):\n", heap_id);
+	snprintf(want, sizeof(want), "heap %llu", heap_id);
+	printf("\ngctrace=1 (the kernel log's lines for heap %llu):\n", heap_id);
 	/* Every line is in the log by now: take what is there, wait for nothing. */
 	while ((line = kmsg_next(&t->k, want, 1, buf, sizeof(buf)))) {
 		printf("  %s\n", line);
@@ -1968,7 +2020,7 @@ static void demo_gc_summary(const struct gomem_gc_stats *gs)
  * until it is dropped, runtime.GC() frees it, the scavenger gives its
  * pages back, and the next object reuses the addresses.
  */
-static void demo_gc(struct gomem_heap *h, unsigned int heap_id, size_t big, size_t half,
+static void demo_gc(struct gomem_heap *h, unsigned long long heap_id, size_t big, size_t half,
 		    u64 wait_ns)
 {
 	u64 bg_before, released = 0, t_gc;
@@ -2173,7 +2225,8 @@ static int cmd_demo(int argc, char **argv)
 	stats_or_die(h, &st);
 	if (gc && gomem_gc_params(h, &gogc, NULL))
 		gc = false;
-	printf("Go's memory experiment on gomem heap %u (pid %d), sizes divided by %ld", st.heap_id,
+	printf("Go's memory experiment on gomem heap %llu (pid %d), sizes divided by %ld",
+	       heap_id_of(&st),
 	       (int)getpid(), scale);
 	if (gc && gogc >= 0)
 		printf(", GOGC %d", gogc);
@@ -2183,7 +2236,7 @@ static int cmd_demo(int argc, char **argv)
 		printf(", %s", no_gc ? "GOGC off, freed by hand" : "no collector in this module");
 	printf("\n\n");
 	if (gc)
-		demo_gc(h, st.heap_id, 600 * MIB / scale, 300 * MIB / scale, wait * 1e9);
+		demo_gc(h, heap_id_of(&st), 600 * MIB / scale, 300 * MIB / scale, wait * 1e9);
 	else
 		demo_nogc(h, 600 * MIB / scale, 300 * MIB / scale);
 	gomem_close(h);
@@ -2332,7 +2385,7 @@ static int cmd_hold(int argc, char **argv)
 	err = gomem_stats(h, &st);
 	if (err)
 		die("GOMEM_IOC_STATS: %s", strerror(-err));
-	printf("gomemctl hold: heap %u, pid %d, HeapAlloc %s, for %llds\n", st.heap_id,
+	printf("gomemctl hold: heap %llu, pid %d, HeapAlloc %s, for %llds\n", heap_id_of(&st),
 	       (int)getpid(), hsize(st.heap_alloc).s, seconds);
 	fflush(stdout);
 	sleep((unsigned int)seconds);

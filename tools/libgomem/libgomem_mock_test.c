@@ -224,6 +224,14 @@ static int fake_ioctl(unsigned long cmd, void *arg)
 		}
 		if (size >= GOMEM_MEMSTATS_SIZE_VER2)
 			m->scavenge_goal = 4 << 20;
+		if (size >= GOMEM_MEMSTATS_SIZE_VER3) {
+			/* An id past 32 bits: heap_id is 0, heap_id64 has it. */
+			m->heap_id = 0;
+			m->heap_id64 = 1ULL << 33;
+			m->enable_gc = 1;
+			m->debug_gc = 0;
+			m->pause_ns[GOMEM_PAUSE_RING - 1] = 1234;
+		}
 		s->size = size;
 		return 0;
 	}
@@ -511,8 +519,15 @@ static void test_gc_commands(struct gomem_heap *h)
 	/* MemStats: a module with the collector's fields, and one without */
 	fake.module_stats_size = sizeof(st);
 	CHECK(gomem_stats(h, &st) == 0);
-	CHECK(st.size == GOMEM_MEMSTATS_SIZE_VER2 && st.num_gc == fake.cycles && st.gogc == 100);
+	CHECK(st.size == GOMEM_MEMSTATS_SIZE_VER3 && st.num_gc == fake.cycles && st.gogc == 100);
 	CHECK(st.memory_limit == GOMEM_NO_LIMIT && st.scavenge_goal == 4 << 20);
+	CHECK(!st.heap_id && st.heap_id64 == 1ULL << 33 && st.enable_gc == 1 && !st.debug_gc);
+	CHECK(st.pause_ns[GOMEM_PAUSE_RING - 1] == 1234);
+	/* One from before Go's remaining fields: they read as 0. */
+	fake.module_stats_size = GOMEM_MEMSTATS_SIZE_VER2;
+	CHECK(gomem_stats(h, &st) == 0);
+	CHECK(st.size == GOMEM_MEMSTATS_SIZE_VER2 && st.scavenge_goal == 4 << 20);
+	CHECK(!st.heap_id64 && !st.enable_gc && !st.pause_ns[GOMEM_PAUSE_RING - 1]);
 	/* One from before the scavenger's goal: it reads as 0. */
 	fake.module_stats_size = GOMEM_MEMSTATS_SIZE_VER1;
 	CHECK(gomem_stats(h, &st) == 0);

@@ -198,6 +198,12 @@ static inline u64 gm_now_ns(void)
 	return ktime_get_ns();
 }
 
+/* Real time (Unix epoch) in nanoseconds, for MemStats' LastGC and PauseEnd. */
+static inline u64 gm_real_ns(void)
+{
+	return ktime_get_real_ns();
+}
+
 /*
  * Objects of heaps that hold kernel memory are reported to kmemleak, as
  * SLUB's are; the calls vanish without CONFIG_DEBUG_KMEMLEAK.

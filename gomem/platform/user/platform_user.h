@@ -218,6 +218,15 @@ static inline u64 gm_now_ns(void)
 	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* Real time (Unix epoch) in nanoseconds, for MemStats' LastGC and PauseEnd. */
+static inline u64 gm_real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 /* No leak tracker to tell about objects: ASan sees the mappings only. */
 #define GM_TRACK_OBJECTS	0
 

@@ -146,10 +146,16 @@ struct gomem_free {
 	__u64 size;
 };
 
+/* Entries of the PauseNs and PauseEnd rings of struct gomem_memstats (Go's 256). */
+#define GOMEM_PAUSE_RING	256
+/* The unit of gomem_memstats.gc_cpu_fraction_ppm: 1.0 is GOMEM_PPM. */
+#define GOMEM_PPM		1000000
+
 /**
  * struct gomem_memstats - a heap's statistics, after Go's runtime.MemStats
  * @size: sizeof(struct gomem_memstats) of the running module
- * @heap_id: the heap's number, its directory under debugfs gomem/heaps/
+ * @heap_id: @heap_id64 if it fits in 32 bits, else 0 (never a heap's id:
+ *	ids start at 1), so that a truncated id can never name another heap
  * @heap_alloc: bytes of live objects (slot sizes)
  * @heap_sys: bytes the heap has mapped for objects (Go's HeapSys)
  * @heap_idle: bytes in no span
@@ -183,6 +189,42 @@ struct gomem_free {
  * @scavenge_goal: the retained memory (@heap_sys - @heap_released) the
  *	background scavenger works toward, GOMEM_NO_LIMIT if none: 10% over
  *	@next_gc, or 95% of @memory_limit if that is lower
+ * @heap_id64: the heap's id, its directory under debugfs gomem/heaps/ and
+ *	its name in gctrace lines; never reused while the module is loaded
+ * @alloc: Go's Alloc: the same as @heap_alloc
+ * @total_alloc: bytes ever allocated, freed ones included (TotalAlloc),
+ *	counted as Go counts them: a small object by its slot size, a tiny
+ *	block once, a large object by its pages
+ * @sys: all the bytes below (Sys): @heap_sys + @stack_sys + @mspan_sys +
+ *	@mcache_sys + @buckhash_sys + @gc_sys + @other_sys
+ * @lookups: 0, as in Go since 1.11 (Lookups)
+ * @stack_inuse: 0: gomem has no goroutine stacks (StackInuse)
+ * @stack_sys: 0, likewise (StackSys)
+ * @mspan_inuse: bytes of span structures in use (MSpanInuse)
+ * @mspan_sys: bytes of span structures allocated, recycled ones included
+ *	(MSpanSys)
+ * @mcache_inuse: bytes of the per-CPU caches of online CPUs (MCacheInuse)
+ * @mcache_sys: bytes of the per-CPU caches of every possible CPU (MCacheSys)
+ * @buckhash_sys: bytes of the heap profile's buckets, hash table and
+ *	sampled-object table (BuckHashSys)
+ * @gc_sys: bytes of the collector's metadata (GCSys): span bitmaps, arena
+ *	structures, the page allocator's bitmaps and summaries, root ranges,
+ *	the gray queue while a mark runs
+ * @other_sys: bytes of other metadata (OtherSys): the heap structure
+ *	itself, with its per-class lists, and records of its memory blocks
+ * @last_gc_unix_ns: when the last cycle ended, in ns since the Unix epoch
+ *	(CLOCK_REALTIME), 0 if none: Go's LastGC (@last_gc_ns is the same
+ *	moment by CLOCK_MONOTONIC)
+ * @gc_cpu_fraction_ppm: Go's GCCPUFraction in parts per million
+ *	(0..GOMEM_PPM): CPU time of the cycles over the time since the heap
+ *	was created times the online CPUs, computed when each cycle ends
+ * @enable_gc: 1, as Go's EnableGC, which is true even with GOGC=off
+ *	(@gogc says whether automatic cycles are on)
+ * @debug_gc: 0 (DebugGC, unused in Go)
+ * @pause_ns: the last GOMEM_PAUSE_RING cycles' pauses in ns (PauseNs):
+ *	cycle n's at (n - 1) % 256, the latest at (@num_gc + 255) % 256
+ * @pause_end: when each of those pauses ended, in ns since the Unix epoch
+ *	(PauseEnd); 0 where no cycle has been yet
  *
  * New fields are added at the end; the kernel copies as much as the
  * caller has room for (see struct gomem_stats).
@@ -221,6 +263,27 @@ struct gomem_memstats {
 	__u64 bg_scavenged_bytes;
 	/* From GOMEM_MEMSTATS_SIZE_VER2 on */
 	__u64 scavenge_goal;
+	/* From GOMEM_MEMSTATS_SIZE_VER3 on: the rest of Go's MemStats */
+	__u64 heap_id64;
+	__u64 alloc;
+	__u64 total_alloc;
+	__u64 sys;
+	__u64 lookups;
+	__u64 stack_inuse;
+	__u64 stack_sys;
+	__u64 mspan_inuse;
+	__u64 mspan_sys;
+	__u64 mcache_inuse;
+	__u64 mcache_sys;
+	__u64 buckhash_sys;
+	__u64 gc_sys;
+	__u64 other_sys;
+	__u64 last_gc_unix_ns;
+	__u64 gc_cpu_fraction_ppm;
+	__u32 enable_gc;
+	__u32 debug_gc;
+	__u64 pause_ns[GOMEM_PAUSE_RING];
+	__u64 pause_end[GOMEM_PAUSE_RING];
 };
 
 /* The size of the first version of struct gomem_memstats. */
@@ -229,6 +292,8 @@ struct gomem_memstats {
 #define GOMEM_MEMSTATS_SIZE_VER1	224
 /* ... and of the third, with the scavenger's goal. */
 #define GOMEM_MEMSTATS_SIZE_VER2	232
+/* ... and of the fourth, with the rest of Go's MemStats and 64-bit ids. */
+#define GOMEM_MEMSTATS_SIZE_VER3	4464
 
 /**
  * struct gomem_stats - argument of GOMEM_IOC_STATS
