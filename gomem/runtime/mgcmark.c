@@ -58,6 +58,14 @@
 static_assert(GM_ADDR_BITS + GRAY_CLASS_BITS <= 64);
 static_assert(GM_NUM_SIZE_CLASSES <= (1 << GRAY_CLASS_BITS));
 
+/* The gray entry of slot @idx of @s. */
+static __always_inline uintptr_t gray_entry(const struct gm_mspan *s, u32 idx)
+{
+	uintptr_t p = s->start + (uintptr_t)idx * s->elemsize;
+
+	return (p & GM_ADDR_MASK) << GRAY_CLASS_BITS | (s->spanclass >> 1);
+}
+
 /**
  * struct gm_workbuf - a chunk of the gray queue (Go's workbuf)
  * @next: the chunk under this one, or the next spare
@@ -245,8 +253,7 @@ static __always_inline void grey(struct gm_gcwork *w, uintptr_t p)
 	w->marked_bytes += s->elemsize;
 	if (s->spanclass & 1)
 		return;
-	p = s->start + (uintptr_t)idx * s->elemsize;
-	queue_push(w, (p & GM_ADDR_MASK) << GRAY_CLASS_BITS | (s->spanclass >> 1));
+	queue_push(w, gray_entry(s, idx));
 }
 
 static __always_inline void scan_words(struct gm_gcwork *w, const uintptr_t *p, size_t n)
@@ -444,8 +451,7 @@ static void rescan_marked(struct gm_gcwork *w)
 			while (bits && !w->aborted) {
 				idx = j * 64 + gm_ctz64(bits);
 				bits &= bits - 1;
-				scan_object(w, ((s->start + (uintptr_t)idx * s->elemsize) &
-						GM_ADDR_MASK) << GRAY_CLASS_BITS | (s->spanclass >> 1));
+				scan_object(w, gray_entry(s, idx));
 				drain(w);
 			}
 		}

@@ -57,22 +57,6 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* The peak RSS of this process, in KiB, or 0. */
-static long vm_hwm_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 static struct gm_heap *new_heap(void)
 {
 	struct gm_heap *h = gm_heap_create(&gm_os_pagesrc, NULL);
@@ -184,7 +168,7 @@ static int child_mark(int argc, char **argv)
 	       (unsigned long long)gcb_median(mark_ns, reps),
 	       (unsigned long long)c.mark.marked, ok, (unsigned long long)overflows,
 	       (unsigned long long)c.mark.scanned_bytes, (unsigned long long)t,
-	       lifo, fifo, vm_hwm_kb());
+	       lifo, fifo, gcb_vm_hwm_kb());
 	gm_heap_destroy(h);
 	return ok ? 0 : 1;
 }
@@ -288,7 +272,7 @@ static int child_trees(int argc, char **argv)
 	       sum == gcb_trees_expected(max_depth), (unsigned long long)gi.numgc,
 	       (unsigned long long)gi.next_gc, (unsigned long long)st->heap_sys,
 	       (unsigned long long)gi.heap_marked, (unsigned long long)gi.pause_total_ns,
-	       vm_hwm_kb());
+	       gcb_vm_hwm_kb());
 	free(st);
 	gm_heap_destroy(theap);
 	return sum == gcb_trees_expected(max_depth) ? 0 : 1;

@@ -25,21 +25,6 @@ static void die(const char *what)
 	exit(1);
 }
 
-static long vm_hwm_kb(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long kb = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 static void *node_alloc(size_t size)
 {
 	void *p = GC_MALLOC(size);
@@ -162,7 +147,7 @@ static int mark(int argc, char **argv)
 	       (unsigned long long)gcb_median(gc_ns, reps),
 	       (unsigned long long)gcb_median(mk_ns, reps), (unsigned long long)t,
 	       GC_get_heap_size(), (unsigned long long)GC_get_gc_no(), GC_get_parallel(),
-	       vm_hwm_kb());
+	       gcb_vm_hwm_kb());
 	return 0;
 }
 
@@ -220,7 +205,7 @@ static int trees(int argc, char **argv)
 	       max_depth, (unsigned long long)t, (unsigned long long)sum,
 	       sum == gcb_trees_expected(max_depth), (unsigned long long)GC_get_gc_no(),
 	       GC_get_heap_size(), GC_get_heap_size(), (unsigned long long)gc_total_ns,
-	       GC_get_parallel(), vm_hwm_kb());
+	       GC_get_parallel(), gcb_vm_hwm_kb());
 	return sum == gcb_trees_expected(max_depth) ? 0 : 1;
 }
 

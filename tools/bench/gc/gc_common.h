@@ -33,6 +33,22 @@ static inline uint64_t gcb_now_ns(void)
 }
 
 /* xorshift64*: the same sequence in every program. */
+/* The peak RSS of this process, in KiB, or 0. */
+static inline long gcb_vm_hwm_kb(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 static inline uint64_t gcb_rand(uint64_t *state)
 {
 	uint64_t x = *state;
