@@ -90,6 +90,7 @@
 typedef uint64_t u64;
 typedef uint32_t u32;
 typedef int32_t s32;
+typedef uint8_t u8;
 
 /* === commands =========================================================== */
 
@@ -104,7 +105,8 @@ struct cmd_desc {
 #define E_HEAP		(E(EFAULT) | E(EPERM) | E(EBADF) | E(EINTR))
 
 enum { C_VERSION, C_ALLOC, C_BULK, C_FREE, C_SIZE, C_STATS, C_CLASSES, C_SCAVENGE,
-	C_CAP, C_ROOT_ADD, C_ROOT_DEL, C_GC, C_SET_GC, C_UNKNOWN, NCMD };
+	C_CAP, C_ROOT_ADD, C_ROOT_DEL, C_GC, C_SET_GC, C_PROF_RATE, C_PROF_READ, C_UNKNOWN,
+	NCMD };
 
 static const struct cmd_desc cmds[NCMD] = {
 	[C_VERSION] = { GOMEM_IOC_VERSION, "VERSION", E(EINVAL) | E(EFAULT) },
@@ -123,6 +125,8 @@ static const struct cmd_desc cmds[NCMD] = {
 			 E(ENOENT) | E(ENOSPC) | E(ENOMEM) },
 	[C_GC] = { GOMEM_IOC_GC, "GC", E_HEAP | E(EINVAL) | E(ENOMEM) },
 	[C_SET_GC] = { GOMEM_IOC_SET_GC, "SET_GC", E_HEAP | E(EINVAL) },
+	[C_PROF_RATE] = { GOMEM_IOC_PROF_RATE, "PROF_RATE", E_HEAP | E(EINVAL) },
+	[C_PROF_READ] = { GOMEM_IOC_PROF_READ, "PROF_READ", E_HEAP | E(EINVAL) | E(ENOMEM) },
 	[C_UNKNOWN] = { 0, "unknown", E(ENOTTY) },
 };
 
@@ -142,14 +146,14 @@ enum {
 	O_ALLOC, O_BULK, O_FREE, O_SIZE, O_STATS, O_CLASSES, O_SCAVENGE, O_CAP, O_ROOT,
 	O_GC, O_SETGC, O_VERSION, O_BADCMD, O_BADPTR, O_TOUCH, O_HANDOFF, O_DROP,
 	O_MUNMAP, O_MREMAP, O_MADVISE, O_MPROTECT, O_MAPFIXED, O_FORK, O_PASSFD,
-	O_REOPEN, O_HEAP2, O_DOFORK, O_ROARG, O_ABI, NOPS
+	O_REOPEN, O_HEAP2, O_DOFORK, O_ROARG, O_PROF, O_ABI, NOPS
 };
 
 static const char * const op_names[NOPS] = {
 	"alloc", "bulk", "free", "size", "stats", "classes", "scavenge", "cap", "root",
 	"gc", "setgc", "version", "badcmd", "badptr", "touch", "handoff", "drop",
 	"munmap", "mremap", "madvise", "mprotect", "mapfixed", "fork", "passfd",
-	"reopen", "heap2", "dofork", "roarg", "abi",
+	"reopen", "heap2", "dofork", "roarg", "prof", "abi",
 };
 
 /* Relative frequency of each class, out of their sum. */
@@ -159,7 +163,7 @@ static const unsigned int op_weight[NOPS] = {
 	[O_SETGC] = 10, [O_VERSION] = 5, [O_BADCMD] = 10, [O_BADPTR] = 15, [O_TOUCH] = 60,
 	[O_HANDOFF] = 30, [O_DROP] = 8, [O_MUNMAP] = 6, [O_MREMAP] = 6, [O_MADVISE] = 12,
 	[O_MPROTECT] = 8, [O_MAPFIXED] = 4, [O_FORK] = 2, [O_PASSFD] = 2, [O_REOPEN] = 1,
-	[O_HEAP2] = 2, [O_DOFORK] = 1, [O_ROARG] = 2, [O_ABI] = 0,
+	[O_HEAP2] = 2, [O_DOFORK] = 1, [O_ROARG] = 2, [O_PROF] = 6, [O_ABI] = 0,
 };
 
 /* Every class runs by default; --ops narrows a run down for a replay. */
@@ -410,6 +414,7 @@ static struct {
 	size_t nlost, lost_cap;
 	u64 cap;
 	s32 gogc, gogc_default;
+	u64 prof_rate;		/* the heap's sampling rate, as the fuzzer set it */
 	u64 limit;
 	u64 rootaddr[GOMEM_ROOTS_MAX];
 	int nroots;		/* of rootaddr: random ranges */
@@ -1576,6 +1581,114 @@ static void op_roarg(void)
 	world_unlock();
 }
 
+/*
+ * PROF_RATE: the old rate is the one the fuzzer set last, clamped. Rate 1
+ * (every allocation) is rare: it makes each allocation walk the user stack.
+ */
+static void prof_rate(void)
+{
+	static const u64 rates[] = { 0, 1, 4096, 64 << 10, GOMEM_PROF_DEFAULT_RATE,
+				     GOMEM_PROF_DEFAULT_RATE, GOMEM_PROF_MAX_RATE, ~0ULL };
+	struct gomem_prof_rate r = { 0 };
+
+	pthread_mutex_lock(&P.mu);
+	if (chance(15)) {
+		if (chance(50))
+			r.flags = 1U << (1 + below(31));
+		else
+			r.reserved = 1U << below(32);
+		expect(-EINVAL, P.fd, GOMEM_IOC_PROF_RATE, &r, "flags or reserved");
+		goto out;
+	}
+	r.rate = rates[below(ARRAY_SIZE(rates))];
+	if (r.rate == 1 && chance(75))
+		r.rate = GOMEM_PROF_DEFAULT_RATE;
+	r.flags = chance(80) ? GOMEM_PROF_SET_RATE : 0;
+	expect(0, P.fd, GOMEM_IOC_PROF_RATE, &r, "valid");
+	CHECK(r.old_rate == P.prof_rate, "PROF_RATE old %llu, the fuzzer set %llu",
+	      (unsigned long long)r.old_rate, (unsigned long long)P.prof_rate);
+	if (r.flags)
+		P.prof_rate = r.rate < GOMEM_PROF_MAX_RATE ? r.rate : GOMEM_PROF_MAX_RATE;
+out:
+	pthread_mutex_unlock(&P.mu);
+}
+
+/*
+ * Every frame of a /dev/gomem heap's profile is a user address: a kernel
+ * address there would leak the kernel's layout.
+ */
+static void prof_check(const u8 *buf, u64 size)
+{
+	const struct gomem_prof_header *h = (const void *)buf;
+	u64 off = sizeof(*h), i;
+
+	CHECK(size >= sizeof(*h) && h->magic == GOMEM_PROF_MAGIC &&
+	      h->version == GOMEM_PROF_VERSION && h->flags == GOMEM_PROF_USER_STACKS,
+	      "PROF_READ: header size %llu magic 0x%llx version %u flags 0x%x",
+	      (unsigned long long)size, (unsigned long long)h->magic, h->version, h->flags);
+	for (i = 0; i < h->nrecords; i++) {
+		const struct gomem_prof_record *rec = (const void *)(buf + off);
+		const u64 *pc = (const u64 *)(rec + 1);
+		u32 d;
+
+		CHECK(off + sizeof(*rec) <= size && rec->depth <= GOMEM_PROF_MAX_DEPTH &&
+		      off + sizeof(*rec) + rec->depth * 8ULL <= size && !rec->reserved &&
+		      rec->frees <= rec->allocs && rec->free_bytes <= rec->alloc_bytes,
+		      "PROF_READ: record %llu of %llu at %llu of %llu is malformed",
+		      (unsigned long long)i, (unsigned long long)h->nrecords,
+		      (unsigned long long)off, (unsigned long long)size);
+		for (d = 0; d < rec->depth; d++)
+			CHECK(pc[d] < KERNEL_ADDR, "PROF_READ: record %llu frame %u is 0x%llx",
+			      (unsigned long long)i, d, (unsigned long long)pc[d]);
+		off += sizeof(*rec) + rec->depth * 8ULL;
+	}
+	CHECK(off == size, "PROF_READ: %llu records end at %llu of %llu bytes",
+	      (unsigned long long)h->nrecords, (unsigned long long)off,
+	      (unsigned long long)size);
+}
+
+/* PROF_READ: the size first, then the dump into a buffer that holds it. */
+static void prof_read(void)
+{
+	struct gomem_prof_read r = { 0 };
+	u8 *buf;
+
+	switch (below(6)) {
+	case 0:
+		if (chance(50))
+			r.flags = 1U << below(32);
+		else
+			r.reserved = 1U << below(32);
+		expect(-EINVAL, P.fd, GOMEM_IOC_PROF_READ, &r, "flags or reserved");
+		return;
+	case 1:
+		r.buf = chance(50) ? (u64)(uintptr_t)P.none : KERNEL_ADDR;
+		r.len = 1ULL << 40;	/* more than any dump: it is written */
+		expect(-EFAULT, P.fd, GOMEM_IOC_PROF_READ, &r, "bad buffer");
+		return;
+	}
+	expect(0, P.fd, GOMEM_IOC_PROF_READ, &r, "size");
+	CHECK(r.size >= sizeof(struct gomem_prof_header), "PROF_READ: size %llu",
+	      (unsigned long long)r.size);
+	/* Room to grow: other threads allocate meanwhile. */
+	r.len = r.size + 64 * (sizeof(struct gomem_prof_record) + 8 * GOMEM_PROF_MAX_DEPTH);
+	buf = malloc(r.len);
+	CHECK(buf, "malloc %llu", (unsigned long long)r.len);
+	r.buf = (u64)(uintptr_t)buf;
+	expect(0, P.fd, GOMEM_IOC_PROF_READ, &r, "dump");
+	if (r.size <= r.len)
+		prof_check(buf, r.size);
+	free(buf);
+}
+
+static void op_prof(void)
+{
+	if (chance(40))
+		prof_rate();
+	else
+		prof_read();
+}
+
 static void op_touch(void)
 {
 	long long i = pick(false);
@@ -2128,6 +2241,17 @@ static void register_roots(void)
 	P.fixed_roots = cfg.threads + 1;
 }
 
+/* A new heap samples at Go's MemProfileRate. */
+static void prof_open(void)
+{
+	struct gomem_prof_rate r = { .rate = 1 };
+
+	expect(0, P.fd, GOMEM_IOC_PROF_RATE, &r, "read the rate");
+	CHECK(r.old_rate == GOMEM_PROF_DEFAULT_RATE, "new heap samples every %llu bytes",
+	      (unsigned long long)r.old_rate);
+	P.prof_rate = r.old_rate;
+}
+
 static void heap_open(void)
 {
 	struct gomem_memstats st;
@@ -2150,6 +2274,7 @@ static void heap_open(void)
 	expect(0, P.fd, GOMEM_IOC_SET_CAP, &c, "initial cap");
 	CHECK(!c.old_cap, "new heap has a cap");
 	P.cap = c.cap_bytes;
+	prof_open();
 	P.nroots = 0;
 	P.nlost = 0;
 	P.inexact = false;
@@ -2277,7 +2402,7 @@ static const op_fn op_fns[NOPS] = {
 	[O_MUNMAP] = op_munmap, [O_MREMAP] = op_mremap, [O_MADVISE] = op_madvise,
 	[O_MPROTECT] = op_mprotect, [O_MAPFIXED] = op_mapfixed, [O_FORK] = op_fork,
 	[O_PASSFD] = op_passfd, [O_REOPEN] = op_reopen, [O_HEAP2] = op_heap2,
-	[O_DOFORK] = op_dofork, [O_ROARG] = op_roarg,
+	[O_DOFORK] = op_dofork, [O_ROARG] = op_roarg, [O_PROF] = op_prof,
 };
 
 /* Operations that take the world themselves. */

@@ -60,8 +60,8 @@ check dkms "$GOMEM_QEMU_DIR/dkms-check.sh"
 check sizeclasses-generated python3 "$GOMEM_TOP/tools/mksizeclasses.py" --check
 # libgomem against a mock ioctl(): its wrappers and the world lock.
 check libgomem-mock make -s -C "$GOMEM_TOP/tools/libgomem" test OUT="$GOMEM_OUT/tools-mock"
-# The syzkaller description's constants come from the uapi header.
-check syzkaller-const make -s -C "$GOMEM_TOP/selftests/gomem/syzkaller" check \
+# The syzkaller description (constants, commands) and the fuzzer follow the uapi header.
+check syzkaller-desc make -s -C "$GOMEM_TOP/selftests/gomem/syzkaller" check \
 	OUT="$GOMEM_OUT/syzkaller"
 # The reporter's reading of TAP lines and its summary of failures.
 check report-self-test python3 "$GOMEM_QEMU_DIR/report.py" --self-test --ksrc "$ksrc"
