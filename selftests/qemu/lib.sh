@@ -83,9 +83,19 @@ debug_kdir() {
 
 # The newest stock Debian kernel of a series (default 6.1) that has both
 # its image and its headers. "6.1" does not match 6.12's "6.12.118+deb12-amd64".
+# GOMEM_STOCK_KVER (a kernel release in /boot) picks its series' kernel.
 stock_kver() {
 	local series=${1:-${GOMEM_SERIES[0]}} img kver best=
 
+	case "${GOMEM_STOCK_KVER:-}" in
+	"$series".*)
+		[ -e "/boot/vmlinuz-$GOMEM_STOCK_KVER" ] &&
+			[ -e "/usr/src/linux-headers-$GOMEM_STOCK_KVER/Makefile" ] ||
+			die "GOMEM_STOCK_KVER=$GOMEM_STOCK_KVER: no image or headers"
+		echo "$GOMEM_STOCK_KVER"
+		return
+		;;
+	esac
 	for img in /boot/vmlinuz-"$series".*-amd64; do
 		[ -e "$img" ] || continue
 		kver=${img#/boot/vmlinuz-}
