@@ -3,9 +3,10 @@
 # gomem: a Go-style memory allocator inside Linux.
 #
 #   make [KDIR=...]        build gomem.ko (and gomem_kunit.ko if KDIR has KUnit)
-#   make check             full test run in QEMU: debug + stock kernel
+#   make check             full test run in QEMU: debug + stock kernels, 6.1 + 6.12
 #   make demo              boot the debug kernel and show gomem
 #   make vmrun CMD='...'   run a command in a guest with gomem loaded
+#                          (KERNEL=debug|stock|debug-6.12|stock-6.12, default debug)
 #   make stress [SECONDS=300]  the long seeded stress run in a guest
 #   make fuzz SECONDS=...  a gomem_fuzz campaign in a guest (SEED, KERNEL, FUZZERS, OPS)
 #   make dkms-install [KVER=...]  copy the module's sources to /usr/src and
@@ -13,7 +14,7 @@
 #   make dkms-remove       dkms remove every build of this version, drop the copy
 #   make dkms-check        dkms-install for the stock kernel, modprobe and a
 #                          smoke test in its guest, dkms-remove
-#   make debug-kernel      build (or find) the cached debug kernel
+#   make debug-kernel [SERIES=6.12]  build (or find) a cached debug kernel (6.1)
 #   make clean
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -74,7 +75,7 @@ dkms-check:
 
 debug-kernel:
 	$(QEMU)/setup.sh
-	$(QEMU)/build-kernel.sh
+	$(QEMU)/build-kernel.sh $(SERIES)
 
 # gomem_bench.ko in the stock kernel, then the native benchmark.
 bench:

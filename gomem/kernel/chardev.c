@@ -307,7 +307,6 @@ static const struct file_operations gomem_fops = {
 	.flush		= gomem_flush,
 	.unlocked_ioctl	= gomem_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= no_llseek,
 };
 
 /* Every user may open a heap of their own, hence 0666. */

@@ -40,6 +40,7 @@
 #include <linux/vmalloc.h>
 
 #include "gomem.h"
+#include "compat.h"
 #include "counters.h"
 #include "devmem.h"
 #include "heap.h"
@@ -416,7 +417,7 @@ static void gomem_vm_open(struct vm_area_struct *vma)
 
 	atomic_inc(&mem->nvmas);
 	if (vma->vm_mm != mem->mm) {
-		vma->vm_flags |= VM_WIPEONFORK;
+		vm_flags_set(vma, VM_WIPEONFORK);
 		vma->vm_private_data = NULL;
 	}
 }
@@ -453,7 +454,7 @@ int gomem_mem_mmap(struct gomem_mem *mem, struct vm_area_struct *vma)
 	    vma->vm_pgoff != home_pgoff(mem, a->start))
 		return -EPERM;
 	/* No fork, no mremap growth, no core dump of a 64 MiB reservation. */
-	vma->vm_flags |= VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP | VM_MIXEDMAP;
+	vm_flags_set(vma, VM_DONTCOPY | VM_DONTEXPAND | VM_DONTDUMP | VM_MIXEDMAP);
 	vma->vm_ops = &gomem_vm_ops;
 	vma->vm_private_data = a;
 	atomic_inc(&mem->nvmas);

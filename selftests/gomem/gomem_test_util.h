@@ -149,6 +149,38 @@ static inline long long gm_meminfo(const char *field)
 	return kb < 0 ? -1 : kb * 1024;
 }
 
+/*
+ * Bytes in the page allocator's per-CPU free lists (the "count:" of every
+ * pageset in /proc/zoneinfo), or -1. MemFree leaves them out. Since 6.7
+ * the kernel grows a CPU's list while it frees many pages ("mm: tune PCP
+ * high automatically"), up to an eighth of the zone shared among the
+ * CPUs, and shrinks it back only by an eighth a second: right after a big
+ * free, tens of MiB can sit there on 6.12, where 6.1 held a few.
+ */
+static inline long long gm_pcp_bytes(void)
+{
+	long long pages = 0, n;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/zoneinfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " count: %lli", &n) == 1)
+			pages += n;
+	fclose(f);
+	return pages * sysconf(_SC_PAGESIZE);
+}
+
+/* Free memory as the page allocator has it: MemFree and its per-CPU lists, or -1. */
+static inline long long gm_free_bytes(void)
+{
+	long long memfree = gm_meminfo("MemFree:"), pcp = gm_pcp_bytes();
+
+	return memfree < 0 || pcp < 0 ? -1 : memfree + pcp;
+}
+
 /* Pages held by all /dev/gomem heaps (debugfs info), or -1. */
 static inline long long gm_user_pages(void)
 {

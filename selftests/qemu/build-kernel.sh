@@ -1,12 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build gomem's debug kernel (tinyconfig + debug.config) from Debian's
-# linux-source-6.1, once per package version and fragment, in the cache.
+# linux-source-<series>, once per package version and fragment, in the cache.
 # Prints the tree's path on stdout.
+#   build-kernel.sh [SERIES]     (6.1, the default, or 6.12)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kdir=$(debug_kdir)
+series=${1:-${GOMEM_SERIES[0]}}
+kdir=$(debug_kdir "$series")
+tarball=$(linux_tarball "$series")
 stamp="$kdir/.gomem-built"
 # A built tree is never written again: it needs no lock, and does not
 # wait for another tree being built in the same cache.
@@ -23,12 +26,17 @@ if [ -e "$stamp" ]; then
 	exit 0
 fi
 
-[ -r "$GOMEM_LINUX_TARBALL" ] || die "$GOMEM_LINUX_TARBALL missing (run selftests/qemu/setup.sh)"
+[ -r "$tarball" ] || die "$tarball missing (run selftests/qemu/setup.sh)"
 log="$kdir.log"
-msg "building the debug kernel in $kdir (log: $log)"
+msg "building the $series debug kernel in $kdir (log: $log)"
+t0=$(date +%s)
 rm -rf "$kdir"
 mkdir -p "$kdir"
-tar -C "$kdir" --strip-components=1 -xf "$GOMEM_LINUX_TARBALL"
+tar -C "$kdir" --strip-components=1 -xf "$tarball"
+# The fragment as applied to this series (see debug_fragment in lib.sh),
+# kept in the tree: it is what verify_config checks.
+fragment="$kdir/.gomem-debug.config"
+debug_fragment "$series" >"$fragment"
 
 # Check that Kconfig kept every line of the fragment: a silently dropped
 # option (KASAN, say) would make every later run prove less than it claims.
@@ -49,13 +57,13 @@ verify_config() {
 			fi
 			;;
 		esac
-	done <"$GOMEM_FRAGMENT"
+	done <"$fragment"
 	return $bad
 }
 
 {
 	make -C "$kdir" ARCH=x86_64 tinyconfig
-	(cd "$kdir" && ./scripts/kconfig/merge_config.sh -m .config "$GOMEM_FRAGMENT")
+	(cd "$kdir" && ./scripts/kconfig/merge_config.sh -m .config "$fragment")
 	make -C "$kdir" ARCH=x86_64 olddefconfig
 } >"$log" 2>&1 || { tail -n 30 "$log" >&2; die "kernel configuration failed"; }
 verify_config || die "the debug config fragment does not apply to this tree"
@@ -66,5 +74,5 @@ if ! make -C "$kdir" ARCH=x86_64 -j"$(nproc)" bzImage modules >>"$log" 2>&1; the
 	die "debug kernel build failed"
 fi
 touch "$stamp"
-msg "debug kernel ready: $kdir/arch/x86/boot/bzImage"
+msg "$series debug kernel ready in $(($(date +%s) - t0)) s: $kdir/arch/x86/boot/bzImage"
 echo "$kdir"

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# "make check": install what is missing, build the debug kernel (cached),
-# gomem and its tests for the debug and the stock kernel, run checkpatch
-# and dkms, boot both kernels and run every KUnit suite and kselftest,
-# then judge everything (report.py). Every step's output goes to a log in
+# "make check": install what is missing, build the debug kernels (cached),
+# gomem and its tests for every guest kernel (debug and stock, 6.1 and
+# 6.12: GOMEM_KERNELS in lib.sh), run checkpatch and dkms, boot each kernel
+# and run every KUnit suite and kselftest, then judge everything
+# (report.py). Every step's output goes to a log in
 # $GOMEM_OUT/runs/check/; the screen gets one line per step and a summary
 # naming each failure and its log. The last line is "N passed, N failed".
 set -uo pipefail
@@ -49,8 +50,10 @@ step setup "$GOMEM_QEMU_DIR/setup.sh"
 msg "debug-kernel (log: $runs/build/debug-kernel.log)"
 ksrc=$("$GOMEM_QEMU_DIR/build-kernel.sh" 2>"$runs/build/debug-kernel.log") ||
 	fail_build debug-kernel "$runs/build/debug-kernel.log"
-step prepare-debug "$GOMEM_QEMU_DIR/prepare.sh" debug
-step prepare-stock "$GOMEM_QEMU_DIR/prepare.sh" stock
+# The 6.1 tree (ksrc) also serves checkpatch, kunit.py and the kselftests.
+for kind in "${GOMEM_KERNELS[@]}"; do
+	step "prepare-$kind" "$GOMEM_QEMU_DIR/prepare.sh" "$kind"
+done
 step native-build make -s -C "$GOMEM_TOP/selftests/native" build OUT="$GOMEM_OUT/native"
 
 msg "whole-run checks (logs: $runs/checks/)"
@@ -90,17 +93,23 @@ msg "native core tests (log: $runs/native/output.log)"
 	echo "GOMEM-NATIVE-EXIT $rc"
 	echo "GOMEM-DONE"
 } >"$runs/native/output.log"
-for kind in debug stock; do
+# Each guest's results are labelled with its kernel's name (debug-6.12, ...).
+guest_runs=()
+guest_times=()
+for kind in "${GOMEM_KERNELS[@]}"; do
 	msg "booting the $kind kernel and running the tests (logs: $runs/$kind/)"
 	t0=$(date +%s)
 	"$GOMEM_QEMU_DIR/vm.sh" --kernel "$kind" --out "$runs/$kind" gomem-run-tests \
 		>"$runs/$kind.vm.log" 2>&1
 	msg "$kind guest finished in $(($(date +%s) - t0)) s"
+	guest_runs+=("$kind=$runs/$kind")
+	guest_times+=("$kind $(($(date +%s) - t0)) s")
 done
+msg "guests: $(IFS=,; echo "${guest_times[*]}" | sed 's/,/, /g')"
 
 msg "make check took $(($(date +%s) - start)) s"
 "$GOMEM_QEMU_DIR/report.py" --ksrc "$ksrc" --log "$runs/report.log" "${checks[@]}" \
-	"native=$runs/native" "debug=$runs/debug" "stock=$runs/stock" >"$runs/summary" 2>&1
+	"native=$runs/native" "${guest_runs[@]}" >"$runs/summary" 2>&1
 rc=$?
 cat "$runs/summary"
 # A reporter that died before its verdict still ends the run with one.

@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# "make fuzz SECONDS=N [SEED=N] [KERNEL=debug|stock] [FUZZERS=N] [OPS=...]":
+# "make fuzz SECONDS=N [SEED=N] [KERNEL=...] [FUZZERS=N] [OPS=...]":
 # boot a guest, run a gomem_fuzz campaign in it (guest/gomem-fuzz), then
 # scan the guest's console for kernel reports and print the totals.
-#   fuzz.sh [--seconds S] [--seed N] [--kernel debug|stock] [--fuzzers N] [--ops LIST]
+#   fuzz.sh [--seconds S] [--seed N] [--kernel KERNEL] [--fuzzers N] [--ops LIST]
 # Exits non-zero on a kernel report, a kmemleak report, an unexpected taint
 # or a fuzzer that found a violation. Logs: $GOMEM_OUT/runs/fuzz/.
 set -euo pipefail
@@ -21,9 +21,10 @@ while [ $# -gt 0 ]; do
 	--kernel) kind=$2; shift 2 ;;
 	--fuzzers) fuzzers=$2; shift 2 ;;
 	--ops) ops=$2; shift 2 ;;
-	*) die "usage: fuzz.sh [--seconds S] [--seed N] [--kernel debug|stock] [--fuzzers N] [--ops LIST]" ;;
+	*) die "usage: fuzz.sh [--seconds S] [--seed N] [--kernel KERNEL] [--fuzzers N] [--ops LIST]" ;;
 	esac
 done
+kind=$(kernel_name "$kind")
 [ -n "$seed" ] || seed=$(( ($(date +%s%N) / 1000) % 1000000000 ))
 [[ "$seconds" =~ ^[0-9]+$ && "$seed" =~ ^[0-9]+$ && "$fuzzers" =~ ^[0-9]+$ ]] ||
 	die "SECONDS, SEED and FUZZERS are numbers"

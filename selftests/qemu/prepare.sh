@@ -2,26 +2,30 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build everything one guest kernel needs: gomem's modules against it, the
 # kselftests, and the guest's initramfs.
-#   prepare.sh debug|stock
-# Leaves $GOMEM_OUT/<kind>/{kernel,initramfs.cpio.gz,module/}.
+#   prepare.sh KERNEL
+# KERNEL is debug-6.1, stock-6.1, debug-6.12 or stock-6.12 ("debug" and
+# "stock" mean the 6.1 ones; see lib.sh). A debug kernel is built from
+# Debian's linux-source-<series> (build-kernel.sh, cached); a stock one is
+# Debian's /boot/vmlinuz-<series>.*-amd64 with its headers.
+# Leaves $GOMEM_OUT/<KERNEL>/{kernel,initramfs.cpio.gz,module/}.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-kind=${1:?usage: prepare.sh debug|stock}
-case "$kind" in
+kind=$(kernel_name "${1:?usage: prepare.sh debug|stock|debug-6.12|stock-6.12|...}")
+series=$(kernel_series "$kind")
+case "$(kernel_flavour "$kind")" in
 debug)
-	kdir=$("$GOMEM_QEMU_DIR/build-kernel.sh")
+	kdir=$("$GOMEM_QEMU_DIR/build-kernel.sh" "$series")
 	image="$kdir/arch/x86/boot/bzImage"
 	;;
 stock)
-	kver=$(stock_kver)
+	kver=$(stock_kver "$series")
 	kdir="/usr/src/linux-headers-$kver"
 	image="/boot/vmlinuz-$kver"
 	;;
-*)
-	die "unknown kernel kind '$kind'"
-	;;
 esac
+# The kselftests take kselftest_harness.h from the 6.1 tree whatever the
+# guest: userspace programs, one build for every guest.
 ksrc=$(debug_kdir)
 out="$GOMEM_OUT/$kind"
 mkdir -p "$out"
@@ -33,6 +37,15 @@ rm -rf "$out/module"
 mkdir -p "$out/module"
 cp -a "$GOMEM_TOP/Kbuild" "$GOMEM_TOP/dkms.conf" "$GOMEM_TOP/gomem" "$GOMEM_TOP/include" "$out/module/"
 make -s -C "$kdir" M="$out/module" W=1 KCFLAGS=-Werror modules
+# The initramfs holds no module of the kernel's own (Debian's stock
+# kernels have what the guest needs built in): gomem's modules may depend
+# only on each other.
+for ko in "$out/module/"*.ko; do
+	for dep in $(modinfo -F depends "$ko" | tr ',' ' '); do
+		[ -e "$out/module/$dep.ko" ] ||
+			die "${ko##*/} needs the $kind kernel's module $dep, which the guest lacks"
+	done
+done
 
 # Through the kernel's lib.mk; static for the busybox guest.
 msg "building the kselftests"

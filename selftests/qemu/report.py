@@ -154,7 +154,7 @@ def judge_kunit(kind, run, output, ksrc, tally):
     output_log = os.path.join(run, 'output.log')
     ktap = section(output, 'KTAP')
     if ktap is None:
-        if kind in ('debug', 'native'):
+        if kind == 'native' or kind.startswith('debug'):
             tally.problem(kind, 'no KUnit results', output_log)
         return
     ktap_path = os.path.join(run, 'kunit.ktap')

@@ -9,6 +9,9 @@ packages=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio xz-utils kmod
 	python3 perl rsync dkms pkg-config groff-base gnuplot-nox
 	linux-source-6.1 linux-headers-amd64 linux-image-amd64
+	# 6.12, Debian 12's second kernel (bookworm-security, which a default
+	# Debian 12 sources.list has).
+	linux-source-6.12 linux-headers-6.12-amd64 linux-image-6.12-amd64
 	qemu-system-x86 busybox-static
 	zlib1g-dev golang-go
 )

@@ -3,7 +3,8 @@
 # "make stress [SECONDS=N] [SEED=N] [PROCS=N] [THREADS=N] [NO=ops]":
 # the long run of gomem_stress (selftests/gomem/gomem_stress.c) in a guest,
 # then the guest's console scanned for kernel reports, as make check does.
-# KERNEL=debug (default) or KERNEL=stock chooses the guest kernel.
+# KERNEL chooses the guest kernel: debug (default) or stock, the 6.1 ones,
+# or debug-6.12, stock-6.12, debug-6.1, stock-6.1 (lib.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -16,7 +17,7 @@ threads=${THREADS:-2}
 no=${NO:-}
 [[ "$seed$procs$threads" =~ ^[0-9]+$ ]] || die "SEED, PROCS, THREADS: numbers"
 [[ "$no" =~ ^[a-z,]*$ ]] || die "NO: a comma-separated list of operations"
-kind=${KERNEL:-debug}
+kind=$(kernel_name "${KERNEL:-debug}")
 out="$GOMEM_OUT/runs/stress"
 
 "$GOMEM_QEMU_DIR/setup.sh"

@@ -3,8 +3,10 @@
 # Boot a prepared guest (see prepare.sh), run one shell command in it as
 # root with gomem.ko loaded, print the command's output and exit with its
 # status.
-#   vm.sh [--kernel debug|stock] [--noload] [--timeout SECONDS] [--out DIR]
+#   vm.sh [--kernel KERNEL] [--noload] [--timeout SECONDS] [--out DIR]
 #         [--add TREE] CMD...
+# KERNEL: debug (the default) or stock, meaning the 6.1 ones, or debug-6.1,
+# stock-6.1, debug-6.12, stock-6.12 (lib.sh).
 # DIR receives console.log (the kernel's serial console) and output.log
 # (the command's output, second serial port). TREE's files are added to
 # the guest's root (dkms-check.sh brings a modules tree that way).
@@ -27,7 +29,8 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-[ $# -gt 0 ] || die "usage: vm.sh [--kernel debug|stock] [--noload] [--timeout S] [--out DIR] CMD..."
+[ $# -gt 0 ] || die "usage: vm.sh [--kernel KERNEL] [--noload] [--timeout S] [--out DIR] [--add TREE] CMD..."
+kind=$(kernel_name "$kind")
 guest="$GOMEM_OUT/$kind"
 [ -e "$guest/initramfs.cpio.gz" ] || die "$kind guest not prepared (run prepare.sh $kind)"
 out=${out:-$GOMEM_OUT/runs/$kind-$$}

@@ -387,7 +387,7 @@ static void fmt_ratio(char *buf, size_t len, u64 a, u64 b)
 
 static void bench_print(unsigned int runs)
 {
-	char g[16], k[16], c[16], rk[16], rc[16];
+	char g[24], k[24], c[24], rk[24], rc[24];
 	unsigned int m, p, s;
 
 	for (m = 0; m < NR_CPU_MODES; m++) {

@@ -10,6 +10,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 
+#include "compat.h"
 #include "heap.h"
 
 /* The buddy allocator deals in powers of two: @bytes is not used. */
@@ -19,7 +20,7 @@ static uintptr_t kernel_alloc_block(void *ctx, unsigned int order, size_t bytes)
 	gfp_t gfp = GFP_KERNEL | __GFP_NOWARN;
 	struct page *page;
 
-	if (order < PAGE_SHIFT || page_order >= MAX_ORDER)
+	if (order < PAGE_SHIFT || page_order > MAX_PAGE_ORDER)
 		return 0;
 	/* A failed high order is not worth reclaim: a smaller one is tried next. */
 	if (page_order)
