@@ -157,3 +157,40 @@ const struct file_operations gomem_heap_prof_fops = {
 	.llseek = default_llseek,
 	.release = heapprof_release,
 };
+
+/*
+ * heapprof_rate: the rate in bytes, as gm_heap_set_profile_rate() takes it.
+ * Kernel heaps only: a process sets its own heap's with GOMEM_IOC_PROF_RATE.
+ */
+static int heapprof_rate_get(void *data, u64 *val)
+{
+	struct gomem_heap_entry *e = data;
+	struct gm_prof_info info;
+
+	gm_heap_profile_read(e->gm, NULL, 0, &info);
+	*val = info.rate;
+	return 0;
+}
+
+static int heapprof_rate_set(void *data, u64 val)
+{
+	struct gomem_heap_entry *e = data;
+
+	gm_heap_set_profile_rate(e->gm, val);
+	return 0;
+}
+
+static int heapprof_rate_open(struct inode *inode, struct file *file)
+{
+	return simple_attr_open(inode, file, heapprof_rate_get, heapprof_rate_set, "%llu\n");
+}
+
+/* The registry creates it with debugfs_create_file(): the proxy guards removal. */
+const struct file_operations gomem_heap_prof_rate_fops = {
+	.owner = THIS_MODULE,
+	.open = heapprof_rate_open,
+	.release = simple_attr_release,
+	.read = simple_attr_read,
+	.write = simple_attr_write,
+	.llseek = generic_file_llseek,
+};

@@ -15,5 +15,7 @@ void *gomem_heapprof_dump(struct gm_heap *gm, size_t *size);
 
 /* The heapprof file of both kinds of heap (heaps.h's struct gomem_heap_file). */
 extern const struct file_operations gomem_heap_prof_fops;
+/* heapprof_rate: read and set a kernel heap's sampling rate (root). */
+extern const struct file_operations gomem_heap_prof_rate_fops;
 
 #endif /* _GOMEM_HEAPPROF_H */

@@ -114,9 +114,11 @@ static void heap_debugfs_init(struct gomem_heap_entry *e)
 		e->dir = NULL;
 		return;
 	}
-	for (i = 0; i < e->type->nr_files; i++)
-		debugfs_create_file(e->type->files[i].name, 0400, e->dir, e,
-				    e->type->files[i].fops);
+	for (i = 0; i < e->type->nr_files; i++) {
+		const struct gomem_heap_file *f = &e->type->files[i];
+
+		debugfs_create_file(f->name, f->mode ?: 0400, e->dir, e, f->fops);
+	}
 }
 
 /* === entering and leaving =============================================== */

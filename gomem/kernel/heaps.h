@@ -28,10 +28,12 @@ struct gomem_heap_entry;
  * struct gomem_heap_file - one file of a heap's debugfs directory
  * @name: its name
  * @fops: its operations; the inode's data is the heap's registry entry
+ * @mode: its permissions; 0 is 0400 (root reads)
  */
 struct gomem_heap_file {
 	const char *name;
 	const struct file_operations *fops;
+	umode_t mode;
 };
 
 /**

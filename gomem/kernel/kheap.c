@@ -61,13 +61,14 @@ static void kheap_kick(void *arg, enum gm_kick why)
 		queue_delayed_work(system_unbound_wq, &heap->trim, HZ);
 }
 
-/* kheaps/<name>/: the core's tables and the heap profile. */
+/* kheaps/<name>/: the core's tables, the heap profile and its rate. */
 static const struct gomem_heap_file kheap_files[] = {
 	{ "memstats", &gomem_heap_memstats_fops },
 	{ "classes", &gomem_heap_classes_fops },
 	{ "arenas", &gomem_heap_arenas_fops },
 	{ "gc", &gomem_heap_gc_fops },
 	{ "heapprof", &gomem_heap_prof_fops },
+	{ "heapprof_rate", &gomem_heap_prof_rate_fops, 0600 },
 };
 
 /*
@@ -370,6 +371,27 @@ int gomem_heap_set_gogc(struct gomem_heap *heap, int gogc)
 EXPORT_SYMBOL_GPL(gomem_heap_set_gogc);
 
 /**
+ * gomem_heap_set_profile_rate() - sample a heap's allocations (Go's MemProfileRate)
+ * @heap: the heap
+ * @rate: bytes allocated per sample on average; 0 turns sampling off (a
+ *	kernel heap's default), 1 samples every allocation; larger than
+ *	GOMEM_PROF_MAX_RATE is that
+ *
+ * A sampled allocation records its kernel stack. Root reads the profile
+ * in debugfs, kheaps/<name>/heapprof, and ``gomemctl pprof <name>`` turns
+ * it into a pprof profile. kheaps/<name>/heapprof_rate sets the same rate.
+ *
+ * Context: process context. Allocations that cannot sleep record no new
+ * stack (they are counted as dropped) until one that can has.
+ * Return: the rate before.
+ */
+unsigned long gomem_heap_set_profile_rate(struct gomem_heap *heap, unsigned long rate)
+{
+	return gm_heap_set_profile_rate(heap->reg.gm, rate);
+}
+EXPORT_SYMBOL_GPL(gomem_heap_set_profile_rate);
+
+/**
  * gomem_heap_cached_spans() - spans a CPU's mcache holds (for tests)
  * @heap: the heap
  * @cpu: the CPU
@@ -383,6 +405,21 @@ unsigned int gomem_heap_cached_spans(struct gomem_heap *heap, unsigned int cpu)
 	return gm_heap_cached_spans(heap->reg.gm, cpu);
 }
 GOMEM_EXPORT_FOR_KUNIT(gomem_heap_cached_spans);
+
+/**
+ * gomem_heap_profile_dump() - a heap's profile, as debugfs gives it (for tests)
+ * @heap: the heap
+ * @size: set to the dump's bytes
+ *
+ * Context: process context; may sleep.
+ * Return: a struct gomem_prof_header and its records (kvfree() it), or
+ * NULL if memory ran out.
+ */
+void *gomem_heap_profile_dump(struct gomem_heap *heap, size_t *size)
+{
+	return gomem_heapprof_dump(heap->reg.gm, size);
+}
+GOMEM_EXPORT_FOR_KUNIT(gomem_heap_profile_dump);
 
 /* === module set-up ====================================================== */
 

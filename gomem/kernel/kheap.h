@@ -11,5 +11,6 @@ struct gomem_heap;
 int gomem_kheap_init(void);
 void gomem_kheap_exit(void);
 unsigned int gomem_heap_cached_spans(struct gomem_heap *heap, unsigned int cpu);
+void *gomem_heap_profile_dump(struct gomem_heap *heap, size_t *size);
 
 #endif /* _GOMEM_KHEAP_H */

@@ -39,4 +39,7 @@ bool gomem_heap_gc_due(struct gomem_heap *heap, size_t size);
 int gomem_heap_gc(struct gomem_heap *heap);
 int gomem_heap_set_gogc(struct gomem_heap *heap, int gogc);
 
+/* Heap profiles: Documentation/profiling.rst. */
+unsigned long gomem_heap_set_profile_rate(struct gomem_heap *heap, unsigned long rate);
+
 #endif /* _LINUX_GOMEM_H */

@@ -5,7 +5,7 @@
  * the user stack of the allocating function, frees are counted, rate 0
  * records nothing, the dump holds no kernel address, bad arguments are
  * refused, and root reads the same dump in debugfs and turns it into a
- * gzip'd profile with gomemctl. Built with frame pointers, which the
+ * gzip'd profile with gomemctl; root sets a kernel heap's rate in debugfs. Built with frame pointers, which the
  * kernel walks, and without inlining. Whether `go tool pprof` names the function is checked on
  * the host (selftests/native/pprof), where Go is.
  */
@@ -241,6 +241,70 @@ TEST_F(prof, debugfs_and_gomemctl)
 	unlink("/tmp/gomem_prof_test.pb.gz");
 	EXPECT_EQ(0x1f, magic[0]);
 	EXPECT_EQ(0x8b, magic[1]);
+}
+
+#define KHEAP_RATE	GOMEM_DEBUGFS "/kheaps/kernel/heapprof_rate"
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static unsigned long long read_ull(const char *path)
+{
+	unsigned long long v = ~0ULL;
+	FILE *f = fopen(path, "r");
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = ~0ULL;
+		fclose(f);
+	}
+	return v;
+}
+
+/*
+ * A kernel heap's rate, set by root in debugfs (gomem_heap_set_profile_rate()
+ * for kernel code): read back, seen in the dump's header, clamped, and
+ * garbage refused.
+ */
+TEST(kernel_heap_rate_file)
+{
+	unsigned long long old;
+	struct gomem_prof_header hdr;
+	struct stat st;
+	char val[32];
+	FILE *f;
+
+	if (stat(KHEAP_RATE, &st))
+		SKIP(return, "%s: %s (debugfs, as root)", KHEAP_RATE, strerror(errno));
+	EXPECT_EQ(0600, st.st_mode & 07777);
+	old = read_ull(KHEAP_RATE);
+	ASSERT_NE(~0ULL, old);
+	ASSERT_EQ(0, write_str(KHEAP_RATE, "4096\n"));
+	EXPECT_EQ(4096, read_ull(KHEAP_RATE));
+	f = fopen(GOMEM_DEBUGFS "/kheaps/kernel/heapprof", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fread(&hdr, sizeof(hdr), 1, f));
+	fclose(f);
+	EXPECT_EQ(GOMEM_PROF_MAGIC, hdr.magic);
+	EXPECT_EQ(GOMEM_PROF_KERNEL_STACKS, hdr.flags);
+	EXPECT_EQ(4096, hdr.rate);
+	EXPECT_EQ(0, write_str(KHEAP_RATE, "99999999999"));
+	EXPECT_EQ(GOMEM_PROF_MAX_RATE, read_ull(KHEAP_RATE));
+	EXPECT_EQ(-EINVAL, write_str(KHEAP_RATE, "lots"));
+	EXPECT_EQ(-EINVAL, write_str(KHEAP_RATE, "-1"));
+	EXPECT_EQ(GOMEM_PROF_MAX_RATE, read_ull(KHEAP_RATE));
+	snprintf(val, sizeof(val), "%llu", old);
+	EXPECT_EQ(0, write_str(KHEAP_RATE, val));
+	EXPECT_EQ(old, read_ull(KHEAP_RATE));
 }
 
 TEST_HARNESS_MAIN

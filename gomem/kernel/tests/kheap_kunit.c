@@ -5,15 +5,18 @@
  * hotplug taking a CPU offline with cached spans, and with frees it has
  * not handed over. The first uses this module's copy of the core; the
  * others go through gomem.ko's API, whose heaps its hotplug callback
- * knows.
+ * knows; so does a kernel heap's profile.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/cpu.h>
 #include <linux/delay.h>
+#include <linux/kallsyms.h>
 #include <linux/kthread.h>
+#include <linux/mm.h>
 #include <linux/workqueue.h>
 #include <linux/gomem.h>
+#include <uapi/linux/gomem.h>
 
 #include "../kheap.h"
 #include "heap.h"
@@ -380,9 +383,101 @@ static void kernel_heap_gc(struct kunit *test)
 	gomem_heap_destroy(heap);
 }
 
+/* === heap profiles ====================================================== */
+
+#define PROFILED	16
+
+static noinline void *profiled_alloc(struct gomem_heap *heap)
+{
+	void *p = gomem_alloc(heap, 96, 0, GFP_KERNEL);
+
+	/* Not a tail call: this function's frame stays on the stack. */
+	barrier();
+	return p;
+}
+
+/* The records whose stack passes through profiled_alloc(). */
+static void count_profiled(struct kunit *test, const struct gomem_prof_header *hdr,
+			   size_t size, u64 *allocs, u64 *frees)
+{
+	const void *pos = hdr + 1, *end = (const void *)hdr + size;
+	char sym[KSYM_SYMBOL_LEN];
+	u64 i;
+	u32 d;
+
+	*allocs = *frees = 0;
+	for (i = 0; i < hdr->nrecords; i++) {
+		const struct gomem_prof_record *r = pos;
+		const __u64 *pcs = (const __u64 *)(r + 1);
+
+		KUNIT_ASSERT_TRUE(test, (const void *)(pcs + r->depth) <= end);
+		for (d = 0; d < r->depth; d++) {
+			snprintf(sym, sizeof(sym), "%ps", (void *)(unsigned long)pcs[d]);
+			/* "%ps" of a module's address ends with " [module]". */
+			if (!strncmp(sym, "profiled_alloc", 14) && (!sym[14] || sym[14] == ' ')) {
+				*allocs += r->allocs;
+				*frees += r->frees;
+				break;
+			}
+		}
+		pos = pcs + r->depth;
+	}
+	KUNIT_EXPECT_PTR_EQ(test, pos, end);
+}
+
+/*
+ * A kernel heap samples nothing until its rate is set; at rate 1 every
+ * allocation is recorded with the kernel stack that made it, and every
+ * free is counted against it.
+ */
+static void kernel_heap_profile(struct kunit *test)
+{
+	struct gomem_heap *heap = gomem_heap_create("kunit-prof");
+	void *objs[PROFILED];
+	struct gomem_prof_header *hdr;
+	u64 allocs, frees;
+	size_t size;
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, heap);
+	KUNIT_EXPECT_EQ(test, gomem_heap_set_profile_rate(heap, 1), 0);
+	for (i = 0; i < PROFILED; i++) {
+		objs[i] = profiled_alloc(heap);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+	hdr = gomem_heap_profile_dump(heap, &size);
+	KUNIT_ASSERT_NOT_NULL(test, hdr);
+	KUNIT_EXPECT_EQ(test, hdr->magic, GOMEM_PROF_MAGIC);
+	KUNIT_EXPECT_EQ(test, hdr->flags, GOMEM_PROF_KERNEL_STACKS);
+	KUNIT_EXPECT_EQ(test, hdr->rate, 1);
+	KUNIT_EXPECT_EQ(test, hdr->dropped, 0);
+	count_profiled(test, hdr, size, &allocs, &frees);
+	KUNIT_EXPECT_EQ(test, allocs, PROFILED);
+	KUNIT_EXPECT_EQ(test, frees, 0);
+	kvfree(hdr);
+
+	/* Sampling off: frees of sampled objects are still counted. */
+	KUNIT_EXPECT_EQ(test, gomem_heap_set_profile_rate(heap, 0), 1);
+	for (i = 0; i < PROFILED; i++)
+		KUNIT_EXPECT_EQ(test, gomem_free(heap, objs[i]), 0);
+	KUNIT_EXPECT_NOT_NULL(test, profiled_alloc(heap));
+	hdr = gomem_heap_profile_dump(heap, &size);
+	KUNIT_ASSERT_NOT_NULL(test, hdr);
+	KUNIT_EXPECT_EQ(test, hdr->rate, 0);
+	count_profiled(test, hdr, size, &allocs, &frees);
+	KUNIT_EXPECT_EQ(test, allocs, PROFILED);
+	KUNIT_EXPECT_EQ(test, frees, PROFILED);
+	kvfree(hdr);
+	/* Clamped as Go's profiler is not, but as the ioctl is. */
+	gomem_heap_set_profile_rate(heap, ULONG_MAX);
+	KUNIT_EXPECT_EQ(test, gomem_heap_set_profile_rate(heap, 0), GOMEM_PROF_MAX_RATE);
+	gomem_heap_destroy(heap);
+}
+
 static struct kunit_case gomem_kheap_cases[] = {
 	KUNIT_CASE(kernel_heap_api),
 	KUNIT_CASE(kernel_heap_gc),
+	KUNIT_CASE(kernel_heap_profile),
 	KUNIT_CASE(kthread_per_cpu),
 	KUNIT_CASE(offline_cpu_with_cached_spans),
 	KUNIT_CASE(offline_cpu_with_local_frees),
