@@ -66,6 +66,9 @@ check libgomem-mock make -s -C "$GOMEM_TOP/tools/libgomem" test OUT="$GOMEM_OUT/
 # The syzkaller description (constants, commands) and the fuzzer follow the uapi header.
 check syzkaller-desc make -s -C "$GOMEM_TOP/selftests/gomem/syzkaller" check \
 	OUT="$GOMEM_OUT/syzkaller"
+# Documentation: titles Sphinx would warn about, merge leftovers.
+check docs sh -c 'python3 "$1/tools/doccheck.py" --self-test && python3 "$1/tools/doccheck.py"' \
+	sh "$GOMEM_TOP"
 # The reporter's reading of TAP lines and its summary of failures.
 check report-self-test python3 "$GOMEM_QEMU_DIR/report.py" --self-test --ksrc "$ksrc"
 # The layers: no call cycle between core files, includes only downwards.
