@@ -139,6 +139,8 @@ static void million_node_list(struct kunit *test)
 		p[0] = *root;
 		p[1] = i;
 		*root = (uintptr_t)p;
+		/* 14-35 s in the debug guest: yield, or RCU reports a stall. */
+		gm_cond_resched();
 	}
 	c = gc(test, true);
 	KUNIT_EXPECT_EQ(test, c->mark.marked, N);
@@ -835,6 +837,7 @@ static void steady_state_near_goal(struct kunit *test)
 		if (gm_heap_gc_due(h, SIZE))
 			gc(test, false);
 		root[i % LIVE] = (uintptr_t)obj(test, SIZE, 0);
+		gm_cond_resched();
 		if (i % 1000 == 0) {
 			alloc = gm_pacer_live(h);
 			peak = max(peak, alloc);

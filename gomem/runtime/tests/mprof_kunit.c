@@ -88,6 +88,12 @@ static void churn(struct kunit *test, size_t size, unsigned int n)
 
 		KUNIT_ASSERT_NOT_NULL(test, p);
 		KUNIT_ASSERT_EQ(test, gm_heap_free(c->h, p), 0);
+		/*
+		 * 131072 rounds take 20-30 s in the debug guest (kmemleak's
+		 * report and withdrawal of each object): without a yield a
+		 * PREEMPT_NONE kernel reports an RCU stall.
+		 */
+		gm_cond_resched();
 	}
 }
 
@@ -203,8 +209,10 @@ static void memory_bounded(struct kunit *test)
 	unsigned int i;
 
 	gm_heap_set_profile_rate(c->h, 1);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		KUNIT_ASSERT_NOT_NULL(test, gm_heap_alloc(c->h, 16, 0));
+		gm_cond_resched();
+	}
 	t = read_totals(test);
 	KUNIT_EXPECT_EQ(test, t.allocs, c->info.objects);
 	KUNIT_EXPECT_LE(test, c->info.objects, (u64)GM_MPROF_MAX_OBJS * 3 / 4);
