@@ -5,9 +5,9 @@
  * the user stack of the allocating function, frees are counted, rate 0
  * records nothing, the dump holds no kernel address, bad arguments are
  * refused, and root reads the same dump in debugfs and turns it into a
- * gzip'd profile with gomemctl; root sets a kernel heap's rate in debugfs. Built with frame pointers, which the
- * kernel walks, and without inlining. Whether `go tool pprof` names the function is checked on
- * the host (selftests/native/pprof), where Go is.
+ * gzip'd profile with gomemctl, in which go tool pprof finds the allocating
+ * function by name; root sets a kernel heap's rate in debugfs. Built with
+ * frame pointers, which the kernel walks, and without inlining.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -241,6 +241,50 @@ TEST_F(prof, debugfs_and_gomemctl)
 	unlink("/tmp/gomem_prof_test.pb.gz");
 	EXPECT_EQ(0x1f, magic[0]);
 	EXPECT_EQ(0x8b, magic[1]);
+}
+
+/*
+ * What a Go programmer does with it: go tool pprof -top names the
+ * allocating function, with no binary to symbolize from (-symbolize=none):
+ * gomemctl took the names from this program's symbol table. The guests
+ * carry golang-go's pprof; elsewhere "go tool pprof" serves if go is there.
+ */
+TEST_F(prof, go_tool_pprof_names_allocator)
+{
+	const char *out = "/tmp/gomem_prof_test_top.pb.gz";
+	char cmd[512], line[512];
+	const char *pprof;
+	bool found = false;
+	FILE *p;
+	int i;
+
+	if (system("command -v gomemctl >/dev/null 2>&1"))
+		SKIP(return, "gomemctl not on PATH");
+	if (!system("command -v pprof >/dev/null 2>&1"))
+		pprof = "pprof";
+	else if (!system("command -v go >/dev/null 2>&1"))
+		pprof = "go tool pprof";
+	else
+		SKIP(return, "no go tool pprof (Debian: golang-go)");
+	gomem_set_profile_rate(self->h, 1);
+	for (i = 0; i < OBJECTS; i++)
+		ASSERT_NE(NULL, gomem_prof_test_allocator(self->h, 512));
+	snprintf(cmd, sizeof(cmd), "gomemctl pprof -o %s %llu 2>&1", out, self->id);
+	if (system(cmd))
+		SKIP(return, "gomemctl pprof failed (debugfs, as root)");
+	/* pprof keeps nothing in $HOME with -top, but wants one. */
+	snprintf(cmd, sizeof(cmd), "HOME=/tmp %s -top -symbolize=none %s 2>&1", pprof, out);
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	while (fgets(line, sizeof(line), p)) {
+		if (strstr(line, "gomem_prof_test_allocator"))
+			found = true;
+		line[strcspn(line, "\n")] = 0;
+		TH_LOG("%s", line);
+	}
+	EXPECT_EQ(0, pclose(p));
+	unlink(out);
+	EXPECT_TRUE(found);
 }
 
 #define KHEAP_RATE	GOMEM_DEBUGFS "/kheaps/kernel/heapprof_rate"

@@ -67,6 +67,17 @@ cp "$GOMEM_QEMU_DIR/guest/gomem-run-tests" "$GOMEM_QEMU_DIR/guest/gomem-demo" \
 cp "$GOMEM_OUT/tools/gomemctl" "$stage/usr/lib/gomem/bin/"
 cp "$out/module/"*.ko "$stage/lib/gomem/"
 make -s "${ksft[@]}" install INSTALL_PATH="$stage/usr/lib/gomem/selftests" >/dev/null
+# go tool pprof (golang-go's), with the C library it is linked against, so
+# that gomem_prof_test reads a /dev/gomem heap's profile as a Go programmer
+# would; without it that case skips.
+pprof="$(go env GOTOOLDIR 2>/dev/null || true)/pprof"
+if [ -x "$pprof" ]; then
+	cp "$pprof" "$stage/usr/lib/gomem/bin/pprof"
+	for lib in $(ldd "$pprof" | grep -o '/[^ ]*'); do
+		mkdir -p "$stage${lib%/*}"
+		cp -L "$lib" "$stage$lib"
+	done
+fi
 (cd "$stage" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out/initramfs.cpio.gz"
 cp "$image" "$out/kernel"
 msg "$kind guest ready: $out"

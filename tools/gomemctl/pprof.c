@@ -12,9 +12,10 @@
  * format of Go's heap profiles: four sample types (alloc_objects,
  * alloc_space, inuse_objects, inuse_space), counts scaled by the rate as
  * Go's scaleHeapSample does, locations by address with the mappings of
- * the heap owner's /proc/PID/maps (so that pprof symbolizes them from the
- * binaries), or function names from /proc/kallsyms for kernel stacks;
- * gzip-compressed with zlib.
+ * the heap owner's /proc/PID/maps, and their functions' names: from the
+ * symbol tables of the mapped files where they can be read (as Go's
+ * runtime/pprof names them, so that the profile needs no binary), from
+ * /proc/kallsyms for kernel stacks; gzip-compressed with zlib.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +34,7 @@
 
 #include <linux/gomem.h>
 
+#include "elfsym.h"
 #include "pprof.h"
 
 #define DEBUGFS_DEFAULT	"/sys/kernel/debug/gomem"
@@ -173,9 +175,16 @@ size_t pprof_dump_size(const void *buf, size_t len)
 
 /* === mappings and kernel symbols ======================================== */
 
+/*
+ * An executable mapping; @sym is read at its first location, and the
+ * mapping has functions when every one of its @nlocs locations was named.
+ */
 struct mapping {
 	uint64_t start, limit, offset;
 	char *file;
+	struct elfsym sym;
+	bool sym_tried;
+	size_t nlocs, nnamed;
 };
 
 struct maptab {
@@ -200,6 +209,7 @@ static void maps_parse(const char *text, struct maptab *t)
 			if (m) {
 				t->m = m;
 				m += t->n++;
+				memset(m, 0, sizeof(*m));
 				m->start = start;
 				m->limit = end;
 				m->offset = offset;
@@ -354,16 +364,37 @@ static void value_type(struct encoder *e, unsigned int field, const char *type,
 	pb_msg(&e->out, field, &e->sub);
 }
 
-/* A new location: its mapping, or for kernel stacks its function by name. */
+/* The function of a user address, from its mapping's file (read once). */
+static const char *user_func(struct encoder *e, size_t mapping, uint64_t addr)
+{
+	struct mapping *m = &e->maps.m[mapping - 1];
+	const char *name = NULL;
+
+	if (!m->sym_tried) {
+		m->sym_tried = true;
+		if (m->file && m->file[0] == '/')
+			elfsym_open(m->file, &m->sym);
+	}
+	m->nlocs++;
+	name = elfsym_lookup(&m->sym, addr - m->start + m->offset);
+	if (name)
+		m->nnamed++;
+	return name;
+}
+
+/* A new location: its mapping, and its function by name where it is known. */
 static void location(struct encoder *e, uint64_t id, uint64_t addr)
 {
-	const char *name = e->kernel ? ksym_of(&e->ksyms, addr) : NULL;
+	size_t mapping = e->kernel ? 1 : mapping_of(&e->maps, addr);
+	const char *name;
 
-	pb_uint(&e->sub, 1, id);
 	if (e->kernel)
-		pb_uint(&e->sub, 2, 1);
-	else if (mapping_of(&e->maps, addr))
-		pb_uint(&e->sub, 2, mapping_of(&e->maps, addr));
+		name = ksym_of(&e->ksyms, addr);
+	else
+		name = mapping ? user_func(e, mapping, addr) : NULL;
+	pb_uint(&e->sub, 1, id);
+	if (mapping)
+		pb_uint(&e->sub, 2, mapping);
 	pb_uint(&e->sub, 3, addr);
 	if (name) {
 		/* Function = Line's function_id; one function per location is enough here. */
@@ -426,6 +457,9 @@ static void mappings(struct encoder *e)
 		pb_uint(&e->sub, 3, m->limit);
 		pb_uint(&e->sub, 4, m->offset);
 		pb_uint(&e->sub, 5, str_id(&e->str, m->file));
+		/* Every location named: pprof needs no binary for this one. */
+		if (m->nlocs && m->nnamed == m->nlocs)
+			pb_uint(&e->sub, 7, 1);
 		pb_msg(&e->out, 3, &e->sub);
 	}
 }
@@ -520,8 +554,10 @@ int pprof_encode(const void *dump, size_t len, const char *maps, const char *kal
 	free(e.sub2.p);
 	str_free(&e.str);
 	free(e.locs.addr);
-	for (i = 0; i < e.maps.n; i++)
+	for (i = 0; i < e.maps.n; i++) {
 		free(e.maps.m[i].file);
+		elfsym_close(&e.maps.m[i].sym);
+	}
 	free(e.maps.m);
 	for (i = 0; i < e.ksyms.n; i++)
 		free(e.ksyms.s[i].name);

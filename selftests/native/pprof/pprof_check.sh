@@ -6,7 +6,9 @@
 # read the profile with `go tool pprof -top`: the functions must appear by
 # name with their bytes (scaled back from the samples) within 25 % of what
 # they allocated, for the allocated and for the in-use space. The same is
-# checked of the recorded dump turned into a profile by `gomemctl pprof -i`.
+# checked of the recorded dump turned into a profile by `gomemctl pprof -i`,
+# and of that profile read with -symbolize=none and no binary: gomemctl
+# names the functions itself, from the binary's symbol table.
 #   pprof_check.sh PROGRAM OUTDIR
 set -uo pipefail
 prog=$1
@@ -25,9 +27,19 @@ mkdir -p "$out"
 }
 expect() { awk -v k="$1" '$1 == k { print $2 }' "$out/expect.txt"; }
 
+# How pprof reads a profile: with the binary to symbolize from, or with
+# only the names the profile holds.
+pprof_top() { # profile, sample type
+	if [ "$mode" = selfnamed ]; then
+		go tool pprof -top -unit=B -symbolize=none -sample_index="$2" "$1"
+	else
+		go tool pprof -top -unit=B -sample_index="$2" "$prog" "$1"
+	fi
+}
+
 # The cumulative bytes of function $3 in sample type $2 of profile $1.
 cum_bytes() {
-	go tool pprof -top -unit=B -sample_index="$2" "$prog" "$1" 2>/dev/null |
+	pprof_top "$1" "$2" 2>/dev/null |
 		awk -v f="$3" '$6 == f { sub(/B$/, "", $4); print $4 }'
 }
 
@@ -44,14 +56,17 @@ check() { # profile, sample type, function, expected bytes, label
 		echo "ok $n $5 # $3 $2 ${got}B, expected about $4"
 	else
 		echo "not ok $n $5 # $3 $2 '${got}' bytes, expected about $4"
-		go tool pprof -top -unit=B -sample_index="$2" "$prog" "$1" 2>&1 | sed 's/^/# /'
+		pprof_top "$1" "$2" 2>&1 | sed 's/^/# /'
 		fail=1
 	fi
 }
 
-for p in encoder gomemctl; do
+for p in encoder gomemctl selfnamed; do
+	mode=$p
 	f=$out/heap.pb.gz
-	if [ $p = gomemctl ]; then
+	if [ $p = selfnamed ]; then
+		f=$out/heap-ctl.pb.gz
+	elif [ $p = gomemctl ]; then
 		make -s -C "$top/tools/gomemctl" OUT="$out/tools" >/dev/null 2>&1 &&
 			"$out/tools/gomemctl" pprof -i "$out/heap.rec" -o "$out/heap-ctl.pb.gz" || {
 			echo "not ok $((n + 1)) gomemctl_pprof_input # gomemctl pprof -i failed"
