@@ -33,7 +33,8 @@ SPLATS = re.compile(
     r'BUG:|WARNING:|Oops|KASAN|UBSAN|Call Trace|Kernel panic|'
     r'general protection fault|possible circular locking|'
     r'inconsistent lock state|suspected memory leak|'
-    r'possible recursive locking|sleeping function called from invalid context')
+    r'possible recursive locking|sleeping function called from invalid context|'
+    r'self-detected stall|detected stalls on CPUs|blocked for more than \d+ seconds')
 
 # Out-of-tree (O) and unsigned (E) modules are the only taints expected,
 # plus "test" (N), which KUnit sets whenever a test module runs.
@@ -284,7 +285,7 @@ def self_test_summary(ksrc):
             'extra/output.log': SELF_TEST_KSFT.replace('1..3', '1..2')
                                 .replace('not ok 2 fix.bad', 'ok 2 fix.bad')
                                 .replace('gomem_fake_test 1', 'gomem_fake_test 0'),
-            'extra/console.log': '',
+            'extra/console.log': '[  220.421121] rcu: INFO: rcu_sched self-detected stall on CPU\n',
             'checkpatch.log': '==> checkpatch over 2 files\n'
                               'gomem/a.c:3: WARNING:LONG_LINE: line length of 101 exceeds\n',
         }
@@ -315,11 +316,13 @@ def self_test_summary(ksrc):
             '        | gomem/a.c:3: WARNING:LONG_LINE: line length of 101 exceeds',
             'stock   kernel 6.1.0-selftest: kselftests 1 passed, 1 failed, 1 skipped',
             'checks  1 of 2 passed (failed: checkpatch)',
+            'FAILED  extra: kernel console has 1 suspicious line(s)',
+            '        | [  220.421121] rcu: INFO: rcu_sched self-detected stall on CPU',
         ]
         lines = got.splitlines()
         bad = [w for w in want if w not in lines]
         # Passing detail stays in the log; the verdict is the last line.
-        if lines[-1:] != ['5 passed, 4 failed, 2 skipped']:
+        if lines[-1:] != ['5 passed, 5 failed, 2 skipped']:
             bad.append(f'last line {lines[-1:]}')
         for noise in ('[PASSED]', 'passing_case', 'fix.good', 'dkms'):
             if noise in got:
