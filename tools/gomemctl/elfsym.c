@@ -86,7 +86,7 @@ static void add_func(struct elfsym *t, size_t *cap, uint64_t addr, uint64_t size
 static void read_funcs(const unsigned char *f, uint64_t size, const Elf64_Ehdr *eh,
 		       struct elfsym *t)
 {
-	const Elf64_Shdr *shdrs = (const void *)(f + eh->e_shoff);
+	const Elf64_Shdr *shdrs;
 	Elf64_Shdr symcopy, strcopy;
 	const Elf64_Shdr *sym;
 	const char *names;
@@ -96,6 +96,7 @@ static void read_funcs(const unsigned char *f, uint64_t size, const Elf64_Ehdr *
 	if (eh->e_shentsize != sizeof(Elf64_Shdr) ||
 	    !in_file(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr), size))
 		return;
+	shdrs = (const void *)(f + eh->e_shoff);
 	sym = section(shdrs, eh->e_shnum, SHT_SYMTAB, &symcopy);
 	if (!sym)
 		sym = section(shdrs, eh->e_shnum, SHT_DYNSYM, &symcopy);
@@ -119,7 +120,8 @@ static void read_funcs(const unsigned char *f, uint64_t size, const Elf64_Ehdr *
 			continue;
 		add_func(t, &cap, s.st_value, s.st_size, names + s.st_name);
 	}
-	qsort(t->funcs, t->nfuncs, sizeof(*t->funcs), func_cmp);
+	if (t->nfuncs)
+		qsort(t->funcs, t->nfuncs, sizeof(*t->funcs), func_cmp);
 }
 
 int elfsym_open(const char *path, struct elfsym *t)
@@ -130,7 +132,8 @@ int elfsym_open(const char *path, struct elfsym *t)
 	int fd;
 
 	memset(t, 0, sizeof(*t));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A recording's maps may name anything: a FIFO or a tty must not block or be taken. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return -1;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(*eh)) {

@@ -274,7 +274,8 @@ static void kallsyms_parse(const char *text, struct ksymtab *t)
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	qsort(t->s, t->n, sizeof(*t->s), ksym_cmp);
+	if (t->n)
+		qsort(t->s, t->n, sizeof(*t->s), ksym_cmp);
 }
 
 static const char *ksym_of(const struct ksymtab *t, uint64_t addr)
